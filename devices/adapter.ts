@@ -1,0 +1,84 @@
+/**
+ * The contract every device ecosystem adapter fulfils: a pure function from one MQTT
+ * message to readings. No I/O, no clock (the receive time is passed in), never throws.
+ */
+import type { CheckinAction, SeriesMetricKey } from './catalogue.ts';
+import type { RejectReason } from './rejections.ts';
+
+/** One numeric sample in canonical units. Booleans are 1/0. */
+export interface Reading {
+  metric: SeriesMetricKey;
+  value: number;
+  /** Epoch milliseconds: the device's timestamp, or the receive time when it sent none. */
+  ts: number;
+}
+
+/** A badge or app check-in. `desk` when the payload names one (kiosk, app). */
+export interface Checkin {
+  member: string;
+  action: CheckinAction;
+  desk?: string;
+  ts: number;
+}
+
+/**
+ * Who sent a message. Native devices name their site and id in the topic; foreign
+ * ecosystems name a foreign identity (friendly name, Shelly id, Tasmota topic) that the
+ * registry maps to a registered device.
+ */
+export type DeviceIdentity =
+  | { ecosystem: 'native'; site: string; device: string }
+  | { ecosystem: string; foreignId: string; site?: undefined; device?: undefined };
+
+export interface Decoded {
+  ok: true;
+  identity: DeviceIdentity;
+  readings: Reading[];
+  checkins: Checkin[];
+  /** Availability: a status/LWT message. */
+  status?: 'online' | 'offline';
+}
+
+export interface DecodeFailure {
+  ok: false;
+  reason: RejectReason;
+  message: string;
+  identity?: DeviceIdentity;
+}
+
+export type DecodeResult = Decoded | DecodeFailure;
+
+export interface DecodeContext {
+  /** Receive time, epoch ms. */
+  receivedAt: number;
+}
+
+export interface Adapter {
+  /** Ecosystem name, also the folder name under devices/. */
+  readonly name: string;
+  /** MQTT subscription filters this adapter needs. */
+  readonly subscriptions: readonly string[];
+  /** Whether this adapter owns a topic. */
+  matches(topic: string): boolean;
+  /** Pure decode; never throws. */
+  decode(topic: string, payload: Uint8Array, ctx: DecodeContext): DecodeResult;
+}
+
+export function fail(reason: RejectReason, message: string, identity?: DeviceIdentity): DecodeFailure {
+  return identity ? { ok: false, reason, message, identity } : { ok: false, reason, message };
+}
+
+/** Parses a UTF-8 JSON payload into unknown, or a failure. */
+export function parseJson(payload: Uint8Array): { ok: true; value: unknown } | DecodeFailure {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+  } catch {
+    return fail('bad_encoding', 'payload is not valid UTF-8');
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return fail('bad_json', `invalid JSON: ${(err as Error).message}`);
+  }
+}

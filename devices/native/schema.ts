@@ -1,0 +1,65 @@
+/**
+ * zod schemas for native deskprint payloads (DESIGN.md "Topics and payloads"):
+ * a JSON object, or an array of objects from a gateway flushing its offline buffer.
+ * Fields are named by the metric catalogue in canonical units; `ts` is optional.
+ */
+import { z } from 'zod';
+import { CHECKIN_ACTIONS, METRICS, SERIES_METRIC_KEYS, type SeriesMetricKey } from '../catalogue.ts';
+import { idSchema } from '../ids.ts';
+
+/** Gateways may flush at most this many buffered samples in one message. */
+export const MAX_BATCH = 1000;
+
+/** 2000-01-01T00:00:00Z: an epoch-ms timestamp before this is almost surely in seconds. */
+const MIN_TS = 946_684_800_000;
+
+export const timestampSchema = z.union([
+  z
+    .number()
+    .int()
+    .refine((v) => v >= MIN_TS, { message: 'epoch milliseconds expected (this looks like seconds or is before 2000)' }),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+]);
+
+function metricField(key: SeriesMetricKey) {
+  return METRICS[key].kind === 'boolean' ? z.boolean() : z.number().finite();
+}
+
+const metricShape = Object.fromEntries(SERIES_METRIC_KEYS.map((k) => [k, metricField(k).optional()])) as Record<
+  SeriesMetricKey,
+  z.ZodOptional<z.ZodBoolean | z.ZodNumber>
+>;
+
+export const nativeSampleSchema = z
+  .object({
+    ts: timestampSchema.optional(),
+    ...metricShape,
+    member: idSchema.optional(),
+    action: z.enum(CHECKIN_ACTIONS).optional(),
+    /** A kiosk or app check-in may name the desk; a desk badge reader's desk comes from the registry. */
+    desk: idSchema.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if ((s.member === undefined) !== (s.action === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'member and action come together', path: [s.member === undefined ? 'member' : 'action'] });
+    }
+    if (s.desk !== undefined && s.member === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'desk is only allowed with a check-in', path: ['desk'] });
+    }
+    const hasMetric = SERIES_METRIC_KEYS.some((k) => s[k] !== undefined);
+    if (!hasMetric && s.member === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'no metric or check-in in sample', path: [] });
+    }
+  });
+
+export type NativeSample = z.infer<typeof nativeSampleSchema>;
+
+export const nativeTelemetrySchema = z.union([nativeSampleSchema, z.array(nativeSampleSchema).min(1).max(MAX_BATCH)]);
+
+export const nativeStatusSchema = z.enum(['online', 'offline']);
+
+/** Formats zod issues as `path: message`, the way every validation error in deskprint reads. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+}

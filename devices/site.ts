@@ -1,0 +1,205 @@
+/**
+ * The site file (sites/<id>.yaml): zones, desks, devices, members, emission factors and
+ * baseline parameters. Parsed with zod; every problem is reported as `path: message`.
+ * Lives in devices/ because simulators, ingest and the API all read the same shape.
+ */
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { CARRIERS, CATEGORIES, DEVICE_KINDS, DEVICE_KIND_KEYS, metersEnergy, type DeviceKind } from './kinds.ts';
+import { idSchema } from './ids.ts';
+
+const factorSetSchema = z.object({
+  name: z.string().min(1),
+  /** Data of this calendar year use this set (METHODOLOGY §3). */
+  year: z.number().int().min(1990).max(2100),
+  basis: z.string().min(1),
+  source: z.string().min(1),
+  unit: z.literal('kgCO2e/kWh').default('kgCO2e/kWh'),
+  /** kgCO2e per kWh for each carrier the site uses. */
+  electricity: z.number().nonnegative(),
+  gas: z.number().nonnegative().optional(),
+  heat: z.number().nonnegative().optional(),
+});
+
+const scenarioSchema = z.object({
+  /** Private office area per person, m². */
+  a_po_m2: z.number().positive(),
+  /** Small-power share of office electricity, 0…1. */
+  s_sp: z.number().min(0).max(1),
+});
+
+const baselineSchema = z.object({
+  h_std_h: z.number().positive().default(8),
+  d_work: z.number().positive().default(232),
+  eui_el_kwh_m2: z.number().nonnegative().default(95),
+  eui_fuel_kwh_m2: z.number().nonnegative().default(120),
+  /** Carrier whose factor applies to the fuel baseline. */
+  fuel_carrier: z.enum(['gas', 'heat']).default('gas'),
+  scenarios: z
+    .object({ low: scenarioSchema, central: scenarioSchema, high: scenarioSchema })
+    .default({ low: { a_po_m2: 10, s_sp: 0.44 }, central: { a_po_m2: 15, s_sp: 0.3 }, high: { a_po_m2: 30, s_sp: 0.13 } }),
+});
+
+const zoneSchema = z.object({
+  id: idSchema,
+  name: z.string().min(1),
+  area_m2: z.number().positive(),
+});
+
+const deskSchema = z.object({
+  id: idSchema,
+  zone: idSchema,
+  /** Floor-plan position, 0…1 of the zone's box, for the dashboard. */
+  x: z.number().min(0).max(1).optional(),
+  y: z.number().min(0).max(1).optional(),
+});
+
+const foreignSchema = z.object({
+  ecosystem: z.string().min(1),
+  id: z.string().min(1),
+});
+
+const deviceSchema = z.object({
+  id: idSchema,
+  kind: z.enum(DEVICE_KIND_KEYS as [DeviceKind, ...DeviceKind[]]),
+  name: z.string().optional(),
+  desk: idSchema.optional(),
+  zone: idSchema.optional(),
+  category: z.enum(CATEGORIES).optional(),
+  carrier: z.enum(CARRIERS).optional(),
+  /** A foreign identity (Zigbee2MQTT friendly name, Shelly id, Tasmota topic). */
+  foreign: foreignSchema.optional(),
+});
+
+const memberSchema = z.object({
+  id: idSchema,
+  name: z.string().min(1),
+});
+
+export const siteFileSchema = z
+  .object({
+    id: idSchema,
+    name: z.string().min(1),
+    timezone: z.string().refine(isTimeZone, 'not an IANA time zone'),
+    area_m2: z.number().positive(),
+    accounting_interval_min: z.union([z.literal(30), z.literal(15)]).default(30),
+    max_gap_min: z.number().positive().default(15),
+    /** Operator account that receives unidentified occupants' shares. */
+    operator: idSchema.default('operator'),
+    factors: z.array(factorSetSchema).min(1),
+    baseline: baselineSchema.default(baselineSchema.parse({})),
+    zones: z.array(zoneSchema).min(1),
+    desks: z.array(deskSchema),
+    devices: z.array(deviceSchema),
+    members: z.array(memberSchema).default([]),
+  })
+  .superRefine((site, ctx) => {
+    const zoneIds = new Set<string>();
+    site.zones.forEach((z, i) => {
+      if (zoneIds.has(z.id)) ctx.addIssue({ code: 'custom', path: ['zones', i, 'id'], message: `duplicate zone "${z.id}"` });
+      zoneIds.add(z.id);
+    });
+    const deskZone = new Map<string, string>();
+    site.desks.forEach((d, i) => {
+      if (deskZone.has(d.id)) ctx.addIssue({ code: 'custom', path: ['desks', i, 'id'], message: `duplicate desk "${d.id}"` });
+      if (!zoneIds.has(d.zone)) ctx.addIssue({ code: 'custom', path: ['desks', i, 'zone'], message: `unknown zone "${d.zone}"` });
+      deskZone.set(d.id, d.zone);
+    });
+    const deviceIds = new Set<string>();
+    const foreignIds = new Set<string>();
+    site.devices.forEach((d, i) => {
+      const at = (k: string) => ['devices', i, k];
+      if (deviceIds.has(d.id)) ctx.addIssue({ code: 'custom', path: at('id'), message: `duplicate device "${d.id}"` });
+      deviceIds.add(d.id);
+      const kind = DEVICE_KINDS[d.kind];
+      if (d.desk !== undefined && !deskZone.has(d.desk)) ctx.addIssue({ code: 'custom', path: at('desk'), message: `unknown desk "${d.desk}"` });
+      if (d.zone !== undefined && !zoneIds.has(d.zone)) ctx.addIssue({ code: 'custom', path: at('zone'), message: `unknown zone "${d.zone}"` });
+      if (d.desk !== undefined && d.zone !== undefined && deskZone.get(d.desk) !== d.zone) {
+        ctx.addIssue({ code: 'custom', path: at('zone'), message: `desk "${d.desk}" is in zone "${deskZone.get(d.desk)}", not "${d.zone}"` });
+      }
+      if (kind.scope === 'desk' && d.desk === undefined) ctx.addIssue({ code: 'custom', path: at('desk'), message: `a ${d.kind} needs a desk` });
+      if (kind.scope === 'zone' && d.zone === undefined) ctx.addIssue({ code: 'custom', path: at('zone'), message: `a ${d.kind} needs a zone` });
+      if (metersEnergy(d.kind) && d.kind !== 'desk_occupancy') {
+        if (d.carrier === undefined) ctx.addIssue({ code: 'custom', path: at('carrier'), message: `an energy device needs a carrier (${CARRIERS.join(', ')})` });
+        if (d.category === undefined && kind.category === null) ctx.addIssue({ code: 'custom', path: at('category'), message: `a meter needs a category (${CATEGORIES.join(', ')})` });
+      }
+      if (d.category === 'main' && (d.desk !== undefined || d.zone !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: at('category'), message: 'a main meter measures the whole site: no desk or zone' });
+      }
+      if (d.foreign) {
+        const key = `${d.foreign.ecosystem}:${d.foreign.id}`;
+        if (foreignIds.has(key)) ctx.addIssue({ code: 'custom', path: at('foreign'), message: `foreign identity "${key}" is used twice` });
+        foreignIds.add(key);
+      }
+    });
+    const carriersUsed = new Set(site.devices.map((d) => d.carrier).filter((c) => c !== undefined));
+    site.factors.forEach((f, i) => {
+      for (const c of carriersUsed) {
+        if (f[c] === undefined) ctx.addIssue({ code: 'custom', path: ['factors', i, c], message: `factor set "${f.name}" has no ${c} factor, which the site's devices use` });
+      }
+    });
+    const mainPerCarrier = new Map<string, number>();
+    for (const d of site.devices) if (deviceCategory(d) === 'main' && d.carrier) mainPerCarrier.set(d.carrier, (mainPerCarrier.get(d.carrier) ?? 0) + 1);
+    for (const [carrier, n] of mainPerCarrier) {
+      if (n > 1) ctx.addIssue({ code: 'custom', path: ['devices'], message: `${n} main meters for ${carrier}; at most one per carrier` });
+    }
+    const memberIds = new Set<string>();
+    site.members.forEach((m, i) => {
+      if (memberIds.has(m.id)) ctx.addIssue({ code: 'custom', path: ['members', i, 'id'], message: `duplicate member "${m.id}"` });
+      memberIds.add(m.id);
+    });
+  });
+
+export type SiteFile = z.infer<typeof siteFileSchema>;
+export type SiteDevice = SiteFile['devices'][number];
+export type SiteZone = SiteFile['zones'][number];
+export type SiteDesk = SiteFile['desks'][number];
+export type FactorSet = SiteFile['factors'][number];
+export type BaselineParams = SiteFile['baseline'];
+
+/** A device's energy category: explicit, or its kind's default. */
+export function deviceCategory(d: Pick<SiteDevice, 'kind' | 'category'>): SiteDevice['category'] | null {
+  return d.category ?? DEVICE_KINDS[d.kind].category;
+}
+
+/** A device's scope: desk, zone or the whole site. */
+export function deviceScope(d: Pick<SiteDevice, 'desk' | 'zone'>): 'desk' | 'zone' | 'site' {
+  return d.desk !== undefined ? 'desk' : d.zone !== undefined ? 'zone' : 'site';
+}
+
+export class SiteFileError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: invalid site file\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'SiteFileError';
+  }
+}
+
+/** Parses site YAML text; throws SiteFileError listing every problem as `path: message`. */
+export function parseSiteYaml(text: string, source = 'site file'): SiteFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new SiteFileError(source, [`(root): invalid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const result = siteFileSchema.safeParse(raw);
+  if (!result.success) {
+    throw new SiteFileError(
+      source,
+      result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

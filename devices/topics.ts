@@ -1,0 +1,43 @@
+/**
+ * The one typed map of MQTT topics. Simulators publish through it, ingest subscribes through
+ * it, the broker derives its ACL from it. Derived topics published by deskprint itself live
+ * under `deskprint/_derived/`: `_` cannot start an id, so no device can publish there.
+ */
+import { ID_PATTERN } from './ids.ts';
+
+export const TOPIC_ROOT = 'deskprint';
+export const DERIVED_PREFIX = `${TOPIC_ROOT}/_derived`;
+
+export type NativeChannel = 'telemetry' | 'status';
+
+export const topics = {
+  telemetry: (site: string, device: string) => `${TOPIC_ROOT}/${site}/${device}/telemetry`,
+  status: (site: string, device: string) => `${TOPIC_ROOT}/${site}/${device}/status`,
+  /** Every native device topic, for subscriptions. */
+  allNative: `${TOPIC_ROOT}/+/+/+`,
+  /** Rejected messages with their reason, republished for operators. */
+  rejected: (site: string | null) => `${DERIVED_PREFIX}/${site ?? '_unknown'}/rejected`,
+  /** Live snapshots, for API processes that follow ingest over MQTT. */
+  live: (site: string) => `${DERIVED_PREFIX}/${site}/live`,
+} as const;
+
+export interface ParsedNativeTopic {
+  site: string;
+  device: string;
+  channel: NativeChannel;
+}
+
+/** Parses `deskprint/<site>/<device>/<telemetry|status>`; null for anything else. */
+export function parseNativeTopic(topic: string): ParsedNativeTopic | null {
+  const parts = topic.split('/');
+  if (parts.length !== 4 || parts[0] !== TOPIC_ROOT) return null;
+  const [, site, device, channel] = parts as [string, string, string, string];
+  if (!ID_PATTERN.test(site) || !ID_PATTERN.test(device)) return null;
+  if (channel !== 'telemetry' && channel !== 'status') return null;
+  return { site, device, channel };
+}
+
+/** Topics a native device may publish to: its own telemetry and status, nothing else. */
+export function deviceTopics(site: string, device: string): string[] {
+  return [topics.telemetry(site, device), topics.status(site, device)];
+}

@@ -1,0 +1,259 @@
+/**
+ * SQLite time-series store, the embedded default: one file, WAL, batched transactions.
+ *
+ * Layout: `series` maps a measurement + tag set to an integer id, `fields` maps a field
+ * name to an id, and `points` holds (series, field, ts) → value in a WITHOUT ROWID table
+ * keyed for range scans. `INSERT OR REPLACE` makes identical points overwrite.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import {
+  matchesFilter,
+  seriesKey,
+  type AggregateQuery,
+  type Point,
+  type RawQuery,
+  type SeriesResult,
+  type StoreHealth,
+  type Tags,
+  type TimeSeriesStore,
+} from './types.ts';
+
+interface SeriesRow {
+  id: number;
+  measurement: string;
+  tags: Tags;
+}
+
+/** Rows per transaction: small enough that one commit blocks the event loop only briefly. */
+const CHUNK = 2_000;
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; ':memory:' for tests that need no file. */
+  file: string;
+}
+
+export class SqliteStore implements TimeSeriesStore {
+  readonly kind = 'sqlite';
+  readonly file: string;
+  #db: Database.Database;
+  #series = new Map<string, SeriesRow>();
+  #seriesById = new Map<number, SeriesRow>();
+  #fields = new Map<string, number>();
+  #written = 0;
+  #lastError: StoreHealth['lastError'] = null;
+  #insertPoint!: Database.Statement;
+  #insertSeries!: Database.Statement;
+  #insertField!: Database.Statement;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.file = opts.file;
+    if (opts.file !== ':memory:') mkdirSync(path.dirname(opts.file), { recursive: true });
+    this.#db = new Database(opts.file);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+  }
+
+  async init(): Promise<void> {
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS series (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        measurement TEXT NOT NULL,
+        tags TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS fields (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+      );
+      CREATE TABLE IF NOT EXISTS points (
+        series INTEGER NOT NULL,
+        field INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (field, series, ts)
+      ) WITHOUT ROWID;
+    `);
+    this.#insertPoint = this.#db.prepare('INSERT OR REPLACE INTO points (series, field, ts, value) VALUES (?, ?, ?, ?)');
+    this.#insertSeries = this.#db.prepare('INSERT INTO series (key, measurement, tags) VALUES (?, ?, ?)');
+    this.#insertField = this.#db.prepare('INSERT INTO fields (name) VALUES (?)');
+    for (const row of this.#db.prepare('SELECT id, key, measurement, tags FROM series').all() as {
+      id: number;
+      key: string;
+      measurement: string;
+      tags: string;
+    }[]) {
+      const s = { id: row.id, measurement: row.measurement, tags: JSON.parse(row.tags) as Tags };
+      this.#series.set(row.key, s);
+      this.#seriesById.set(s.id, s);
+    }
+    for (const row of this.#db.prepare('SELECT id, name FROM fields').all() as { id: number; name: string }[]) {
+      this.#fields.set(row.name, row.id);
+    }
+  }
+
+  async write(points: readonly Point[]): Promise<void> {
+    for (let i = 0; i < points.length; i += CHUNK) {
+      const chunk = points.slice(i, i + CHUNK);
+      try {
+        this.#writeChunk(chunk);
+      } catch (err) {
+        this.#lastError = { at: Date.now(), message: (err as Error).message };
+        throw err;
+      }
+      // Let the broker and sockets breathe between chunks of a large batch.
+      if (i + CHUNK < points.length) await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  #writeChunk = (points: readonly Point[]): void => {
+    this.#db.transaction(() => {
+      for (const p of points) {
+        const series = this.#seriesFor(p.measurement, p.tags);
+        for (const [name, value] of Object.entries(p.fields)) {
+          if (!Number.isFinite(value)) continue;
+          this.#insertPoint.run(series.id, this.#fieldId(name), Math.round(p.ts), value);
+          this.#written++;
+        }
+      }
+    })();
+  };
+
+  #seriesFor(measurement: string, tags: Tags): SeriesRow {
+    const key = seriesKey(measurement, tags);
+    let s = this.#series.get(key);
+    if (!s) {
+      const info = this.#insertSeries.run(key, measurement, JSON.stringify(tags));
+      s = { id: Number(info.lastInsertRowid), measurement, tags: { ...tags } };
+      this.#series.set(key, s);
+      this.#seriesById.set(s.id, s);
+    }
+    return s;
+  }
+
+  #fieldId(name: string): number {
+    let id = this.#fields.get(name);
+    if (id === undefined) {
+      id = Number(this.#insertField.run(name).lastInsertRowid);
+      this.#fields.set(name, id);
+    }
+    return id;
+  }
+
+  #matchingSeries(measurement: string, where: RawQuery['where']): SeriesRow[] {
+    const out: SeriesRow[] = [];
+    for (const s of this.#series.values()) if (s.measurement === measurement && matchesFilter(s.tags, where)) out.push(s);
+    return out;
+  }
+
+  async queryAggregate(q: AggregateQuery): Promise<SeriesResult[]> {
+    const fieldId = this.#fields.get(q.field);
+    const series = this.#matchingSeries(q.measurement, q.where);
+    if (fieldId === undefined || series.length === 0 || q.to <= q.from) return [];
+    const every = Math.max(1, Math.round(q.every));
+    const ids = series.map((s) => s.id);
+    const rows = this.#db
+      .prepare(
+        `SELECT series AS s, ts - (ts % ?) AS b, SUM(value) AS sm, COUNT(*) AS n, MIN(value) AS mn, MAX(value) AS mx,
+                MIN(ts) AS t0, MAX(ts) AS t1
+           FROM points
+          WHERE field = ? AND series IN (${ids.map(() => '?').join(',')}) AND ts >= ? AND ts < ?
+          GROUP BY s, b`,
+      )
+      .all(every, fieldId, ...ids, q.from, q.to) as { s: number; b: number; sm: number; n: number; mn: number; mx: number; t0: number; t1: number }[];
+
+    // first/last need the value at the window's first/last timestamp.
+    const edge = new Map<string, number>();
+    if (q.fn === 'first' || q.fn === 'last') {
+      const stmt = this.#db.prepare('SELECT value FROM points WHERE field = ? AND series = ? AND ts = ?');
+      for (const r of rows) {
+        const t = q.fn === 'first' ? r.t0 : r.t1;
+        edge.set(`${r.s}:${r.b}`, (stmt.get(fieldId, r.s, t) as { value: number }).value);
+      }
+    }
+
+    const by = q.by ?? [];
+    type Acc = { sm: number; n: number; mn: number; mx: number; t0: number; v0: number; t1: number; v1: number };
+    const groups = new Map<string, { tags: Tags; windows: Map<number, Acc> }>();
+    for (const r of rows) {
+      const s = this.#seriesById.get(r.s)!;
+      const tags: Tags = {};
+      for (const k of by) tags[k] = s.tags[k] ?? '';
+      const gk = JSON.stringify(by.map((k) => tags[k]));
+      let g = groups.get(gk);
+      if (!g) groups.set(gk, (g = { tags, windows: new Map() }));
+      const first = edge.get(`${r.s}:${r.b}`) ?? NaN;
+      const acc = g.windows.get(r.b);
+      if (!acc) {
+        g.windows.set(r.b, { sm: r.sm, n: r.n, mn: r.mn, mx: r.mx, t0: r.t0, v0: first, t1: r.t1, v1: first });
+      } else {
+        acc.sm += r.sm;
+        acc.n += r.n;
+        acc.mn = Math.min(acc.mn, r.mn);
+        acc.mx = Math.max(acc.mx, r.mx);
+        if (r.t0 < acc.t0) (acc.t0 = r.t0), (acc.v0 = first);
+        if (r.t1 > acc.t1) (acc.t1 = r.t1), (acc.v1 = first);
+      }
+    }
+    const pick = (a: Acc): number => {
+      switch (q.fn) {
+        case 'mean': return a.sm / a.n;
+        case 'sum': return a.sm;
+        case 'min': return a.mn;
+        case 'max': return a.mx;
+        case 'count': return a.n;
+        case 'first': return a.v0;
+        case 'last': return a.v1;
+      }
+    };
+    return [...groups.values()]
+      .map((g) => ({
+        tags: g.tags,
+        points: [...g.windows.entries()].sort((a, b) => a[0] - b[0]).map(([ts, a]) => ({ ts, value: pick(a) })),
+      }))
+      .sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));
+  }
+
+  async queryRaw(q: RawQuery): Promise<Point[]> {
+    const series = this.#matchingSeries(q.measurement, q.where);
+    if (series.length === 0) return [];
+    const ids = series.map((s) => s.id);
+    const fieldNames = new Map([...this.#fields.entries()].map(([n, id]) => [id, n]));
+    const rows = this.#db
+      .prepare(
+        `SELECT series AS s, field AS f, ts, value FROM points
+          WHERE series IN (${ids.map(() => '?').join(',')}) AND ts >= ? AND ts < ?
+          ORDER BY ts, series, field LIMIT ?`,
+      )
+      .all(...ids, q.from, q.to, (q.limit ?? 100_000) * 8) as { s: number; f: number; ts: number; value: number }[];
+    const out: Point[] = [];
+    let cur: Point | undefined;
+    let curSeries = -1;
+    for (const r of rows) {
+      if (!cur || cur.ts !== r.ts || curSeries !== r.s) {
+        if (out.length >= (q.limit ?? 100_000)) break;
+        const s = this.#seriesById.get(r.s)!;
+        cur = { measurement: s.measurement, tags: { ...s.tags }, fields: {}, ts: r.ts };
+        curSeries = r.s;
+        out.push(cur);
+      }
+      cur.fields[fieldNames.get(r.f)!] = r.value;
+    }
+    return out;
+  }
+
+  async deleteBefore(measurement: string, before: number): Promise<void> {
+    const ids = this.#matchingSeries(measurement, undefined).map((s) => s.id);
+    if (ids.length === 0) return;
+    this.#db.prepare(`DELETE FROM points WHERE series IN (${ids.map(() => '?').join(',')}) AND ts < ?`).run(...ids, before);
+  }
+
+  health(): StoreHealth {
+    return { kind: this.kind, state: 'ok', queueDepth: 0, spoolBytes: 0, written: this.#written, dropped: {}, lastError: this.#lastError };
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * `TimeSeriesStore`: the one seam between the pipeline and persistence (DESIGN.md "Stores").
+ * Every implementation passes tests/contracts/store.contract.ts.
+ *
+ * Data model (InfluxDB's, so both stores read the same): a point is a measurement, a set
+ * of string tags, numeric fields (always float) and a timestamp in epoch ms. Identical
+ * points (same measurement, tag set and timestamp) overwrite, so replays are idempotent.
+ */
+
+export type Tags = Record<string, string>;
+
+export interface Point {
+  measurement: string;
+  tags: Tags;
+  fields: Record<string, number>;
+  /** Epoch milliseconds. */
+  ts: number;
+}
+
+export const AGGREGATES = ['mean', 'sum', 'min', 'max', 'last', 'first', 'count'] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
+
+/** Tag filter: exact value, or any of several values. */
+export type TagFilter = Record<string, string | readonly string[]>;
+
+export interface AggregateQuery {
+  measurement: string;
+  field: string;
+  /** Inclusive start, epoch ms. */
+  from: number;
+  /** Exclusive end, epoch ms. */
+  to: number;
+  /** Window length in ms; windows are aligned to the Unix epoch (UTC), like InfluxQL `time()`. */
+  every: number;
+  fn: Aggregate;
+  where?: TagFilter;
+  /** Tags to group by; one result series per distinct combination. */
+  by?: readonly string[];
+}
+
+export interface SeriesResult {
+  /** Values of the `by` tags for this series. */
+  tags: Tags;
+  /** Windows with data only, ascending; `ts` is the window start. */
+  points: { ts: number; value: number }[];
+}
+
+export interface RawQuery {
+  measurement: string;
+  from: number;
+  to: number;
+  where?: TagFilter;
+  /** Defaults to 100,000; raw exports page by time. */
+  limit?: number;
+}
+
+export type StoreState = 'ok' | 'degraded' | 'down';
+
+export interface StoreHealth {
+  kind: string;
+  state: StoreState;
+  /** Points accepted by write() and not yet durably stored. */
+  queueDepth: number;
+  /** Bytes spooled to disk while the backend is unreachable (0 when not applicable). */
+  spoolBytes: number;
+  /** Points durably stored since start. */
+  written: number;
+  /** Points dropped as bad data (4xx), by reason. */
+  dropped: Record<string, number>;
+  lastError: { at: number; message: string } | null;
+}
+
+export interface TimeSeriesStore {
+  readonly kind: string;
+  /** Creates schema or database; idempotent. */
+  init(): Promise<void>;
+  /**
+   * Accepts a batch. Resolves once the points are durably stored (or, for a remote store
+   * during an outage, durably spooled to local disk). Rejects only when that is impossible.
+   */
+  write(points: readonly Point[]): Promise<void>;
+  queryAggregate(q: AggregateQuery): Promise<SeriesResult[]>;
+  /** Raw points in ascending time order, for exports and recomputation. */
+  queryRaw(q: RawQuery): Promise<Point[]>;
+  /** Deletes raw points of a measurement older than `before` (retention). */
+  deleteBefore?(measurement: string, before: number): Promise<void>;
+  health(): StoreHealth;
+  /** Flushes what is pending and releases resources. */
+  close(): Promise<void>;
+}
+
+/** Canonical series key: measurement plus sorted tags, as InfluxDB identifies a series. */
+export function seriesKey(measurement: string, tags: Tags): string {
+  const keys = Object.keys(tags).sort();
+  return measurement + keys.map((k) => `,${k}=${tags[k]}`).join('');
+}
+
+export function matchesFilter(tags: Tags, where: TagFilter | undefined): boolean {
+  if (!where) return true;
+  for (const [k, want] of Object.entries(where)) {
+    const have = tags[k];
+    if (have === undefined) return false;
+    if (typeof want === 'string' ? have !== want : !want.includes(have)) return false;
+  }
+  return true;
+}
