@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // Integration suites start real servers on ephemeral ports; two cores, so keep it modest.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
