@@ -1,6 +1,9 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Compiles the dashboard's `.svelte.ts` manager classes (runes) for tests/unit/dashboard.
+  plugins: [svelte({ configFile: false })],
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,
