@@ -26,9 +26,9 @@ export interface Checkin {
  * ecosystems name a foreign identity (friendly name, Shelly id, Tasmota topic) that the
  * registry maps to a registered device.
  */
-export type DeviceIdentity =
-  | { ecosystem: 'native'; site: string; device: string }
-  | { ecosystem: string; foreignId: string; site?: undefined; device?: undefined };
+export type DeviceIdentity = NativeIdentity | ForeignIdentity;
+export interface NativeIdentity { ecosystem: 'native'; site: string; device: string; foreignId?: undefined }
+export interface ForeignIdentity { ecosystem: string; foreignId: string; site?: undefined; device?: undefined }
 
 export interface Decoded {
   ok: true;

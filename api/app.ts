@@ -1,0 +1,57 @@
+/**
+ * The API app factory: an express app with every route, and no `listen` inside, so tests
+ * use it on an ephemeral port or with no port at all (STYLE §12).
+ */
+import express, { type Express, type Router } from 'express';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { ApiError, errorHandler } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { coreRoutes, type CoreRouteDeps } from './routes/core.ts';
+
+export interface AppDeps extends CoreRouteDeps {
+  log: Logger;
+  version: string;
+  /** Built dashboard (dashboard/dist); served at `/` when present. */
+  dashboardDir?: string;
+  /** Further routers mounted under /api (footprint, reports, …). */
+  routers?: Router[];
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    next();
+  });
+  app.use(express.json({ limit: '1mb' }));
+
+  const api = express.Router();
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument(deps.version));
+  });
+  api.use(coreRoutes(deps));
+  for (const r of deps.routers ?? []) api.use(r);
+  api.use((req, _res, next) => next(new ApiError('ERR_NOT_FOUND', `No endpoint ${req.method} ${req.baseUrl}${req.path}`)));
+  app.use('/api', api);
+
+  const dir = deps.dashboardDir;
+  if (dir && existsSync(path.join(dir, 'index.html'))) {
+    app.use(express.static(dir, { index: 'index.html', maxAge: '1h', setHeaders: (res, file) => { if (file.endsWith('index.html')) res.setHeader('Cache-Control', 'no-cache'); } }));
+    // Single-page app: unknown non-API paths get the app shell.
+    app.get(/^(?!\/api\/|\/socket\.io\/|\/mqtt).*/, (_req, res) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(path.join(dir, 'index.html'));
+    });
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('text/plain').send('deskprint API is running. The dashboard is not built: run `npm run build`.\n');
+    });
+  }
+  app.use(errorHandler(deps.log));
+  return app;
+}

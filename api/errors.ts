@@ -1,0 +1,54 @@
+/**
+ * The API's error catalogue: every stable code, its HTTP status and meaning. Documented in
+ * docs/errors.md (tests/unit/errors-doc.test.ts keeps the two in step). Codes are never reused.
+ */
+import type { ErrorRequestHandler } from 'express';
+
+export const ERROR_CODES = {
+  ERR_NOT_FOUND: { status: 404, message: 'No such endpoint' },
+  ERR_SITE_NOT_FOUND: { status: 404, message: 'No such site' },
+  ERR_MEMBER_NOT_FOUND: { status: 404, message: 'No such member' },
+  ERR_DEVICE_NOT_FOUND: { status: 404, message: 'No such device' },
+  ERR_QUERY_INVALID: { status: 400, message: 'Invalid query parameters' },
+  ERR_RANGE_INVALID: { status: 400, message: 'Invalid time range' },
+  ERR_METRIC_UNKNOWN: { status: 400, message: 'Unknown metric' },
+  ERR_TOO_MANY_POINTS: { status: 400, message: 'The query would return too many windows; widen `every` or narrow the range' },
+  ERR_BODY_INVALID: { status: 400, message: 'Invalid request body' },
+  ERR_UNAUTHENTICATED: { status: 401, message: 'Sign in first' },
+  ERR_FORBIDDEN: { status: 403, message: 'Not allowed for your role' },
+  ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  ERR_STORE_UNAVAILABLE: { status: 503, message: 'The time-series store is unavailable' },
+  ERR_INTERNAL: { status: 500, message: 'Internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: unknown,
+  ) {
+    super(message ?? ERROR_CODES[code].message);
+    this.status = ERROR_CODES[code].status;
+  }
+}
+
+/** Renders any error as `{ error: { code, message, details? } }`. */
+export function errorHandler(log: { error: (o: object, m: string) => void }): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    let e: { status: number; code: string; message: string; details?: unknown };
+    if (err instanceof ApiError) e = err;
+    else if (err && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code in ERROR_CODES) {
+      const code = (err as { code: ErrorCode }).code;
+      e = { status: ERROR_CODES[code].status, code, message: (err as Error).message || ERROR_CODES[code].message, details: (err as { details?: unknown }).details };
+    } else if (err && typeof err === 'object' && (err as { type?: string }).type === 'entity.parse.failed') {
+      e = { status: 400, code: 'ERR_BODY_INVALID', message: 'Request body is not valid JSON' };
+    } else {
+      log.error({ err: (err as Error)?.message ?? String(err) }, 'unhandled API error');
+      e = { status: 500, code: 'ERR_INTERNAL', message: ERROR_CODES.ERR_INTERNAL.message };
+    }
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
+  };
+}

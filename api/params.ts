@@ -1,0 +1,39 @@
+/** Query-parameter parsing shared by routes: times, durations, with clear 400 errors. */
+import { z } from 'zod';
+import { ApiError } from './errors.ts';
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** `1m`, `30s`, `1h`, `1d` or a number of milliseconds. */
+export function parseDuration(v: string): number | null {
+  if (/^\d+$/.test(v)) return Number(v);
+  const m = DURATION.exec(v);
+  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : null;
+}
+
+/** Epoch ms, ISO 8601, or `now-1h` style relative times. */
+export function parseTime(v: string, now: number): number | null {
+  if (/^\d+$/.test(v)) return Number(v);
+  if (v === 'now') return now;
+  const rel = /^now-(.+)$/.exec(v);
+  if (rel) {
+    const d = parseDuration(rel[1]!);
+    return d === null ? null : now - d;
+  }
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? null : t;
+}
+
+export const timeParam = z.string().optional();
+
+export function parseRange(query: Record<string, unknown>, now: number, defaultSpanMs: number): { from: number; to: number } {
+  const toRaw = typeof query.to === 'string' ? query.to : undefined;
+  const fromRaw = typeof query.from === 'string' ? query.from : undefined;
+  const to = toRaw === undefined ? now : parseTime(toRaw, now);
+  if (to === null) throw new ApiError('ERR_RANGE_INVALID', `to: "${toRaw}" is not a time (epoch ms, ISO 8601 or now-1h)`);
+  const from = fromRaw === undefined ? to - defaultSpanMs : parseTime(fromRaw, now);
+  if (from === null) throw new ApiError('ERR_RANGE_INVALID', `from: "${fromRaw}" is not a time (epoch ms, ISO 8601 or now-1h)`);
+  if (from >= to) throw new ApiError('ERR_RANGE_INVALID', 'from must be before to');
+  return { from, to };
+}

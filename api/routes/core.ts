@@ -1,0 +1,124 @@
+/** Core read routes: health, sites, live view, windowed series. */
+import { Router } from 'express';
+import { z } from 'zod';
+import { SERIES_METRIC_KEYS, METRICS, type SeriesMetricKey } from '../../devices/catalogue.ts';
+import type { Health, LiveSnapshot, SeriesResponse, SiteSummary } from '../../devices/api-types.ts';
+import { AGGREGATES, type Aggregate, type TimeSeriesStore } from '../../store/types.ts';
+import type { Registry } from '../../store/registry.ts';
+import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
+import { ApiError } from '../errors.ts';
+import { parseDuration, parseRange } from '../params.ts';
+
+export interface CoreRouteDeps {
+  registry: Registry;
+  store: TimeSeriesStore;
+  live: { latest(site: string): LiveSnapshot | undefined };
+  health: () => Health;
+  clock?: () => number;
+}
+
+/** Tags a series may be grouped by. */
+const GROUP_TAGS = ['device', 'kind', 'zone', 'desk', 'category', 'carrier'] as const;
+/** A chart never needs more windows than this. */
+const MAX_WINDOWS = 20_000;
+
+const seriesQuery = z.object({
+  metric: z.enum(SERIES_METRIC_KEYS as [SeriesMetricKey, ...SeriesMetricKey[]], { message: `metric must be one of ${SERIES_METRIC_KEYS.join(', ')}` }),
+  every: z.string().optional(),
+  fn: z.enum(AGGREGATES).optional(),
+  by: z.string().optional(),
+  zone: z.string().optional(),
+  device: z.string().optional(),
+  category: z.string().optional(),
+  carrier: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+});
+
+export function coreRoutes(deps: CoreRouteDeps): Router {
+  const r = Router();
+  const now = () => (deps.clock ?? Date.now)();
+
+  r.get('/health', (_req, res) => {
+    const h = deps.health();
+    res.status(h.status === 'down' ? 503 : 200).json(h);
+  });
+
+  r.get('/sites', (_req, res) => {
+    const sites: SiteSummary[] = deps.registry.sites().map((s) => ({
+      id: s.id,
+      name: s.name,
+      timezone: s.timezone,
+      area_m2: s.area_m2,
+      zones: s.zones.map((z) => ({ id: z.id, name: z.name, area_m2: z.area_m2 })),
+      desks: s.desks.length,
+      devices: s.devices.length,
+    }));
+    res.json(sites);
+  });
+
+  r.get('/sites/:site/live', (req, res) => {
+    const site = requireSite(deps.registry, req.params.site);
+    res.json(deps.live.latest(site));
+  });
+
+  r.get('/sites/:site/series', async (req, res) => {
+    const site = requireSite(deps.registry, req.params.site);
+    const parsed = seriesQuery.safeParse(req.query);
+    if (!parsed.success) {
+      const metricIssue = parsed.error.issues.find((i) => i.path[0] === 'metric');
+      throw new ApiError(metricIssue ? 'ERR_METRIC_UNKNOWN' : 'ERR_QUERY_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    }
+    const q = parsed.data;
+    const { from, to } = parseRange(q, now(), 3_600_000);
+    const every = q.every === undefined ? Math.max(1_000, Math.ceil((to - from) / 300)) : parseDuration(q.every);
+    if (every === null || every <= 0) throw new ApiError('ERR_QUERY_INVALID', `every: "${q.every}" is not a duration (e.g. 30s, 1m, 1h, 1d or milliseconds)`);
+    if ((to - from) / every > MAX_WINDOWS) throw new ApiError('ERR_TOO_MANY_POINTS', `${Math.ceil((to - from) / every)} windows requested; at most ${MAX_WINDOWS}`);
+    const by = q.by ? q.by.split(',').filter(Boolean) : [];
+    const badTag = by.find((t) => !(GROUP_TAGS as readonly string[]).includes(t));
+    if (badTag) throw new ApiError('ERR_QUERY_INVALID', `by: "${badTag}" is not one of ${GROUP_TAGS.join(', ')}`);
+    const fn: Aggregate = q.fn ?? 'mean';
+    const where: Record<string, string> = { site };
+    for (const t of ['zone', 'device', 'category', 'carrier'] as const) if (q[t]) where[t] = q[t];
+
+    // Power is additive across devices: a category's power is the sum of its devices' means,
+    // not the mean of all their samples. Query per device, then combine.
+    const additive = q.metric === 'power_w' && (fn === 'mean' || fn === 'last' || fn === 'first');
+    const perDevice = additive && !by.includes('device');
+    const results = await deps.store.queryAggregate({
+      measurement: MEASUREMENT_READINGS,
+      field: q.metric,
+      from,
+      to,
+      every,
+      fn,
+      where,
+      by: perDevice ? [...by, 'device'] : by,
+    });
+    let series = results.map((s) => ({ tags: s.tags, points: s.points.map((p) => [p.ts, p.value] as [number, number]) }));
+    if (perDevice) {
+      // Main meters measure the same energy as the sub-meters: leave them out of sums
+      // unless the caller asked for them (by or filter on category).
+      const mains = new Set(deps.registry.devices(site).filter((d) => d.category === 'main').map((d) => d.device));
+      const groups = new Map<string, { tags: Record<string, string>; sums: Map<number, number> }>();
+      for (const s of results) {
+        if (!by.includes('category') && !where.category && mains.has(s.tags.device ?? '')) continue;
+        const tags = Object.fromEntries(by.map((k) => [k, s.tags[k] ?? '']));
+        const key = JSON.stringify(tags);
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { tags, sums: new Map() }));
+        for (const p of s.points) g.sums.set(p.ts, (g.sums.get(p.ts) ?? 0) + p.value);
+      }
+      series = [...groups.values()].map((g) => ({ tags: g.tags, points: [...g.sums.entries()].sort((a, b) => a[0] - b[0]) }));
+    }
+    const body: SeriesResponse = { metric: q.metric, unit: METRICS[q.metric].unit, fn, from, to, every_ms: every, series };
+    res.json(body);
+  });
+
+  return r;
+}
+
+export function requireSite(registry: Registry, id: string | undefined): string {
+  if (!id || !registry.site(id)) throw new ApiError('ERR_SITE_NOT_FOUND', `No site "${id}"`);
+  return id;
+}

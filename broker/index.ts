@@ -1,0 +1,91 @@
+/**
+ * The embedded MQTT broker: aedes, extended only through its hooks (STYLE §8).
+ * Listeners: TCP, and MQTT over WebSocket at `/mqtt` on the HTTP server.
+ */
+import { Aedes, type AedesOptions, type AuthenticateHandler, type AuthorizePublishHandler, type AuthorizeSubscribeHandler } from 'aedes';
+import net from 'node:net';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { DERIVED_PREFIX } from '../devices/topics.ts';
+
+export interface BrokerHooks {
+  authenticate?: AuthenticateHandler;
+  authorizePublish?: AuthorizePublishHandler;
+  authorizeSubscribe?: AuthorizeSubscribeHandler;
+}
+
+export interface EmbeddedBroker {
+  readonly aedes: Aedes;
+  /** Starts the TCP listener; resolves with the bound port (0 picks a free one). */
+  listenTcp(port: number, host?: string): Promise<number>;
+  /** Serves MQTT over WebSocket on an HTTP server at `path`. */
+  attachWebSocket(server: HttpServer, path?: string): void;
+  clients(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Safe default publish rule: clients never publish to `$SYS/` or to deskprint's derived
+ * topics; only the in-process ingest (client null) writes there.
+ */
+export const denyReservedTopics: AuthorizePublishHandler = (_client, packet, callback) => {
+  if (packet.topic.startsWith('$SYS/') || packet.topic === DERIVED_PREFIX || packet.topic.startsWith(`${DERIVED_PREFIX}/`)) {
+    callback(new Error(`publishing to "${packet.topic}" is reserved`));
+    return;
+  }
+  callback(null);
+};
+
+export async function createEmbeddedBroker(hooks: BrokerHooks = {}): Promise<EmbeddedBroker> {
+  const options: AedesOptions = {
+    authorizePublish: hooks.authorizePublish ?? denyReservedTopics,
+    ...(hooks.authenticate ? { authenticate: hooks.authenticate } : {}),
+    ...(hooks.authorizeSubscribe ? { authorizeSubscribe: hooks.authorizeSubscribe } : {}),
+  };
+  const aedes = await Aedes.createBroker(options);
+  const tcpServers: net.Server[] = [];
+  const wsServers: WebSocketServer[] = [];
+
+  return {
+    aedes,
+    listenTcp(port, host = '0.0.0.0') {
+      const server = net.createServer(aedes.handle as (socket: net.Socket) => void);
+      tcpServers.push(server);
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as net.AddressInfo).port);
+        });
+      });
+    },
+    attachWebSocket(server, path = '/mqtt') {
+      const wss = new WebSocketServer({ noServer: true });
+      wsServers.push(wss);
+      server.on('upgrade', (req: IncomingMessage, socket, head) => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        if (url.pathname !== path) return; // socket.io and others handle their own upgrades
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const stream = createWebSocketStream(ws);
+          aedes.handle(stream as never, req);
+        });
+      });
+    },
+    clients: () => aedes.connectedClients,
+    async close() {
+      for (const wss of wsServers) {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+      }
+      await Promise.all(
+        tcpServers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+            }),
+        ),
+      );
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Configuration, parsed once with zod at start-up (STYLE §7): flags override
+ * `DESKPRINT_*` environment variables, which override the schema defaults. Every problem is
+ * listed as `PATH: message`; the result is frozen. `.env.example` documents every key.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
+const optionalString = z.string().optional().transform((v) => (v === '' ? undefined : v));
+
+export const configSchema = z
+  .object({
+    demo: bool.default(false),
+    dataDir: z.string().min(1).default('./data'),
+    host: z.string().min(1).default('0.0.0.0'),
+    httpPort: port.default(8080),
+    mqttPort: port.default(1883),
+    /** External broker URL; empty means the embedded aedes broker. */
+    mqttUrl: optionalString.pipe(z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://').optional()),
+    mqttUsername: optionalString,
+    mqttPassword: optionalString,
+    sites: z.array(z.string().min(1)).min(1).default(['sites/demo.yaml']),
+    store: z.enum(['sqlite', 'influx']).default('sqlite'),
+    influxUrl: optionalString.pipe(z.url().optional()),
+    influxDatabase: optionalString,
+    influxToken: optionalString,
+    influxUsername: optionalString,
+    influxPassword: optionalString,
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    maxPayloadBytes: z.coerce.number().int().positive().default(256 * 1024),
+    /** Run the demo building's simulator in process (with --demo). */
+    simulate: bool.default(true),
+    /** Build the dashboard on start when dashboard/dist is missing or older than its sources. */
+    buildDashboard: bool.default(true),
+  })
+  .superRefine((c, ctx) => {
+    if (c.store === 'influx') {
+      if (!c.influxUrl) ctx.addIssue({ code: 'custom', path: ['influxUrl'], message: 'DESKPRINT_INFLUX_URL is required with --store influx' });
+      if (!c.influxDatabase) ctx.addIssue({ code: 'custom', path: ['influxDatabase'], message: 'DESKPRINT_INFLUX_DATABASE is required with --store influx' });
+      if (c.influxToken && (c.influxUsername || c.influxPassword)) {
+        ctx.addIssue({ code: 'custom', path: ['influxToken'], message: 'use a token or a username/password, not both' });
+      }
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variable for each key: DESKPRINT_ + SCREAMING_SNAKE_CASE. */
+export function envName(key: string): string {
+  return `DESKPRINT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads DESKPRINT_* variables for every schema key. Lists (sites) are comma-separated. */
+export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[envName(key)];
+    if (v === undefined) continue;
+    out[key] = key === 'sites' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+  }
+  return out as ConfigInput;
+}
+
+/** Validates and freezes; throws ConfigError listing every problem as `PATH: message`. */
+export function loadConfig(...layers: ConfigInput[]): Config {
+  const merged = Object.assign({}, ...layers.map((l) => Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined))));
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.length ? envName(String(i.path[0])) : '(root)'}: ${i.message}`));
+  }
+  return Object.freeze({ ...result.data, sites: Object.freeze([...result.data.sites]) as string[] });
+}

@@ -1,0 +1,108 @@
+/**
+ * The `deskprint` command. Sub-commands wire the parts into processes:
+ *   start      everything in one process (embedded broker, ingest, API, dashboard)
+ *   simulate   publish a simulated building, or load, to any broker
+ *   recompute  recompute footprints from stored raw data
+ *   report     write an impact report
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, configFromEnv, type ConfigInput } from './config.ts';
+import { SiteFileError } from '../devices/site.ts';
+
+const USAGE = `usage: deskprint <command> [options]
+
+commands:
+  start [--demo] [--mqtt-port N] [--http-port N] [--data-dir DIR] [--host H]
+        [--site FILE]... [--mqtt-url URL] [--store sqlite|influx] [--log-level L]
+        Run broker, ingest, API and dashboard in one process (ports accept 0 = ephemeral).
+  simulate --scenario FILE --mqtt URL [--from ISO --to ISO] [--speed max|1x|Nx] [--seed N]
+  simulate --load --rate N --devices M [--mqtt URL]
+  recompute --site S --from ISO --to ISO [--data-dir DIR]
+
+Every option can also be set as an environment variable: DESKPRINT_<OPTION>, e.g.
+DESKPRINT_HTTP_PORT=8080 (see .env.example).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'simulate': {
+      const { runSimulate } = await import('./commands/simulate.ts');
+      return runSimulate(rest);
+    }
+    case 'recompute': {
+      const { runRecompute } = await import('./commands/recompute.ts');
+      return runRecompute(rest);
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`deskprint: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      demo: { type: 'boolean' },
+      'mqtt-port': { type: 'string' },
+      'http-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+      host: { type: 'string' },
+      site: { type: 'string', multiple: true },
+      'mqtt-url': { type: 'string' },
+      store: { type: 'string' },
+      'log-level': { type: 'string' },
+      'no-simulate': { type: 'boolean' },
+    },
+  });
+  const flags: Record<string, unknown> = {
+    demo: values.demo,
+    mqttPort: values['mqtt-port'],
+    httpPort: values['http-port'],
+    dataDir: values['data-dir'],
+    host: values.host,
+    sites: values.site,
+    mqttUrl: values['mqtt-url'],
+    store: values.store,
+    logLevel: values['log-level'],
+    simulate: values['no-simulate'] ? false : undefined,
+  };
+  const { startDeskprint } = await import('./start.ts');
+  const handle = await startDeskprint({ ...configFromEnv(process.env), ...stripUndefined(flags) } as ConfigInput);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n${signal}: stopping deskprint…\n`);
+    await handle.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof SiteFileError) console.error(`deskprint: ${err.message}`);
+    else if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`deskprint: ${err.message}\n\n${USAGE}`);
+    else console.error(err);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,214 @@
+/**
+ * `deskprint start`: every part in one process on the embedded default — aedes broker,
+ * ingest, API + dashboard, SQLite under the data directory, and with `demo` the demo
+ * building's simulator publishing over real MQTT.
+ */
+import http from 'node:http';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { Router } from 'express';
+import { parseSiteYaml } from '../devices/site.ts';
+import { topics } from '../devices/topics.ts';
+import type { Health, LiveSnapshot } from '../devices/api-types.ts';
+import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
+import { Ingest } from '../ingest/pipeline.ts';
+import { LiveState } from '../ingest/live.ts';
+import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
+import { StoreWriter } from '../ingest/writer.ts';
+import type { Processor } from '../ingest/types.ts';
+import { Registry } from '../store/registry.ts';
+import { createStore } from '../store/index.ts';
+import type { TimeSeriesStore } from '../store/types.ts';
+import { createApp } from '../api/app.ts';
+import { attachLiveSocket } from '../api/socket.ts';
+import { loadConfig, type Config, type ConfigInput } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+export interface DeskprintHandle {
+  config: Config;
+  httpUrl: string;
+  httpPort: number;
+  /** Embedded broker's TCP port; null with an external broker. */
+  mqttPort: number | null;
+  /** URL devices and simulators publish to. */
+  mqttUrl: string;
+  registry: Registry;
+  store: TimeSeriesStore;
+  ingest: Ingest;
+  live: LiveState;
+  writer: StoreWriter;
+  health(): Health;
+  close(): Promise<void>;
+}
+
+export interface StartExtras {
+  log?: Logger;
+  /** Extra processors (tests). */
+  processors?: Processor[];
+}
+
+/** Starts deskprint; `input` takes the same keys as the configuration (flags/env already merged or not). */
+export async function startDeskprint(input: ConfigInput | Config, extras: StartExtras = {}): Promise<DeskprintHandle> {
+  const config = loadConfig(input as ConfigInput);
+  const log = extras.log ?? createLogger(config.logLevel);
+  const dataDir = path.resolve(config.dataDir);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const registry = new Registry(path.join(dataDir, 'registry.db'));
+    cleanups.push(() => registry.close());
+    for (const file of config.sites) registry.loadSite(parseSiteYaml(readFileSync(path.resolve(ROOT, file), 'utf8'), file));
+
+    const store = createStore(
+      config.store === 'influx'
+        ? {
+            kind: 'influx',
+            url: config.influxUrl!,
+            database: config.influxDatabase!,
+            dataDir,
+            ...(config.influxToken ? { token: config.influxToken } : {}),
+            ...(config.influxUsername ? { username: config.influxUsername } : {}),
+            ...(config.influxPassword ? { password: config.influxPassword } : {}),
+          }
+        : { kind: 'sqlite', dataDir },
+    );
+    await store.init();
+    cleanups.push(() => store.close());
+
+    let broker: EmbeddedBroker | undefined;
+    let source: MessageSource;
+    let mqttPort: number | null = null;
+    if (config.mqttUrl) {
+      source = new MqttSource({ url: config.mqttUrl, ...(config.mqttUsername ? { username: config.mqttUsername } : {}), ...(config.mqttPassword ? { password: config.mqttPassword } : {}) });
+    } else {
+      broker = await createEmbeddedBroker();
+      const b = broker;
+      cleanups.push(() => b.close());
+      mqttPort = await broker.listenTcp(config.mqttPort, config.host);
+      source = new AedesSource(broker.aedes);
+    }
+
+    const writer = new StoreWriter({ store, log: log.child({ module: 'ingest:writer' }) });
+    let ingest: Ingest | undefined;
+    const live = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`) });
+    ingest = new Ingest({
+      registry,
+      source,
+      writer,
+      processors: [live, ...(extras.processors ?? [])],
+      log: log.child({ module: 'ingest' }),
+      maxPayloadBytes: config.maxPayloadBytes,
+    });
+    const ing = ingest;
+    await ingest.start();
+    cleanups.push(async () => {
+      await ing.stop();
+      await writer.close();
+    });
+    // API processes elsewhere follow live data over MQTT (DESIGN "Scaling past one machine").
+    const publishLive = (snap: LiveSnapshot) => void source.publish(topics.live(snap.site), JSON.stringify(snap)).catch(() => {});
+    live.on('live', publishLive);
+
+    const started = Date.now();
+    const health = (): Health => {
+      const s = store.health();
+      return {
+        status: s.state === 'ok' ? 'ok' : 'degraded',
+        version: VERSION,
+        uptime_s: Math.round((Date.now() - started) / 1000),
+        ingest: {
+          received: ing.counters.received,
+          stored: writer.stored,
+          rejected: ing.counters.rejected,
+          rejected_by_reason: { ...ing.counters.rejectedByReason } as Record<string, number>,
+          readings: ing.counters.readings,
+          checkins: ing.counters.checkins,
+          pending: writer.depth,
+        },
+        store: {
+          kind: s.kind,
+          state: s.state,
+          queue_depth: s.queueDepth + writer.depth,
+          spool_bytes: s.spoolBytes,
+          written: s.written,
+          dropped: s.dropped,
+          last_error: s.lastError,
+        },
+        broker: broker ? { embedded: true, clients: broker.clients() } : null,
+      };
+    };
+
+    if (config.buildDashboard) await ensureDashboardBuilt(log);
+    const routers: Router[] = [];
+    const app = createApp({ registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers });
+    const server = http.createServer(app);
+    broker?.attachWebSocket(server, '/mqtt');
+    const io = attachLiveSocket(server, { registry, live });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.httpPort, config.host, () => resolve());
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          void io.close();
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const httpPort = (server.address() as AddressInfo).port;
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    const httpUrl = `http://${shownHost}:${httpPort}`;
+    const mqttUrl = config.mqttUrl ?? `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${mqttPort}`;
+    log.info({ httpPort, mqttPort, store: store.kind, dataDir }, `deskprint ${VERSION}: dashboard ${httpUrl}  MQTT ${mqttUrl}  (WebSocket ${httpUrl.replace('http', 'ws')}/mqtt)`);
+
+    if (config.demo && config.simulate) {
+      const { startSimulator } = await import('../simulators/demo.ts');
+      const site = registry.site('demo') ?? registry.sites()[0]!;
+      const sim = await startSimulator({ site, mqttUrl, demo: true, seed: 1, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
+      cleanups.splice(1, 0, () => sim.stop()); // stop devices before ingest and broker
+      log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
+    }
+
+    return { config, httpUrl, httpPort, mqttPort, mqttUrl, registry, store, ingest, live, writer, health, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** Builds the dashboard when dist is missing or older than its sources (npm start on a fresh clone). */
+export async function ensureDashboardBuilt(log: Logger): Promise<void> {
+  const dir = path.join(ROOT, 'dashboard');
+  const index = path.join(dir, 'dist', 'index.html');
+  if (!existsSync(path.join(dir, 'vite.config.ts'))) return;
+  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+  if (built > 0 && newestMtime(path.join(dir, 'src')) <= built && statSync(path.join(dir, 'index.html')).mtimeMs <= built) return;
+  log.info('building the dashboard (first start, or its sources changed)…');
+  const { build } = await import('vite');
+  await build({ configFile: path.join(dir, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  if (!existsSync(dir)) return 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}

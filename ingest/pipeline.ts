@@ -1,0 +1,267 @@
+/**
+ * The ingest pipeline: subscribe → decode (devices/ adapter) → validate → enrich (registry)
+ * → processors (live state, footprint) and the store writer.
+ *
+ * Parse at the edge, then trust (STYLE §3): a bad message is counted by reason, logged once
+ * per (reason, device), republished on the rejected topic, and dropped. `handle` never throws.
+ */
+import type { Logger } from 'pino';
+import { ADAPTERS, adapterFor } from '../devices/index.ts';
+import type { Adapter, Decoded, DecodeFailure } from '../devices/adapter.ts';
+import { DEVICE_KINDS } from '../devices/kinds.ts';
+import { REJECT_REASONS, type RejectReason } from '../devices/rejections.ts';
+import { topics } from '../devices/topics.ts';
+import type { Registry, RegisteredDevice } from '../store/registry.ts';
+import type { Point } from '../store/types.ts';
+import type { InboundMessage, MessageSource } from './sources.ts';
+import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, type DeviceContext, type EnrichedCheckin, type EnrichedReading, type Processor } from './types.ts';
+import type { StoreWriter } from './writer.ts';
+
+export interface IngestOptions {
+  registry: Registry;
+  source: MessageSource;
+  writer: StoreWriter;
+  processors?: Processor[];
+  log: Logger;
+  /** Larger payloads are rejected as `oversize` (DESKPRINT_MAX_PAYLOAD_BYTES). */
+  maxPayloadBytes?: number;
+  adapters?: readonly Adapter[];
+  /** Republish rejected messages with their reason (default true). */
+  publishRejected?: boolean;
+}
+
+export interface DeviceActivity {
+  lastSeen: number;
+  status: 'online' | 'offline' | null;
+  rejected: number;
+  lastRejected: RejectReason | null;
+}
+
+export interface IngestCounters {
+  received: number;
+  accepted: number;
+  rejected: number;
+  rejectedByReason: Partial<Record<RejectReason, number>>;
+  readings: number;
+  checkins: number;
+}
+
+export class Ingest {
+  readonly counters: IngestCounters = { received: 0, accepted: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0 };
+  /** Per registered device: last seen, availability, rejections. Key `site/device`. */
+  readonly activity = new Map<string, DeviceActivity>();
+  #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
+  #logged = new Set<string>();
+  #tickTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: IngestOptions) {
+    this.#opts = {
+      maxPayloadBytes: 256 * 1024,
+      adapters: ADAPTERS,
+      publishRejected: true,
+      processors: [],
+      ...opts,
+    };
+  }
+
+  get processors(): readonly Processor[] {
+    return this.#opts.processors;
+  }
+
+  async start(): Promise<void> {
+    const filters = [...new Set(this.#opts.adapters.flatMap((a) => a.subscriptions))];
+    await this.#opts.source.start(filters, (msg) => this.handle(msg));
+    this.#tickTimer = setInterval(() => void this.tick(Date.now()), 1000);
+    this.#tickTimer.unref();
+  }
+
+  /** Runs processors' periodic work and stores what they emit. */
+  async tick(now: number): Promise<void> {
+    for (const p of this.#opts.processors) {
+      if (!p.tick) continue;
+      try {
+        const points = await p.tick(now);
+        if (points.length) this.#opts.writer.enqueue(points, 0);
+      } catch (err) {
+        this.#logOnce(`tick:${p.name}`, `processor ${p.name} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Handles one MQTT message. Never throws. */
+  handle(msg: InboundMessage): void {
+    this.counters.received++;
+    try {
+      this.#handle(msg);
+    } catch (err) {
+      // A bug in a stage must not stop the stream; count it like any rejection.
+      this.#reject(msg, { ok: false, reason: 'schema', message: `internal error: ${(err as Error).message}` });
+    }
+  }
+
+  #handle(msg: InboundMessage): void {
+    if (msg.payload.length > this.#opts.maxPayloadBytes) {
+      this.#reject(msg, { ok: false, reason: 'oversize', message: `payload of ${msg.payload.length} bytes exceeds ${this.#opts.maxPayloadBytes}` });
+      return;
+    }
+    const adapter = this.#opts.adapters === ADAPTERS ? adapterFor(msg.topic) : this.#opts.adapters.find((a) => a.matches(msg.topic));
+    if (!adapter) {
+      this.#reject(msg, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${msg.topic}"` });
+      return;
+    }
+    const result = adapter.decode(msg.topic, msg.payload, { receivedAt: msg.receivedAt });
+    if (!result.ok) {
+      this.#reject(msg, result, adapter.name);
+      return;
+    }
+    const device = this.#resolve(adapter, result, msg.receivedAt);
+    if (!device) {
+      const id = result.identity;
+      const message = id.foreignId === undefined
+        ? (this.#opts.registry.site(id.site) ? `device "${id.device}" is not registered at site "${id.site}"` : `site "${id.site}" is not registered`)
+        : `${id.ecosystem} device "${id.foreignId}" is not assigned to a registered device (listed as discovered)`;
+      const reason: RejectReason = id.foreignId === undefined && !this.#opts.registry.site(id.site) ? 'unknown_site' : 'unknown_device';
+      this.#reject(msg, { ok: false, reason, message, identity: id }, adapter.name);
+      return;
+    }
+    this.#accept(msg, device, result, adapter.name);
+  }
+
+  #resolve(adapter: Adapter, result: Decoded, at: number): RegisteredDevice | undefined {
+    const id = result.identity;
+    if (id.foreignId === undefined) return this.#opts.registry.device(id.site, id.device);
+    const device = this.#opts.registry.foreign(adapter.name, id.foreignId);
+    if (!device && (result.readings.length > 0 || result.status)) this.#opts.registry.noteDiscovered(adapter.name, id.foreignId, at);
+    return device;
+  }
+
+  #accept(msg: InboundMessage, device: RegisteredDevice, result: Decoded, adapterName: string): void {
+    const kind = DEVICE_KINDS[device.kind];
+    const allowed = kind.metrics as readonly string[];
+    const bad = result.readings.find((r) => !allowed.includes(r.metric));
+    if (bad) {
+      this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message: `a ${device.kind} does not report ${bad.metric}`, identity: result.identity }, adapterName, device);
+      return;
+    }
+    if (result.checkins.length > 0 && !kind.checkins) {
+      this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message: `a ${device.kind} does not send check-ins`, identity: result.identity }, adapterName, device);
+      return;
+    }
+    const stranger = result.checkins.find((c) => !this.#opts.registry.isMember(device.site, c.member));
+    if (stranger) {
+      this.#reject(msg, { ok: false, reason: 'unknown_member', message: `member "${stranger.member}" is not registered at site "${device.site}"`, identity: result.identity }, adapterName, device);
+      return;
+    }
+    const site = this.#opts.registry.site(device.site)!;
+    const badDesk = result.checkins.find((c) => c.desk !== undefined && !site.desks.some((d) => d.id === c.desk));
+    if (badDesk) {
+      this.#reject(msg, { ok: false, reason: 'schema', message: `desk: "${badDesk.desk}" is not a desk of site "${device.site}"`, identity: result.identity }, adapterName, device);
+      return;
+    }
+
+    this.counters.accepted++;
+    const act = this.#activity(device);
+    act.lastSeen = Math.max(act.lastSeen, msg.receivedAt);
+    if (result.status) act.status = result.status;
+    else if (act.status === null || act.status === 'offline') act.status = 'online';
+
+    const ctx: DeviceContext = {
+      site: device.site,
+      device: device.device,
+      kind: device.kind,
+      ...(device.zone ? { zone: device.zone } : {}),
+      ...(device.desk ? { desk: device.desk } : {}),
+      ...(device.category ? { category: device.category } : {}),
+      ...(device.carrier ? { carrier: device.carrier } : {}),
+    };
+    const points: Point[] = [];
+    if (result.readings.length > 0) {
+      const readings: EnrichedReading[] = result.readings.map((r) => ({ ...ctx, ...r }));
+      // One point per timestamp carrying every metric of that sample.
+      const tags = tagsOf(ctx);
+      let cur: Point | undefined;
+      for (const r of readings) {
+        if (!cur || cur.ts !== r.ts) points.push((cur = { measurement: MEASUREMENT_READINGS, tags, fields: {}, ts: r.ts }));
+        cur.fields[r.metric] = r.value;
+      }
+      this.counters.readings += readings.length;
+      for (const p of this.#opts.processors) p.onReadings?.(readings);
+    }
+    if (result.checkins.length > 0) {
+      const checkins: EnrichedCheckin[] = result.checkins.map((c) => {
+        const desk = c.desk ?? device.desk;
+        const zone = desk ? site.desks.find((d) => d.id === desk)?.zone : device.zone;
+        return { ...c, site: device.site, device: device.device, ...(desk ? { desk } : {}), ...(zone ? { zone } : {}) };
+      });
+      for (const c of checkins) {
+        const tags: Record<string, string> = { site: c.site, member: c.member, device: c.device };
+        if (c.desk) tags.desk = c.desk;
+        if (c.zone) tags.zone = c.zone;
+        points.push({ measurement: MEASUREMENT_CHECKINS, tags, fields: { check_in: c.action === 'check_in' ? 1 : 0 }, ts: c.ts });
+      }
+      this.counters.checkins += checkins.length;
+      for (const p of this.#opts.processors) p.onCheckins?.(checkins);
+    }
+    if (points.length) this.#opts.writer.enqueue(points, result.readings.length + result.checkins.length);
+  }
+
+  #activity(device: Pick<RegisteredDevice, 'site' | 'device'>): DeviceActivity {
+    const key = `${device.site}/${device.device}`;
+    let a = this.activity.get(key);
+    if (!a) this.activity.set(key, (a = { lastSeen: 0, status: null, rejected: 0, lastRejected: null }));
+    return a;
+  }
+
+  #reject(msg: InboundMessage, failure: DecodeFailure, adapter = 'none', device?: RegisteredDevice): void {
+    this.counters.rejected++;
+    this.counters.rejectedByReason[failure.reason] = (this.counters.rejectedByReason[failure.reason] ?? 0) + 1;
+    const id = failure.identity;
+    const site = device?.site ?? (id && id.foreignId === undefined ? id.site : null);
+    const deviceName = device?.device ?? (id ? (id.foreignId === undefined ? id.device : id.foreignId) : null);
+    const known = device ?? (id && id.foreignId === undefined ? this.#opts.registry.device(id.site, id.device) : undefined);
+    if (known) {
+      const act = this.#activity(known);
+      act.rejected++;
+      act.lastRejected = failure.reason;
+    }
+    this.#logOnce(`${failure.reason}:${deviceName ?? msg.topic}`, `rejected ${failure.reason} from ${JSON.stringify(msg.topic)}: ${failure.message}`);
+    if (this.#opts.publishRejected) {
+      const notice = {
+        reason: failure.reason,
+        explanation: REJECT_REASONS[failure.reason],
+        message: failure.message,
+        topic: msg.topic,
+        adapter,
+        device: deviceName,
+        received_at: new Date(msg.receivedAt).toISOString(),
+        bytes: msg.payload.length,
+        // A short preview helps an operator find the culprit; never the whole (maybe huge) payload.
+        preview: msg.payload.subarray(0, 200).toString('utf8'),
+      };
+      this.#opts.source.publish(topics.rejected(site && this.#opts.registry.site(site) ? site : null), JSON.stringify(notice)).catch(() => {});
+    }
+  }
+
+  #logOnce(key: string, message: string): void {
+    if (this.#logged.has(key)) return;
+    if (this.#logged.size > 10_000) this.#logged.clear(); // bounded memory under a flood of distinct keys
+    this.#logged.add(key);
+    this.#opts.log.warn(message);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#tickTimer);
+    await this.#opts.source.stop();
+    await this.tick(Date.now());
+    for (const p of this.#opts.processors) await p.close?.();
+  }
+}
+
+export function tagsOf(ctx: DeviceContext): Record<string, string> {
+  const tags: Record<string, string> = { site: ctx.site, device: ctx.device, kind: ctx.kind };
+  if (ctx.zone) tags.zone = ctx.zone;
+  if (ctx.desk) tags.desk = ctx.desk;
+  if (ctx.category) tags.category = ctx.category;
+  if (ctx.carrier) tags.carrier = ctx.carrier;
+  return tags;
+}
