@@ -30,7 +30,7 @@ export const nativeAdapter: Adapter = {
     if (!json.ok) return { ...json, identity };
     const result = nativeTelemetrySchema.safeParse(json.value);
     if (!result.success) return fail('schema', formatIssues(result.error), identity);
-    const samples: NativeSample[] = Array.isArray(result.data) ? result.data : [result.data];
+    const samples: NativeSample[] = result.data;
 
     const readings: Reading[] = [];
     const checkins: Checkin[] = [];

@@ -55,7 +55,20 @@ export const nativeSampleSchema = z
 
 export type NativeSample = z.infer<typeof nativeSampleSchema>;
 
-export const nativeTelemetrySchema = z.union([nativeSampleSchema, z.array(nativeSampleSchema).min(1).max(MAX_BATCH)]);
+export const nativeBatchSchema = z.array(nativeSampleSchema).min(1).max(MAX_BATCH);
+
+/**
+ * One sample or a batch. Not a plain z.union: a union reports "Invalid input" at the root,
+ * and a device owner needs to be told which field is wrong.
+ */
+export const nativeTelemetrySchema = z.unknown().transform((value, ctx): NativeSample[] => {
+  const result = Array.isArray(value) ? nativeBatchSchema.safeParse(value) : nativeSampleSchema.safeParse(value);
+  if (!result.success) {
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path } as never);
+    return z.NEVER;
+  }
+  return Array.isArray(result.data) ? result.data : [result.data];
+});
 
 export const nativeStatusSchema = z.enum(['online', 'offline']);
 

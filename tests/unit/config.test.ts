@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configFromEnv, envName, loadConfig } from '../../cli/config.ts';
+
+describe('configuration', () => {
+  it('has defaults for a one-command start', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ httpPort: 8080, mqttPort: 1883, dataDir: './data', store: 'sqlite', sites: ['sites/demo.yaml'], demo: false });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads DESKPRINT_* variables, and flags override them', () => {
+    const env = configFromEnv({ DESKPRINT_HTTP_PORT: '9090', DESKPRINT_MQTT_PORT: '0', DESKPRINT_SITES: 'a.yaml, b.yaml', DESKPRINT_DEMO: 'true' });
+    expect(loadConfig(env)).toMatchObject({ httpPort: 9090, mqttPort: 0, sites: ['a.yaml', 'b.yaml'], demo: true });
+    expect(loadConfig(env, { httpPort: 0 }).httpPort).toBe(0);
+  });
+
+  const problemsOf = (input: object): string[] => {
+    try {
+      loadConfig(input as never);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('lists every problem as ENV_NAME: message', () => {
+    expect(problemsOf({ httpPort: '99999', logLevel: 'loud', mqttUrl: 'http://x' })).toEqual([
+      expect.stringMatching(/^DESKPRINT_HTTP_PORT: /),
+      expect.stringMatching(/^DESKPRINT_MQTT_URL: must start with mqtt:/),
+      expect.stringMatching(/^DESKPRINT_LOG_LEVEL: /),
+    ]);
+    expect(problemsOf({ store: 'influx' })).toEqual([
+      'DESKPRINT_INFLUX_URL: DESKPRINT_INFLUX_URL is required with --store influx',
+      'DESKPRINT_INFLUX_DATABASE: DESKPRINT_INFLUX_DATABASE is required with --store influx',
+    ]);
+  });
+
+  it('derives environment names from keys', () => {
+    expect(envName('maxPayloadBytes')).toBe('DESKPRINT_MAX_PAYLOAD_BYTES');
+    expect(envName('influxUrl')).toBe('DESKPRINT_INFLUX_URL');
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { nativeAdapter } from '../../devices/native/adapter.ts';
+import { nativeTelemetrySchema } from '../../devices/native/schema.ts';
+
+const RECEIVED = Date.parse('2026-03-10T10:00:00Z');
+const decode = (payload: unknown, topic = 'deskprint/demo/plug-n01/telemetry') =>
+  nativeAdapter.decode(topic, Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)), { receivedAt: RECEIVED });
+
+describe('native payload schema', () => {
+  it('accepts an object with ts as epoch ms or ISO 8601, and one without ts', () => {
+    expect(nativeTelemetrySchema.safeParse({ ts: RECEIVED, power_w: 42 }).success).toBe(true);
+    expect(nativeTelemetrySchema.safeParse({ ts: '2026-03-10T10:00:00+01:00', power_w: 42 }).success).toBe(true);
+    expect(nativeTelemetrySchema.safeParse({ power_w: 42 }).success).toBe(true);
+  });
+
+  it('accepts an array of samples from a gateway flushing its buffer', () => {
+    const r = decode([{ ts: RECEIVED - 60_000, power_w: 40, energy_wh: 100 }, { ts: RECEIVED, power_w: 41, energy_wh: 101 }]);
+    expect(r.ok && r.readings).toEqual([
+      { metric: 'power_w', value: 40, ts: RECEIVED - 60_000 },
+      { metric: 'energy_wh', value: 100, ts: RECEIVED - 60_000 },
+      { metric: 'power_w', value: 41, ts: RECEIVED },
+      { metric: 'energy_wh', value: 101, ts: RECEIVED },
+    ]);
+  });
+
+  it('stamps a sample without ts with the receive time and stores booleans as 1/0', () => {
+    const r = decode({ occupied: true }, 'deskprint/demo/occ-n01/telemetry');
+    expect(r.ok && r.readings).toEqual([{ metric: 'occupied', value: 1, ts: RECEIVED }]);
+  });
+
+  it('rejects wrong types, unknown fields and empty samples as schema errors naming the path', () => {
+    const wrongType = decode({ power_w: '42' });
+    expect(wrongType).toMatchObject({ ok: false, reason: 'schema' });
+    expect(!wrongType.ok && wrongType.message).toMatch(/power_w/);
+    const unknown = decode({ power_kw: 0.042 });
+    expect(unknown).toMatchObject({ ok: false, reason: 'schema' });
+    expect(!unknown.ok && unknown.message).toMatch(/power_kw/);
+    expect(decode({})).toMatchObject({ ok: false, reason: 'schema' });
+    expect(decode([])).toMatchObject({ ok: false, reason: 'schema' });
+  });
+
+  it('rejects a value outside its unit range as a wrong unit', () => {
+    const r = decode({ valve_pct: 4500 }, 'deskprint/demo/heat-north/telemetry');
+    expect(r).toMatchObject({ ok: false, reason: 'unit' });
+    expect(!r.ok && r.message).toMatch(/valve_pct: 4500 %/);
+  });
+
+  it('rejects seconds passed as milliseconds and timestamps from the future', () => {
+    expect(decode({ ts: 1_773_000_000, power_w: 1 })).toMatchObject({ ok: false, reason: 'schema' });
+    expect(decode({ ts: RECEIVED + 3_600_000, power_w: 1 })).toMatchObject({ ok: false, reason: 'bad_timestamp' });
+  });
+
+  it('decodes a check-in with member and action, and refuses half a check-in', () => {
+    const r = decode({ member: 'm01', action: 'check_in', desk: 'n01' }, 'deskprint/demo/badge-north/telemetry');
+    expect(r.ok && r.checkins).toEqual([{ member: 'm01', action: 'check_in', desk: 'n01', ts: RECEIVED }]);
+    expect(decode({ member: 'm01' }, 'deskprint/demo/badge-north/telemetry')).toMatchObject({ ok: false, reason: 'schema' });
+  });
+
+  it('reports invalid JSON as bad_json and never throws on garbage', () => {
+    expect(decode('{"power_w": ')).toMatchObject({ ok: false, reason: 'bad_json' });
+    expect(() => nativeAdapter.decode('deskprint/demo/x/telemetry', new Uint8Array([0xff, 0xfe, 0x00]), { receivedAt: RECEIVED })).not.toThrow();
+  });
+
+  it('decodes status online/offline and rejects anything else', () => {
+    expect(nativeAdapter.decode('deskprint/demo/plug-n01/status', Buffer.from('offline'), { receivedAt: RECEIVED })).toMatchObject({ ok: true, status: 'offline' });
+    expect(nativeAdapter.decode('deskprint/demo/plug-n01/status', Buffer.from('maybe'), { receivedAt: RECEIVED })).toMatchObject({ ok: false, reason: 'schema' });
+  });
+});
