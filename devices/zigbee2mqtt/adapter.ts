@@ -1,0 +1,154 @@
+/**
+ * Zigbee2MQTT (https://www.zigbee2mqtt.io): `<base>/<friendly_name>` carries the device's
+ * whole cached state as one JSON object (`advanced.output: json`, the default), and
+ * `<base>/<friendly_name>/availability` carries `{"state":"online"}` (legacy: plain `online`).
+ * The foreign id is the friendly name, which may contain `/`. README.md has the key table.
+ */
+import { z } from 'zod';
+import { fail, parseJson, type Adapter, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
+import { formatIssues } from '../native/schema.ts';
+import { acknowledged, decodedSample, deviceTimestamp, isFailure, scaled, type Sample } from '../readings.ts';
+
+export const DEFAULT_BASE_TOPIC = 'zigbee2mqtt';
+
+/** Zigbee2MQTT's own topics (`bridge/state`, `bridge/devices`, `bridge/logging`…) use this reserved name. */
+export const BRIDGE_ID = 'bridge';
+
+const value = z.number().finite().nullable().optional();
+const flag = z.boolean().nullable().optional();
+
+/**
+ * The keys deskprint reads; everything else (linkquality, update, device_temperature…) passes
+ * through unread. `null` is what Zigbee2MQTT publishes for a value it has not received yet.
+ */
+const stateSchema = z.looseObject({
+  occupancy: flag,
+  presence: flag,
+  power: value,
+  /** kWh in Zigbee2MQTT's `energy` expose. */
+  energy: value,
+  voltage: value,
+  current: value,
+  /** "ON"/"OFF" for switches and lights; covers and locks use other words, which are not on/off. */
+  state: z.string().nullable().optional(),
+  local_temperature: value,
+  temperature: value,
+  current_heating_setpoint: value,
+  occupied_heating_setpoint: value,
+  pi_heating_demand: value,
+  position: value,
+  /** Zigbee2MQTT < 2.0 published raw `illuminance` (10000·log10(lx)+1) beside `illuminance_lux`; 2.0 publishes lux in `illuminance`. */
+  illuminance: value,
+  illuminance_lux: value,
+  battery: value,
+  humidity: value,
+  co2: value,
+  /** `advanced.last_seen`: ISO 8601 (with offset) or epoch ms; when Zigbee2MQTT last heard the device. */
+  last_seen: z.union([z.number(), z.string()]).nullable().optional(),
+});
+
+const availabilitySchema = z.looseObject({ state: z.enum(['online', 'offline']) });
+
+export interface Zigbee2mqttOptions {
+  /** Zigbee2MQTT's `mqtt.base_topic`. */
+  baseTopic?: string;
+}
+
+type ParsedTopic =
+  | { kind: 'bridge' }
+  | { kind: 'state' | 'availability' | 'command'; name: string };
+
+export function createZigbee2mqttAdapter(options: Zigbee2mqttOptions = {}): Adapter {
+  const base = options.baseTopic ?? DEFAULT_BASE_TOPIC;
+  const prefix = `${base}/`;
+
+  function parseTopic(topic: string): ParsedTopic | null {
+    if (!topic.startsWith(prefix)) return null;
+    const rest = topic.slice(prefix.length);
+    if (rest === BRIDGE_ID || rest.startsWith(`${BRIDGE_ID}/`)) return { kind: 'bridge' };
+    const parts = rest.split('/');
+    if (parts.some((p) => p === '')) return null;
+    const last = parts.length - 1;
+    if (parts.length > 1 && parts[last] === 'availability') return { kind: 'availability', name: parts.slice(0, last).join('/') };
+    // `<name>/set`, `<name>/get`, `<name>/set/<attribute>`: commands from controllers, not device state.
+    const verbAt = parts.findIndex((p, i) => i > 0 && i >= last - 1 && (p === 'set' || p === 'get'));
+    if (verbAt > 0) return { kind: 'command', name: parts.slice(0, verbAt).join('/') };
+    return { kind: 'state', name: rest };
+  }
+
+  return {
+    name: 'zigbee2mqtt',
+    subscriptions: [`${base}/#`],
+    matches: (topic) => parseTopic(topic) !== null,
+    decode(topic, payload, ctx): DecodeResult {
+      const parsed = parseTopic(topic);
+      if (!parsed) return fail('unknown_topic', `not a Zigbee2MQTT topic under "${base}/": "${topic.slice(0, 200)}"`);
+      if (parsed.kind === 'bridge') return acknowledged({ ecosystem: 'zigbee2mqtt', foreignId: BRIDGE_ID });
+      const identity: DeviceIdentity = { ecosystem: 'zigbee2mqtt', foreignId: parsed.name };
+      if (parsed.kind === 'command') return acknowledged(identity);
+      if (parsed.kind === 'availability') return decodeAvailability(payload, identity);
+      return decodeState(payload, identity, ctx.receivedAt);
+    },
+  };
+}
+
+function decodeAvailability(payload: Uint8Array, identity: DeviceIdentity): DecodeResult {
+  const text = new TextDecoder().decode(payload).trim();
+  // Zigbee2MQTT < 1.32 published plain `online`/`offline`; later versions publish JSON.
+  if (text === 'online' || text === 'offline') return { ok: true, identity, readings: [], checkins: [], status: text };
+  const json = parseJson(payload);
+  if (!json.ok) return { ...json, identity };
+  const result = availabilitySchema.safeParse(json.value);
+  if (!result.success) return fail('schema', `availability: ${formatIssues(result.error)}`, identity);
+  return { ok: true, identity, readings: [], checkins: [], status: result.data.state };
+}
+
+function decodeState(payload: Uint8Array, identity: DeviceIdentity, receivedAt: number): DecodeResult {
+  const json = parseJson(payload);
+  if (!json.ok) return { ...json, identity };
+  if (typeof json.value !== 'object' || json.value === null || Array.isArray(json.value)) {
+    return fail('schema', '(root): expected a JSON object (set Zigbee2MQTT advanced.output to "json")', identity);
+  }
+  const result = stateSchema.safeParse(json.value);
+  if (!result.success) return fail('schema', formatIssues(result.error), identity);
+  const s = result.data;
+
+  const lastSeen = lastSeenMs(s.last_seen);
+  if (Number.isNaN(lastSeen)) return fail('bad_timestamp', `last_seen: "${String(s.last_seen).slice(0, 40)}" is not ISO 8601 with a zone, nor epoch ms`, identity);
+  const ts = deviceTimestamp(lastSeen, receivedAt, identity);
+  if (isFailure(ts)) return ts;
+
+  const metering = isSet(s.power) || isSet(s.current) || isSet(s.energy);
+  const sample: Sample = {
+    occupied: s.occupancy ?? s.presence ?? undefined,
+    power_w: s.power ?? undefined,
+    energy_wh: isSet(s.energy) ? scaled(s.energy, 1000) : undefined,
+    // Battery sensors (Aqara and others) publish their cell voltage in mV under the same key:
+    // only a device that also meters power is reporting mains volts.
+    voltage_v: metering ? (s.voltage ?? undefined) : undefined,
+    current_a: s.current ?? undefined,
+    on: s.state === 'ON' ? true : s.state === 'OFF' ? false : undefined,
+    temperature_c: s.temperature ?? s.local_temperature ?? undefined,
+    setpoint_c: s.current_heating_setpoint ?? s.occupied_heating_setpoint ?? undefined,
+    valve_pct: s.pi_heating_demand ?? s.position ?? undefined,
+    illuminance_lx: s.illuminance_lux ?? s.illuminance ?? undefined,
+    battery_pct: s.battery ?? undefined,
+    humidity_pct: s.humidity ?? undefined,
+    co2_ppm: s.co2 ?? undefined,
+  };
+  return decodedSample(identity, sample, ts);
+}
+
+function isSet(v: number | null | undefined): v is number {
+  return v !== null && v !== undefined;
+}
+
+/** undefined when absent, NaN when present but unreadable. */
+function lastSeenMs(v: number | string | null | undefined): number | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'number') return v;
+  // ISO_8601 ends in Z, ISO_8601_local carries an offset; a bare local time would be ambiguous.
+  return /([zZ]|[+-]\d\d:?\d\d)$/.test(v) ? Date.parse(v) : Number.NaN;
+}
+
+export const zigbee2mqttAdapter: Adapter = createZigbee2mqttAdapter();
