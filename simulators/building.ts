@@ -1,0 +1,712 @@
+/**
+ * The building model: members come and go, desks draw power, zones heat and light up, common
+ * loads run, and every device reports at its cadence. A pure function of (scenario, seed,
+ * start time): time only moves through `advance(to)`, randomness only comes from the seeded
+ * Rng, so the same inputs give the same message stream byte for byte.
+ *
+ * Physics (zone temperatures, lighting, common loads) is updated every `step_s`; member
+ * events and device reports keep their exact times. Energy is integrated exactly between
+ * power changes, so a counter always equals the integral of the powers reported before it.
+ */
+import { DEVICE_KINDS, type DeviceKind } from '../devices/kinds.ts';
+import { deviceCategory, type SiteDevice } from '../devices/site.ts';
+import { topics } from '../devices/topics.ts';
+import { localDay, type LocalDay } from './clock.ts';
+import { Rng } from './random.ts';
+import type { Scenario } from './scenario.ts';
+import { GroundTruth, type TruthSession } from './truth.ts';
+
+/** One MQTT message as a device would send it. */
+export interface SimMessage {
+  /** Simulated send time, epoch ms. */
+  at: number;
+  device: string;
+  topic: string;
+  payload: string;
+  retain: boolean;
+  qos: 0 | 1;
+}
+
+export interface BuildingOptions {
+  scenario: Scenario;
+  seed?: number;
+  /** Simulated start, epoch ms. */
+  start: number;
+  /**
+   * Demo mode: the building looks busy at any hour (office-hours schedules, members coming
+   * and going every minute or two, readings every few seconds).
+   */
+  demo?: boolean;
+  truth?: GroundTruth;
+}
+
+/** Demo cadences, s: fast enough that a dashboard visibly moves. */
+const DEMO_CADENCE_S: Record<DeviceKind, number> = {
+  desk_occupancy: 15, desk_plug: 4, zone_heating: 5, zone_lighting: 5, meter: 3, badge_reader: 600, environment: 20, grid_feed: 60,
+};
+/** Demo presence: mean time at a desk and away, s (about 64 % of members present). */
+const DEMO_MEAN_PRESENT_S = 80;
+const DEMO_MEAN_AWAY_S = 45;
+const DEMO_INITIAL_PRESENT = 0.65;
+/** Demo schedules read this local time: a Wednesday, 11:00. */
+const DEMO_WEEKDAY = 3;
+const DEMO_MINUTE = 11 * 60;
+
+/** Artificial light at desk height with the lights on, lx (CIBSE SLL: 300–500 lx offices). */
+const ARTIFICIAL_LX = 450;
+/** PIR sensors report arrival within seconds, vacancy after their hold time. */
+const OCCUPIED_DELAY_MS = 5_000;
+const VACANT_DELAY_MS = 90_000;
+/** A battery is replaced when it reaches this level. */
+const BATTERY_REPLACE_PCT = 5;
+/** Assumed length of the working day for spreading kettle uses, h. */
+const KETTLE_DAY_H = 9;
+
+interface DeviceSim {
+  readonly spec: SiteDevice;
+  readonly index: number;
+  readonly kind: DeviceKind;
+  readonly category: string | null;
+  readonly carrier: string | null;
+  readonly cadenceMs: number;
+  readonly rng: Rng;
+  /** Sequence of the pending report; an older scheduled report with another token is void. */
+  reportToken: number;
+  nextReportAt: number;
+  powerW: number;
+  integratedTo: number;
+  /** Published counter: physical energy since the last reset. */
+  counterWh: number;
+  battery: number | null;
+}
+
+interface DeskSim {
+  readonly id: string;
+  readonly zone: string;
+  readonly standbyW: number;
+  occupant: MemberSim | null;
+  plugs: DeviceSim[];
+  sensors: DeviceSim[];
+}
+
+interface ZoneSim {
+  readonly id: string;
+  readonly areaM2: number;
+  tempC: number;
+  valvePct: number;
+  heatW: number;
+  lightsOn: boolean;
+  lastOccupiedAt: number;
+  leftOnUntil: number;
+  leftOnTonight: boolean;
+  heating: DeviceSim[];
+  lighting: DeviceSim[];
+  kiosks: DeviceSim[];
+}
+
+interface MemberSim {
+  readonly id: string;
+  readonly rng: Rng;
+  readonly favouriteDesk: string | null;
+  readonly daysPerWeek: number;
+  readonly inUseW: number;
+  present: boolean;
+  atLunch: boolean;
+  desk: DeskSim | null;
+  reader: DeviceSim | null;
+  session: TruthSession | null;
+  forgetsCheckout: boolean;
+}
+
+type Action =
+  | { t: number; order: 0; seq: number; type: 'step' }
+  | { t: number; order: 1; seq: number; type: 'arrive' | 'lunch_start' | 'lunch_end' | 'leave'; member: MemberSim }
+  | { t: number; order: 2; seq: number; type: 'report'; device: DeviceSim; token: number };
+
+/** Binary min-heap of actions ordered by (time, order, sequence). */
+class ActionQueue {
+  private readonly items: Action[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): Action | undefined {
+    return this.items[0];
+  }
+  private less(a: Action, b: Action): boolean {
+    return a.t !== b.t ? a.t < b.t : a.order !== b.order ? a.order < b.order : a.seq < b.seq;
+  }
+  push(a: Action): void {
+    const h = this.items;
+    h.push(a);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+  pop(): Action | undefined {
+    const h = this.items;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+const round = (v: number, digits: number) => {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+};
+const clamp = (v: number, min: number, max: number) => Math.min(max, Math.max(min, v));
+
+export class BuildingModel {
+  readonly siteId: string;
+  readonly truth: GroundTruth | null;
+  private readonly scenario: Scenario;
+  private readonly demo: boolean;
+  private readonly rng: Rng;
+  private readonly tz: string;
+  private readonly stepMs: number;
+  private readonly queue = new ActionQueue();
+  private seq = 0;
+  private now: number;
+  private day: LocalDay;
+  private weatherOffsetC = 0;
+  private cloudFactor = 1;
+  private kettleUntil = 0;
+  private commonW = 0;
+  private readonly devices: DeviceSim[] = [];
+  private readonly desks = new Map<string, DeskSim>();
+  private readonly zones = new Map<string, ZoneSim>();
+  private readonly members: MemberSim[] = [];
+  private readonly entranceReaders: DeviceSim[] = [];
+  /** Main meter per carrier, with the sub-meters feeding it and the unmetered remainder. */
+  private readonly mains = new Map<string, { meter: DeviceSim; subs: DeviceSim[]; unmeteredW: number; unmeteredTo: number }>();
+  private outbox: SimMessage[] = [];
+
+  constructor(opts: BuildingOptions) {
+    this.scenario = opts.scenario;
+    this.demo = opts.demo ?? false;
+    this.rng = new Rng(opts.seed ?? opts.scenario.seed);
+    this.truth = opts.truth ?? null;
+    const site = opts.scenario.site;
+    this.siteId = site.id;
+    this.tz = site.timezone;
+    this.stepMs = Math.round((this.demo ? 1 : opts.scenario.step_s) * 1000);
+    this.now = opts.start;
+    this.day = localDay(opts.start, this.tz);
+    this.build();
+    this.startDay(true);
+    this.updatePhysics(this.now);
+    this.queue.push({ t: this.now + this.stepMs, order: 0, seq: this.seq++, type: 'step' });
+  }
+
+  /** The simulated time everything has been computed up to. */
+  get time(): number {
+    return this.now;
+  }
+
+  /** Runs the model up to `to` (inclusive) and returns the messages sent, in send order. */
+  advance(to: number): SimMessage[] {
+    for (;;) {
+      const next = this.queue.peek();
+      if (!next || next.t > to) break;
+      this.queue.pop();
+      this.now = next.t;
+      if (next.type === 'step') {
+        this.updatePhysics(next.t);
+        this.queue.push({ t: next.t + this.stepMs, order: 0, seq: this.seq++, type: 'step' });
+      } else if (next.type === 'report') {
+        if (next.token === next.device.reportToken) this.report(next.device, next.t);
+      } else {
+        this.memberEvent(next.type, next.member, next.t);
+      }
+    }
+    this.now = Math.max(this.now, to);
+    const out = this.outbox;
+    this.outbox = [];
+    return out;
+  }
+
+  /** Integrates every energy device up to the current time (for ground truth at the end). */
+  settle(): void {
+    for (const d of this.devices) this.integrate(d, this.now);
+    for (const carrier of this.mains.keys()) this.integrateUnmetered(carrier, this.now);
+  }
+
+  deviceIds(): string[] {
+    return this.devices.map((d) => d.spec.id);
+  }
+
+  // ---- construction ----------------------------------------------------------------------
+
+  private build(): void {
+    const site = this.scenario.site;
+    const sc = this.scenario;
+    for (const z of site.zones) {
+      const zr = this.rng.fork(`zone/${z.id}`);
+      const sp = sc.heating.occupied_setpoint_c;
+      this.zones.set(z.id, {
+        id: z.id, areaM2: z.area_m2,
+        tempC: this.demo ? sp - zr.uniform(0.3, 1.6) : sp - zr.uniform(2, 5),
+        valvePct: 0, heatW: 0, lightsOn: false, lastOccupiedAt: -Infinity, leftOnUntil: -Infinity, leftOnTonight: false,
+        heating: [], lighting: [], kiosks: [],
+      });
+    }
+    for (const d of site.desks) {
+      const standby = this.rng.fork(`desk/${d.id}`).uniform(sc.equipment.standby_w.min, sc.equipment.standby_w.max);
+      this.desks.set(d.id, { id: d.id, zone: d.zone, standbyW: standby, occupant: null, plugs: [], sensors: [] });
+    }
+    site.devices.forEach((spec, index) => {
+      const kind = spec.kind;
+      const cadenceS = this.demo ? DEMO_CADENCE_S[kind] : sc.devices.cadence_s[kind];
+      const rng = this.rng.fork(`device/${spec.id}`);
+      const category = deviceCategory(spec) ?? null;
+      const batteryPowered = sc.devices.battery_drain_pct_per_day[kind] !== undefined && DEVICE_KINDS[kind].metrics.includes('battery_pct' as never);
+      const d: DeviceSim = {
+        spec, index, kind, category, carrier: spec.carrier ?? null,
+        cadenceMs: cadenceS * 1000, rng, reportToken: 0, nextReportAt: 0, powerW: 0, integratedTo: this.now,
+        // A counter that has been running for a while: 0…200 kWh for a year-old plug or meter.
+        counterWh: round(rng.uniform(0, 200_000), 1),
+        battery: batteryPowered ? rng.uniform(40, 100) : null,
+      };
+      this.devices.push(d);
+      this.truth?.describe({ device: spec.id, kind, category, carrier: d.carrier, desk: spec.desk ?? null, zone: spec.zone ?? null });
+      const zone = spec.zone ? this.zones.get(spec.zone) : undefined;
+      const desk = spec.desk ? this.desks.get(spec.desk) : undefined;
+      if (kind === 'desk_plug' && desk) desk.plugs.push(d);
+      else if (kind === 'desk_occupancy' && desk) desk.sensors.push(d);
+      else if (kind === 'zone_heating' && zone) zone.heating.push(d);
+      else if (kind === 'zone_lighting' && zone) zone.lighting.push(d);
+      else if (kind === 'badge_reader') (zone ? zone.kiosks : this.entranceReaders).push(d);
+      // First report soon after start, spread over the cadence (demo: within 2 s).
+      const firstWithin = this.demo ? Math.min(d.cadenceMs, 2_000) : d.cadenceMs;
+      this.scheduleReport(d, this.now + 200 + Math.floor(rng.next() * firstWithin));
+    });
+    for (const d of this.devices) {
+      if (d.category === 'main' && d.carrier && !this.mains.has(d.carrier)) this.mains.set(d.carrier, { meter: d, subs: [], unmeteredW: 0, unmeteredTo: this.now });
+    }
+    for (const d of this.devices) {
+      const main = d.carrier ? this.mains.get(d.carrier) : undefined;
+      if (main && d !== main.meter && d.category !== null && d.category !== 'main') main.subs.push(d);
+    }
+    const siteMembers = site.members.map((m) => m.id);
+    const count = sc.members.count ?? siteMembers.length;
+    const deskIds = [...this.desks.keys()];
+    for (let i = 0; i < count; i++) {
+      const id = siteMembers[i] ?? `sim-${String(i + 1).padStart(3, '0')}`;
+      const mr = this.rng.fork(`member/${id}`);
+      const favourite = deskIds.length > 0 && mr.chance(sc.members.favourite_desk_share) ? deskIds[i % deskIds.length]! : null;
+      this.members.push({
+        id, rng: mr, favouriteDesk: favourite,
+        daysPerWeek: mr.weighted(sc.members.days_per_week) + 1,
+        inUseW: mr.uniform(sc.equipment.in_use_w.min, sc.equipment.in_use_w.max),
+        present: false, atLunch: false, desk: null, reader: null, session: null, forgetsCheckout: false,
+      });
+    }
+  }
+
+  // ---- people ----------------------------------------------------------------------------
+
+  private pushMemberAction(type: 'arrive' | 'lunch_start' | 'lunch_end' | 'leave', member: MemberSim, t: number): void {
+    this.queue.push({ t: Math.max(Math.round(t), this.now), order: 1, seq: this.seq++, type, member });
+  }
+
+  /** Plans the local day that starts at `this.day`: who comes, when, and for how long. */
+  private startDay(first: boolean): void {
+    const sc = this.scenario;
+    const dayRng = this.rng.fork(`day/${this.day.date}`);
+    this.weatherOffsetC = 0.7 * this.weatherOffsetC + dayRng.normal(0, sc.heating.weather_sd_c * Math.sqrt(1 - 0.49));
+    this.cloudFactor = dayRng.uniform(0.25, 1);
+    for (const z of this.zones.values()) z.leftOnTonight = dayRng.chance(sc.lighting.left_on_probability);
+    if (this.demo) {
+      if (first) {
+        for (const m of this.members) {
+          if (m.rng.chance(DEMO_INITIAL_PRESENT)) this.pushMemberAction('arrive', m, this.now + Math.floor(m.rng.uniform(0, 1_500)));
+          else this.pushMemberAction('arrive', m, this.now + Math.floor(m.rng.exponential(DEMO_MEAN_AWAY_S * 1000)));
+        }
+      }
+      return;
+    }
+    const weekend = this.day.weekday === 0 || this.day.weekday === 6;
+    const minute = (min: number) => this.day.start + min * 60_000;
+    for (const m of this.members) {
+      const r = m.rng;
+      const comes = weekend ? r.chance(sc.members.weekend_probability) : r.chance(m.daysPerWeek / 5);
+      if (!comes || m.present) continue;
+      const a = sc.members.arrival;
+      const arriveMin = clamp(r.normal(a.mean, a.sd_min), a.earliest, a.latest);
+      const stayMin = clamp(r.normal(sc.members.stay_h.mean, sc.members.stay_h.sd), sc.members.stay_h.min, sc.members.stay_h.max) * 60;
+      const arrive = minute(arriveMin) + Math.floor(r.next() * 60_000);
+      const leave = arrive + Math.round(stayMin * 60_000);
+      if (leave <= this.now && !first) continue;
+      if (leave <= this.now) continue;
+      this.pushMemberAction('arrive', m, arrive);
+      const l = sc.members.lunch;
+      if (r.chance(l.probability)) {
+        const start = minute(r.normal(l.start, l.sd_min)) + Math.floor(r.next() * 60_000);
+        const end = start + Math.max(5, r.normal(l.duration_min, l.duration_sd_min)) * 60_000;
+        if (start > arrive + 30 * 60_000 && end < leave - 30 * 60_000) {
+          this.pushMemberAction('lunch_start', m, start);
+          this.pushMemberAction('lunch_end', m, Math.round(end));
+        }
+      }
+      this.pushMemberAction('leave', m, leave);
+    }
+  }
+
+  private chooseDesk(m: MemberSim): DeskSim | null {
+    const free = [...this.desks.values()].filter((d) => d.occupant === null);
+    if (free.length === 0) return null;
+    if (m.favouriteDesk) {
+      const fav = this.desks.get(m.favouriteDesk)!;
+      if (fav.occupant === null) return fav;
+      const sameZone = free.filter((d) => d.zone === fav.zone);
+      if (sameZone.length > 0) return m.rng.pick(sameZone);
+    }
+    return m.rng.pick(free);
+  }
+
+  private memberEvent(type: 'arrive' | 'lunch_start' | 'lunch_end' | 'leave', m: MemberSim, t: number): void {
+    const sc = this.scenario;
+    if (type === 'arrive') {
+      if (m.present) return;
+      const desk = this.chooseDesk(m);
+      m.present = true;
+      m.atLunch = false;
+      m.desk = desk;
+      m.forgetsCheckout = m.rng.chance(sc.members.forget_checkout);
+      const zone = desk ? this.zones.get(desk.zone)! : null;
+      const kiosk = zone && zone.kiosks.length > 0 && m.rng.chance(sc.members.kiosk_share) ? zone.kiosks[0]! : null;
+      m.reader = kiosk ?? this.entranceReaders[0] ?? zone?.kiosks[0] ?? null;
+      m.session = { member: m.id, desk: desk?.id ?? null, zone: desk?.zone ?? null, reader: m.reader?.spec.id ?? null, arrive: t, leave: null, checked_out: false, breaks: [] };
+      this.truth?.sessions.push(m.session);
+      if (m.reader) this.checkin(m, 'check_in', t);
+      if (desk) {
+        desk.occupant = m;
+        this.deskChanged(desk, t);
+      }
+      if (this.demo) this.pushMemberAction('leave', m, t + Math.round(Math.max(20, m.rng.exponential(DEMO_MEAN_PRESENT_S)) * 1000));
+    } else if (type === 'leave') {
+      if (!m.present) return;
+      if (m.reader && !m.forgetsCheckout) this.checkin(m, 'check_out', t);
+      if (m.session) {
+        if (m.atLunch) m.session.breaks[m.session.breaks.length - 1]![1] = t;
+        m.session.leave = t;
+        m.session.checked_out = m.reader !== null && !m.forgetsCheckout;
+      }
+      const desk = m.desk;
+      m.present = false;
+      m.atLunch = false;
+      m.desk = null;
+      m.reader = null;
+      m.session = null;
+      if (desk) {
+        desk.occupant = null;
+        this.deskChanged(desk, t);
+      }
+      if (this.demo) this.pushMemberAction('arrive', m, t + Math.round(Math.max(10, m.rng.exponential(DEMO_MEAN_AWAY_S)) * 1000));
+    } else if (m.present) {
+      m.atLunch = type === 'lunch_start';
+      if (m.session) {
+        if (m.atLunch) m.session.breaks.push([t, t]);
+        else if (m.session.breaks.length > 0) m.session.breaks[m.session.breaks.length - 1]![1] = t;
+      }
+      if (m.desk) this.deskChanged(m.desk, t);
+    }
+  }
+
+  private checkin(m: MemberSim, action: 'check_in' | 'check_out', t: number): void {
+    const reader = m.reader!;
+    // Zone kiosks name the desk; the entrance reader has no desk to name.
+    const desk = reader.spec.zone !== undefined && m.desk ? m.desk.id : null;
+    this.send(reader, t, { member: m.id, action, ...(desk ? { desk } : {}) }, 1);
+    this.truth?.checkins.push({ ts: t, member: m.id, action, device: reader.spec.id, desk });
+  }
+
+  private deskInUse(desk: DeskSim): boolean {
+    return desk.occupant !== null && !desk.occupant.atLunch;
+  }
+
+  private deskChanged(desk: DeskSim, t: number): void {
+    for (const plug of desk.plugs) {
+      this.integrate(plug, t);
+      plug.powerW = this.plugPower(desk, plug);
+    }
+    const inUse = this.deskInUse(desk);
+    const delay = this.demo ? 1_000 : inUse ? OCCUPIED_DELAY_MS : VACANT_DELAY_MS;
+    for (const s of desk.sensors) if (t + delay < s.nextReportAt) this.scheduleReport(s, t + delay);
+    if (inUse) this.zones.get(desk.zone)!.lastOccupiedAt = t;
+  }
+
+  private plugPower(desk: DeskSim, plug: DeviceSim): number {
+    if (!this.deskInUse(desk)) return desk.standbyW;
+    return Math.max(desk.standbyW, desk.occupant!.inUseW + plug.rng.normal(0, this.scenario.equipment.noise_w));
+  }
+
+  // ---- physics ---------------------------------------------------------------------------
+
+  /** Local schedule time: the real local day, or demo's perpetual Wednesday 11:00. */
+  private schedule(t: number): { weekday: number; minute: number } {
+    if (this.demo) return { weekday: DEMO_WEEKDAY, minute: DEMO_MINUTE };
+    return { weekday: this.day.weekday, minute: (t - this.day.start) / 60_000 };
+  }
+
+  private inOccupiedHours(t: number): boolean {
+    const { weekday, minute } = this.schedule(t);
+    const s = this.scenario.heating.schedule;
+    return weekday >= 1 && weekday <= 5 && minute >= s.from && minute < s.to;
+  }
+
+  outdoorTempC(t: number): number {
+    const h = this.scenario.heating;
+    const hour = this.demo ? DEMO_MINUTE / 60 : (t - this.day.start) / 3_600_000;
+    // Warmest around 15:00, coldest around 03:00.
+    return h.outdoor_monthly_mean_c[this.day.month]! + this.weatherOffsetC + h.diurnal_amplitude_c * Math.cos((2 * Math.PI * (hour - 15)) / 24);
+  }
+
+  /** Daylight at desk height from a simple solar-elevation model (Cooper's declination). */
+  daylightLx(t: number): number {
+    const l = this.scenario.lighting;
+    const utcHour = this.demo ? DEMO_MINUTE / 60 : ((t / 3_600_000) % 24 + 24) % 24;
+    const solarHour = utcHour + (this.demo ? 0 : this.longitudeHours());
+    const decl = (23.44 * Math.PI) / 180 * Math.sin((2 * Math.PI * (284 + this.day.dayOfYear)) / 365);
+    const lat = (l.latitude * Math.PI) / 180;
+    const hourAngle = ((solarHour - 12) * 15 * Math.PI) / 180;
+    const sinElevation = Math.sin(lat) * Math.sin(decl) + Math.cos(lat) * Math.cos(decl) * Math.cos(hourAngle);
+    return Math.max(0, sinElevation) * l.peak_daylight_lx * (this.demo ? 0.5 : this.cloudFactor);
+  }
+
+  /** Longitude offset of solar time, h, from the site's UTC offset in winter (no longitude in site files). */
+  private longitudeHours(): number {
+    return 0;
+  }
+
+  private zoneOccupants(zone: ZoneSim): number {
+    let n = 0;
+    for (const d of this.desks.values()) if (d.zone === zone.id && this.deskInUse(d)) n++;
+    return n;
+  }
+
+  private presentCount(): number {
+    return this.members.reduce((n, m) => n + (m.present && !m.atLunch ? 1 : 0), 0);
+  }
+
+  private updatePhysics(t: number): void {
+    if (t >= this.day.end) {
+      this.day = localDay(t, this.tz);
+      this.startDay(false);
+    }
+    const sc = this.scenario;
+    const dtS = this.stepMs / 1000;
+    const outdoor = this.outdoorTempC(t);
+    const occupiedHours = this.inOccupiedHours(t);
+    const setpoint = occupiedHours ? sc.heating.occupied_setpoint_c : sc.heating.setback_setpoint_c;
+    const daylight = this.daylightLx(t);
+    const { minute } = this.schedule(t);
+
+    for (const zone of this.zones.values()) {
+      const people = this.zoneOccupants(zone);
+      if (people > 0) zone.lastOccupiedAt = t;
+      // Lighting: on while occupied and daylight is short; off after a delay; sometimes left on overnight.
+      const wasOn = zone.lightsOn;
+      const recentlyOccupied = t - zone.lastOccupiedAt < sc.lighting.off_delay_min * 60_000;
+      if (people > 0 && daylight < sc.lighting.daylight_threshold_lx) zone.lightsOn = true;
+      else if (people === 0 && zone.lightsOn && !recentlyOccupied) {
+        if (zone.leftOnTonight && minute >= 16 * 60 && zone.leftOnUntil < t) zone.leftOnUntil = this.day.end + sc.heating.schedule.from * 60_000;
+        zone.lightsOn = t < zone.leftOnUntil;
+      } else if (people > 0 && daylight >= sc.lighting.daylight_threshold_lx + 100 && !recentlyOccupied) zone.lightsOn = false;
+      const lightW = zone.lightsOn ? sc.lighting.w_per_m2 * zone.areaM2 : 0;
+      for (const d of zone.lighting) this.setPower(d, t, lightW / zone.lighting.length);
+      if (wasOn !== zone.lightsOn) for (const d of zone.lighting) this.scheduleReport(d, t + 1_000);
+
+      // Heating: a one-node thermal model with proportional valve control.
+      const h = sc.heating;
+      let plugW = 0;
+      for (const d of this.desks.values()) if (d.zone === zone.id) for (const p of d.plugs) plugW += p.powerW;
+      const gains = people * h.gain_per_person_w + plugW + lightW;
+      const lossW = h.loss_w_per_k_m2 * zone.areaM2 * (zone.tempC - outdoor);
+      zone.tempC += ((zone.heatW + gains - lossW) * dtS) / (h.capacity_j_per_k_m2 * zone.areaM2);
+      zone.valvePct = zone.heating.length > 0 ? clamp(((setpoint - zone.tempC) / h.proportional_band_k) * 100, 0, 100) : 0;
+      zone.heatW = (zone.valvePct / 100) * h.max_heat_w_per_m2 * zone.areaM2;
+      for (const d of zone.heating) {
+        const efficiency = h.efficiency[(d.carrier ?? 'gas') as 'gas' | 'electricity' | 'heat'];
+        this.setPower(d, t, zone.heatW / zone.heating.length / efficiency);
+      }
+    }
+
+    // Common loads: network always, ventilation on the occupied schedule, kitchen with kettle uses.
+    const c = sc.common;
+    const present = this.presentCount();
+    const kettleChance = (c.kettle_uses_per_person_day * present * dtS) / (KETTLE_DAY_H * 3600);
+    if (t >= this.kettleUntil && this.rng.chance(kettleChance)) this.kettleUntil = t + c.kettle_use_min * 60_000;
+    this.commonW = c.network_w + (occupiedHours ? c.ventilation_occupied_w : c.ventilation_unoccupied_w) + c.kitchen_base_w + (t < this.kettleUntil ? c.kettle_w : 0);
+    const commons = this.devices.filter((d) => d.category === 'common' && d.kind === 'meter');
+    for (const d of commons) this.setPower(d, t, this.commonW / commons.length);
+    for (const d of this.devices) {
+      if (d.kind === 'meter' && d.category !== 'common' && d.category !== 'main') this.setPower(d, t, 150);
+    }
+
+    // Main meters: the sum of their carrier's sub-meters plus an unmetered remainder.
+    for (const [carrier, main] of this.mains) {
+      this.integrateUnmetered(carrier, t);
+      const subW = main.subs.reduce((s, d) => s + d.powerW, 0);
+      main.unmeteredW =
+        carrier === 'electricity'
+          ? sc.main.electricity_base_w + sc.main.electricity_share * subW
+          : carrier === 'gas'
+            ? sc.main.gas_base_w + sc.main.gas_per_person_w * present
+            : 0;
+      this.integrate(main.meter, t);
+      main.meter.powerW = subW + main.unmeteredW;
+    }
+  }
+
+  private setPower(d: DeviceSim, t: number, powerW: number): void {
+    this.integrate(d, t);
+    d.powerW = powerW;
+  }
+
+  /** Adds the energy since the device's last integration at its current power. */
+  private integrate(d: DeviceSim, t: number): void {
+    if (t <= d.integratedTo) return;
+    const from = d.integratedTo;
+    d.integratedTo = t;
+    if (d.powerW === 0 || d.category === 'main') return;
+    const wh = (d.powerW * (t - from)) / 3_600_000;
+    d.counterWh += wh;
+    this.truth?.addEnergy(d.spec.id, from, t, d.powerW);
+    const main = d.carrier ? this.mains.get(d.carrier) : undefined;
+    if (main && main.meter !== d && main.subs.includes(d)) {
+      main.meter.counterWh += wh;
+      this.truth?.addEnergy(main.meter.spec.id, from, t, d.powerW);
+    }
+  }
+
+  private integrateUnmetered(carrier: string, t: number): void {
+    const main = this.mains.get(carrier)!;
+    if (t <= main.unmeteredTo) return;
+    const from = main.unmeteredTo;
+    main.unmeteredTo = t;
+    if (main.unmeteredW === 0) return;
+    main.meter.counterWh += (main.unmeteredW * (t - from)) / 3_600_000;
+    this.truth?.addEnergy(main.meter.spec.id, from, t, main.unmeteredW);
+    this.truth?.addEnergy(`unmetered-${carrier}`, from, t, main.unmeteredW);
+  }
+
+  // ---- reports ---------------------------------------------------------------------------
+
+  private scheduleReport(d: DeviceSim, t: number): void {
+    t = Math.round(t);
+    d.reportToken++;
+    d.nextReportAt = t;
+    this.queue.push({ t, order: 2, seq: this.seq++, type: 'report', device: d, token: d.reportToken });
+  }
+
+  private send(d: DeviceSim, t: number, body: Record<string, unknown>, qos: 0 | 1 = 0): void {
+    const payload = JSON.stringify({ ts: t, ...body });
+    this.outbox.push({ at: t, device: d.spec.id, topic: topics.telemetry(this.siteId, d.spec.id), payload, retain: false, qos });
+  }
+
+  private report(d: DeviceSim, t: number): void {
+    const jitter = this.scenario.devices.jitter * (this.demo ? 2 : 1);
+    this.scheduleReport(d, t + Math.round(d.cadenceMs * (1 + d.rng.uniform(-jitter, jitter))));
+    this.drainBattery(d, t);
+    const battery = d.battery === null ? {} : { battery_pct: Math.round(d.battery) };
+    switch (d.kind) {
+      case 'desk_occupancy': {
+        const desk = this.desks.get(d.spec.desk!)!;
+        this.send(d, t, { occupied: this.deskInUse(desk), ...battery });
+        return;
+      }
+      case 'desk_plug': {
+        const desk = this.desks.get(d.spec.desk!)!;
+        this.integrate(d, t);
+        d.powerW = this.plugPower(desk, d);
+        this.maybeResetCounter(d, t);
+        this.send(d, t, { power_w: round(d.powerW, 1), energy_wh: round(d.counterWh, 2), on: true });
+        return;
+      }
+      case 'zone_heating': {
+        const zone = this.zones.get(d.spec.zone!)!;
+        this.integrate(d, t);
+        this.maybeResetCounter(d, t);
+        const setpoint = this.inOccupiedHours(t) ? this.scenario.heating.occupied_setpoint_c : this.scenario.heating.setback_setpoint_c;
+        this.send(d, t, {
+          temperature_c: round(zone.tempC, 1), setpoint_c: setpoint, valve_pct: Math.round(zone.valvePct),
+          power_w: round(d.powerW, 1), energy_wh: round(d.counterWh, 2), on: zone.valvePct > 0,
+        });
+        return;
+      }
+      case 'zone_lighting': {
+        const zone = this.zones.get(d.spec.zone!)!;
+        this.integrate(d, t);
+        this.maybeResetCounter(d, t);
+        const lux = this.daylightLx(t) + (zone.lightsOn ? ARTIFICIAL_LX : 0);
+        this.send(d, t, { on: zone.lightsOn, power_w: round(d.powerW, 1), energy_wh: round(d.counterWh, 2), illuminance_lx: Math.round(lux) });
+        return;
+      }
+      case 'meter': {
+        const main = d.category === 'main' && d.carrier ? this.mains.get(d.carrier) : undefined;
+        if (main?.meter === d) {
+          for (const s of main.subs) this.integrate(s, t);
+          this.integrateUnmetered(d.carrier!, t);
+        } else this.integrate(d, t);
+        this.maybeResetCounter(d, t);
+        this.send(d, t, { power_w: round(d.powerW, 1), energy_wh: round(d.counterWh, 2) });
+        return;
+      }
+      case 'badge_reader':
+        if (d.battery !== null) this.send(d, t, battery);
+        return;
+      case 'environment': {
+        const zone = d.spec.zone ? this.zones.get(d.spec.zone) : undefined;
+        const people = zone ? this.zoneOccupants(zone) : 0;
+        this.send(d, t, {
+          temperature_c: round(zone?.tempC ?? 20, 1), humidity_pct: round(45 + d.rng.normal(0, 3), 1),
+          co2_ppm: Math.round(420 + people * 60 + d.rng.uniform(0, 30)), ...battery,
+        });
+        return;
+      }
+      case 'grid_feed': {
+        const hour = ((t / 3_600_000) % 24 + 24) % 24;
+        // Evening peak on gas-fired generation, a midday dip from solar.
+        this.send(d, t, { grid_intensity_g_per_kwh: Math.round(170 + 50 * Math.cos((2 * Math.PI * (hour - 18)) / 24) + d.rng.normal(0, 10)) });
+        return;
+      }
+    }
+  }
+
+  private maybeResetCounter(d: DeviceSim, t: number): void {
+    const chance = (this.scenario.devices.counter_reset_per_day * d.cadenceMs) / 86_400_000;
+    if (!this.demo && d.rng.chance(chance)) {
+      d.counterWh = 0;
+      this.truth?.events.push({ type: 'counter_reset', device: d.spec.id, ts: t });
+    }
+  }
+
+  private drainBattery(d: DeviceSim, t: number): void {
+    if (d.battery === null) return;
+    const perDay = this.scenario.devices.battery_drain_pct_per_day[d.kind] ?? 0;
+    d.battery -= (perDay * d.cadenceMs) / 86_400_000;
+    if (d.battery < BATTERY_REPLACE_PCT) {
+      d.battery = 100;
+      this.truth?.events.push({ type: 'battery_replaced', device: d.spec.id, ts: t });
+    }
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Simulated devices on a real broker: one MQTT client per device, each with a last will
+ * (`offline`, retained, QoS 1) on its status topic and a retained `online` on every connect,
+ * like real firmware (Tasmota, Shelly and ESPHome all announce availability this way).
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { topics } from '../devices/topics.ts';
+import type { SimMessage } from './building.ts';
+
+/** Where simulated messages go: a device fleet on a broker, or a capture in tests. */
+export interface PublishSink {
+  publish(msg: SimMessage): void | Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface FleetOptions {
+  url: string;
+  site: string;
+  devices: readonly string[];
+  /** Clients connected in parallel per batch. */
+  batchSize?: number;
+  /** Prefix of MQTT client ids; ids must be unique on the broker. */
+  clientIdPrefix?: string;
+  username?: (device: string) => string | undefined;
+  password?: (device: string) => string | undefined;
+  connectTimeoutMs?: number;
+  log?: (msg: string) => void;
+}
+
+export class DeviceFleet implements PublishSink {
+  private published_ = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly site: string,
+    private readonly clients: Map<string, MqttClient>,
+  ) {}
+
+  /** Messages handed to the clients so far (status announcements excluded). */
+  get published(): number {
+    return this.published_;
+  }
+
+  static async connect(opts: FleetOptions): Promise<DeviceFleet> {
+    const batchSize = opts.batchSize ?? 25;
+    const prefix = opts.clientIdPrefix ?? 'deskprint-sim';
+    const clients = new Map<string, MqttClient>();
+    const fleet = new DeviceFleet(opts.site, clients);
+    try {
+      for (let i = 0; i < opts.devices.length; i += batchSize) {
+        const batch = opts.devices.slice(i, i + batchSize);
+        await Promise.all(
+          batch.map(async (device) => {
+            const client = await connectDevice(opts, device, `${prefix}-${opts.site}-${device}`);
+            clients.set(device, client);
+          }),
+        );
+      }
+    } catch (err) {
+      await fleet.close();
+      throw err;
+    }
+    opts.log?.(`simulator: ${clients.size} device clients connected to ${opts.url}`);
+    return fleet;
+  }
+
+  publish(msg: SimMessage): Promise<void> | void {
+    const client = this.clients.get(msg.device);
+    if (!client || this.closed) return;
+    this.published_++;
+    if (msg.qos === 0) {
+      client.publish(msg.topic, msg.payload, { qos: 0, retain: msg.retain });
+      return;
+    }
+    return client.publishAsync(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }).then(
+      () => undefined,
+      () => undefined, // a QoS 1 message outstanding at shutdown; the broker never acknowledged it
+    );
+  }
+
+  /** Announces every device offline (retained) and disconnects cleanly. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(
+      [...this.clients].map(async ([device, client]) => {
+        try {
+          if (client.connected) await withTimeout(client.publishAsync(topics.status(this.site, device), 'offline', { qos: 1, retain: true }), 2_000);
+        } catch {
+          // Broker already gone: its last will does the same job.
+        }
+        // A clean DISCONNECT, so the broker discards the last will; forced only if that hangs.
+        const ended = await withTimeout(client.endAsync(false).then(() => true), 2_000).catch(() => undefined);
+        if (!ended) await client.endAsync(true).catch(() => undefined);
+      }),
+    );
+  }
+}
+
+function connectDevice(opts: FleetOptions, device: string, clientId: string): Promise<MqttClient> {
+  const status = topics.status(opts.site, device);
+  const username = opts.username?.(device);
+  const password = opts.password?.(device);
+  const client = mqtt.connect(opts.url, {
+    clientId,
+    clean: true,
+    reconnectPeriod: 1_000,
+    connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true },
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  });
+  // Every (re)connect announces the device, as firmware does after a reboot or network loss.
+  client.on('connect', () => {
+    client.publish(status, 'online', { qos: 1, retain: true });
+  });
+  const timeoutMs = opts.connectTimeoutMs ?? 10_000;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => onError(new Error(`no CONNACK within ${timeoutMs} ms`)), timeoutMs);
+    const onError = (err: Error) => {
+      clearTimeout(timer);
+      client.removeListener('connect', onConnect);
+      client.removeListener('error', onError);
+      client.end(true);
+      reject(new Error(`device ${device}: cannot connect to ${opts.url}: ${err.message}`));
+    };
+    const onConnect = () => {
+      clearTimeout(timer);
+      client.removeListener('error', onError);
+      // Later errors (broker restarts) are handled by reconnecting; keep them from crashing the process.
+      client.on('error', (err) => opts.log?.(`simulator: device ${device}: ${err.message}`));
+      resolve(client);
+    };
+    client.once('connect', onConnect);
+    client.once('error', onError);
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

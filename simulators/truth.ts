@@ -1,0 +1,118 @@
+/**
+ * Ground truth: what the simulated building really did, so tests can compare deskprint's
+ * results with it. Written as NDJSON, one record per line; the format is documented in
+ * docs/simulator.md. Energy is physical energy (what the meters would read with no counter
+ * resets and no lost messages), per device per accounting interval.
+ */
+import { writeFileSync } from 'node:fs';
+
+export interface TruthSession {
+  member: string;
+  desk: string | null;
+  zone: string | null;
+  /** Reader that saw the check-in, or null when the member did not badge in. */
+  reader: string | null;
+  arrive: number;
+  leave: number | null;
+  /** Whether a check_out was published when the member left. */
+  checked_out: boolean;
+  /** Lunch breaks away from the desk, [from, to] epoch ms. */
+  breaks: Array<[number, number]>;
+}
+
+export interface TruthCheckin {
+  ts: number;
+  member: string;
+  action: 'check_in' | 'check_out';
+  device: string;
+  desk: string | null;
+}
+
+export interface TruthEvent {
+  type: 'counter_reset' | 'dropout' | 'battery_replaced';
+  device: string;
+  ts: number;
+  until?: number;
+}
+
+export interface DeviceInfo {
+  device: string;
+  kind: string;
+  category: string | null;
+  carrier: string | null;
+  desk: string | null;
+  zone: string | null;
+}
+
+export class GroundTruth {
+  /** device → interval start → Wh. */
+  readonly energy = new Map<string, Map<number, number>>();
+  readonly sessions: TruthSession[] = [];
+  readonly checkins: TruthCheckin[] = [];
+  readonly events: TruthEvent[] = [];
+  readonly devices = new Map<string, DeviceInfo>();
+
+  constructor(readonly intervalMs: number) {}
+
+  describe(info: DeviceInfo): void {
+    this.devices.set(info.device, info);
+  }
+
+  /** Adds constant power `powerW` over [from, to) to `device`, split at interval boundaries. */
+  addEnergy(device: string, from: number, to: number, powerW: number): void {
+    if (to <= from || powerW === 0) return;
+    let series = this.energy.get(device);
+    if (!series) {
+      series = new Map();
+      this.energy.set(device, series);
+    }
+    let t = from;
+    while (t < to) {
+      const bucket = Math.floor(t / this.intervalMs) * this.intervalMs;
+      const end = Math.min(to, bucket + this.intervalMs);
+      series.set(bucket, (series.get(bucket) ?? 0) + (powerW * (end - t)) / 3_600_000);
+      t = end;
+    }
+  }
+
+  totalWh(device: string, from = -Infinity, to = Infinity): number {
+    let sum = 0;
+    for (const [bucket, wh] of this.energy.get(device) ?? []) if (bucket >= from && bucket < to) sum += wh;
+    return sum;
+  }
+
+  /** NDJSON lines in a stable order: meta, devices, energy, sessions, check-ins, events. */
+  toNdjson(meta: Record<string, unknown>): string {
+    const lines: string[] = [JSON.stringify({ type: 'meta', interval_min: this.intervalMs / 60_000, ...meta })];
+    for (const info of [...this.devices.values()].sort((a, b) => a.device.localeCompare(b.device))) lines.push(JSON.stringify({ type: 'device', ...info }));
+    for (const device of [...this.energy.keys()].sort()) {
+      for (const [bucket, wh] of [...this.energy.get(device)!].sort((a, b) => a[0] - b[0])) {
+        lines.push(JSON.stringify({ type: 'energy', device, interval_start: new Date(bucket).toISOString(), wh: Math.round(wh * 1000) / 1000 }));
+      }
+    }
+    for (const s of this.sessions) {
+      lines.push(
+        JSON.stringify({
+          type: 'session',
+          member: s.member,
+          desk: s.desk,
+          zone: s.zone,
+          reader: s.reader,
+          arrive: new Date(s.arrive).toISOString(),
+          leave: s.leave === null ? null : new Date(s.leave).toISOString(),
+          checked_out: s.checked_out,
+          breaks: s.breaks.map(([a, b]) => [new Date(a).toISOString(), new Date(b).toISOString()]),
+        }),
+      );
+    }
+    for (const c of this.checkins) lines.push(JSON.stringify({ type: 'checkin', ts: new Date(c.ts).toISOString(), member: c.member, action: c.action, device: c.device, desk: c.desk }));
+    for (const e of this.events) {
+      lines.push(JSON.stringify({ type: e.type, device: e.device, ts: new Date(e.ts).toISOString(), ...(e.until !== undefined ? { until: new Date(e.until).toISOString() } : {}) }));
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  write(path: string, meta: Record<string, unknown>): void {
+    writeFileSync(path, this.toNdjson(meta));
+  }
+}
