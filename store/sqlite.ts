@@ -111,11 +111,14 @@ export class SqliteStore implements TimeSeriesStore {
     this.#db.transaction(() => {
       for (const p of points) {
         const series = this.#seriesFor(p.measurement, p.tags);
+        let stored = false;
         for (const [name, value] of Object.entries(p.fields)) {
           if (!Number.isFinite(value)) continue;
           this.#insertPoint.run(series.id, this.#fieldId(name), Math.round(p.ts), value);
-          this.#written++;
+          stored = true;
         }
+        // health().written counts points, as the interface says, not field values.
+        if (stored) this.#written++;
       }
     })();
   };
@@ -220,13 +223,14 @@ export class SqliteStore implements TimeSeriesStore {
     if (series.length === 0) return [];
     const ids = series.map((s) => s.id);
     const fieldNames = new Map([...this.#fields.entries()].map(([n, id]) => [id, n]));
+    // Iterated rather than LIMITed by rows: a row limit cut points with many fields short.
     const rows = this.#db
       .prepare(
         `SELECT series AS s, field AS f, ts, value FROM points
           WHERE series IN (${ids.map(() => '?').join(',')}) AND ts >= ? AND ts < ?
-          ORDER BY ts, series, field LIMIT ?`,
+          ORDER BY ts, series, field`,
       )
-      .all(...ids, q.from, q.to, (q.limit ?? 100_000) * 8) as { s: number; f: number; ts: number; value: number }[];
+      .iterate(...ids, q.from, q.to) as IterableIterator<{ s: number; f: number; ts: number; value: number }>;
     const out: Point[] = [];
     let cur: Point | undefined;
     let curSeries = -1;

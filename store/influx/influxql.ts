@@ -1,0 +1,90 @@
+/**
+ * InfluxQL for the `TimeSeriesStore` queries, and decoding of the v1 `/query` JSON.
+ * Times are epoch ms literals (`1700000000000ms`); windows come from `GROUP BY time()`,
+ * which aligns to the Unix epoch unless given an offset, as the store interface requires.
+ */
+import type { AggregateQuery, Point, RawQuery, SeriesResult, TagFilter, Tags } from '../types.ts';
+import type { InfluxStatementResult } from './http.ts';
+
+/** Double-quoted identifier (measurement, tag or field key). */
+export function ident(name: string): string {
+  return '"' + name.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+/** Single-quoted string literal. */
+export function literal(value: string): string {
+  return "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+}
+
+/**
+ * The WHERE clause for a half-open time range and tag filter; `null` when the filter can
+ * match nothing (a tag filtered by an empty list of values).
+ */
+export function whereClause(from: number, to: number, where: TagFilter | undefined): string | null {
+  // Integer ms: a point at ts matches `ts >= from` iff ts >= ceil(from), likewise for `to`.
+  const parts = [`time >= ${Math.ceil(from)}ms`, `time < ${Math.ceil(to)}ms`];
+  for (const [key, want] of Object.entries(where ?? {})) {
+    const values = typeof want === 'string' ? [want] : want;
+    if (values.length === 0) return null;
+    // `::tag` keeps a field that happens to share the name from matching.
+    const alternatives = values.map((v) => `${ident(key)}::tag = ${literal(v)}`);
+    parts.push(alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(' OR ')})`);
+  }
+  return parts.join(' AND ');
+}
+
+export function aggregateStatement(q: AggregateQuery): string | null {
+  const where = whereClause(q.from, q.to, q.where);
+  if (where === null) return null;
+  const every = Math.max(1, Math.round(q.every));
+  const groupBy = [`time(${every}ms)`, ...(q.by ?? []).map(ident)].join(', ');
+  return `SELECT ${q.fn}(${ident(q.field)}) FROM ${ident(q.measurement)} WHERE ${where} GROUP BY ${groupBy} fill(none)`;
+}
+
+/**
+ * Two statements: the measurement's tag keys (to tell tag columns from field columns in
+ * `SELECT *`), then the points in time order, all series interleaved so LIMIT is global.
+ */
+export function rawStatements(q: RawQuery): string | null {
+  const where = whereClause(q.from, q.to, q.where);
+  if (where === null) return null;
+  const limit = Math.max(1, Math.floor(q.limit ?? 100_000));
+  return `SHOW TAG KEYS FROM ${ident(q.measurement)}; SELECT * FROM ${ident(q.measurement)} WHERE ${where} ORDER BY time ASC LIMIT ${limit}`;
+}
+
+export function decodeAggregate(result: InfluxStatementResult | undefined, by: readonly string[]): SeriesResult[] {
+  const out: SeriesResult[] = [];
+  for (const s of result?.series ?? []) {
+    const tags: Tags = {};
+    for (const k of by) tags[k] = s.tags?.[k] ?? '';
+    const points: SeriesResult['points'] = [];
+    for (const row of s.values) {
+      const [ts, value] = row as [number, number | null];
+      if (typeof value === 'number') points.push({ ts, value });
+    }
+    if (points.length > 0) out.push({ tags, points });
+  }
+  // The SQLite store's order, so callers see one order whichever store answers.
+  return out.sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));
+}
+
+export function decodeRaw(measurement: string, results: InfluxStatementResult[]): Point[] {
+  const tagKeys = new Set<string>();
+  for (const s of results[0]?.series ?? []) for (const row of s.values) tagKeys.add(String(row[0]));
+  const out: Point[] = [];
+  const series = results[1]?.series?.[0];
+  if (!series) return out;
+  const cols = series.columns;
+  for (const row of series.values) {
+    const p: Point = { measurement, tags: {}, fields: {}, ts: row[0] as number };
+    for (let i = 1; i < cols.length; i++) {
+      const v = row[i];
+      if (v === null || v === undefined) continue;
+      const col = cols[i]!;
+      if (tagKeys.has(col)) p.tags[col] = String(v);
+      else if (typeof v === 'number') p.fields[col] = v;
+    }
+    out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+/**
+ * InfluxDB time-series store, for production: line protocol to `/write`, InfluxQL to
+ * `/query`, over the v1-compatible API that InfluxDB 1.x, 2.x and 3.x serve.
+ * Writes go through `InfluxWriter` (batching, failure classes, durable spool).
+ */
+import path from 'node:path';
+import type { AggregateQuery, Point, RawQuery, SeriesResult, StoreHealth, StoreState, TimeSeriesStore } from '../types.ts';
+import { InfluxHttp, InfluxQueryError, type InfluxConnection } from './http.ts';
+import { aggregateStatement, decodeAggregate, decodeRaw, ident, rawStatements } from './influxql.ts';
+import { encodePoint } from './line-protocol.ts';
+import { Spool } from './spool.ts';
+import { InfluxWriter } from './writer.ts';
+
+export interface InfluxStoreOptions extends InfluxConnection {
+  /** Directory of the on-disk spool; must survive restarts (a volume in containers). */
+  spoolDir: string;
+  /** Lines per write request (default 5,000, InfluxDB's recommendation). */
+  batchSize?: number;
+  /** Longest a point waits for a full batch (default 1,000 ms). */
+  flushIntervalMs?: number;
+  /** Points held in memory before write() waits (default 100,000). */
+  maxQueuePoints?: number;
+  /** Backoff bounds for retries (defaults 500 ms and 30 s). */
+  minRetryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Spool limit in bytes; write() rejects beyond it (default 2 GiB). */
+  maxSpoolBytes?: number;
+  /** Spool segment size in bytes (default 8 MiB). */
+  spoolSegmentBytes?: number;
+  /** InfluxDB 2.x organisation; needed only for deleteBefore() on 2.x (v2 delete API). */
+  org?: string;
+  /** Told about state changes (ok/degraded/down), for logging. */
+  onStateChange?(state: StoreState, lastError: StoreHealth['lastError']): void;
+}
+
+export class InfluxStore implements TimeSeriesStore {
+  readonly kind = 'influx';
+  readonly #opts: InfluxStoreOptions;
+  readonly #http: InfluxHttp;
+  #writer: InfluxWriter | null = null;
+  #spool: Spool | null = null;
+  #opening: Promise<InfluxWriter> | null = null;
+  #lastQueryError: StoreHealth['lastError'] = null;
+
+  constructor(opts: InfluxStoreOptions) {
+    this.#opts = opts;
+    this.#http = new InfluxHttp(opts);
+  }
+
+  /**
+   * Opens the spool (replaying what a previous process left) and creates the database.
+   * Does not fail when InfluxDB is unreachable: writes spool until it is back.
+   */
+  async init(): Promise<void> {
+    const writer = await this.#open();
+    try {
+      await this.#ensureDatabase();
+      writer.ready = true;
+    } catch (err) {
+      if (err instanceof InfluxQueryError) throw err;
+      writer.ready = false;
+      this.#lastQueryError = { at: Date.now(), message: (err as Error).message };
+    }
+  }
+
+  #open(): Promise<InfluxWriter> {
+    this.#opening ??= (async () => {
+      this.#spool = await Spool.open({
+        dir: path.resolve(this.#opts.spoolDir),
+        maxBytes: this.#opts.maxSpoolBytes,
+        segmentBytes: this.#opts.spoolSegmentBytes,
+      });
+      this.#writer = new InfluxWriter({
+        send: (body) => this.#http.write(body),
+        prepare: () => this.#ensureDatabase(),
+        spool: this.#spool,
+        batchSize: this.#opts.batchSize,
+        flushIntervalMs: this.#opts.flushIntervalMs,
+        maxQueueLines: this.#opts.maxQueuePoints,
+        minRetryDelayMs: this.#opts.minRetryDelayMs,
+        maxRetryDelayMs: this.#opts.maxRetryDelayMs,
+        onStateChange: this.#opts.onStateChange,
+      });
+      return this.#writer;
+    })();
+    return this.#opening;
+  }
+
+  /**
+   * `CREATE DATABASE` is idempotent on 1.x. 2.x and 3.x refuse it; there the database must
+   * already exist as a DBRP mapping (or bucket name), which `SHOW DATABASES` confirms.
+   */
+  async #ensureDatabase(): Promise<void> {
+    const db = this.#opts.database;
+    try {
+      await this.#http.query(`CREATE DATABASE ${ident(db)}`, { db: false });
+    } catch (err) {
+      if (!(err instanceof InfluxQueryError)) throw err;
+      const shown = await this.#http.query('SHOW DATABASES', { db: false }).catch(() => null);
+      const names = shown?.[0]?.series?.[0]?.values.map((v) => String(v[0])) ?? [];
+      if (!names.includes(db)) {
+        throw new InfluxQueryError(
+          `InfluxDB database "${db}" does not exist and cannot be created here (${err.message}); on InfluxDB 2.x/3.x create a bucket and a DBRP mapping for it`,
+        );
+      }
+    }
+  }
+
+  async write(points: readonly Point[]): Promise<void> {
+    const writer = this.#writer ?? (await this.#open());
+    const lines: string[] = [];
+    for (const p of points) {
+      const { line, invalid } = encodePoint(p);
+      if (invalid) writer.countDropped(invalid);
+      else lines.push(line);
+    }
+    await writer.enqueue(lines);
+  }
+
+  async queryAggregate(q: AggregateQuery): Promise<SeriesResult[]> {
+    const statement = aggregateStatement(q);
+    if (statement === null || q.to <= q.from) return [];
+    const results = await this.#query(statement);
+    return decodeAggregate(results[0], q.by ?? []);
+  }
+
+  async queryRaw(q: RawQuery): Promise<Point[]> {
+    const statements = rawStatements(q);
+    if (statements === null || q.to <= q.from) return [];
+    return decodeRaw(q.measurement, await this.#query(statements));
+  }
+
+  async #query(influxql: string) {
+    try {
+      return await this.#http.query(influxql);
+    } catch (err) {
+      this.#lastQueryError = { at: Date.now(), message: (err as Error).message };
+      throw err;
+    }
+  }
+
+  /**
+   * InfluxQL `DELETE` (1.x). 2.x does not serve it on the v1 API, so there the v2 delete
+   * API is used when `org` is configured; a bucket retention period is the usual choice there.
+   */
+  async deleteBefore(measurement: string, before: number): Promise<void> {
+    try {
+      await this.#http.query(`DELETE FROM ${ident(measurement)} WHERE time < ${Math.ceil(before)}ms`);
+    } catch (err) {
+      if (!(err instanceof InfluxQueryError) || !this.#opts.org) throw err;
+      await this.#deleteV2(measurement, before);
+    }
+  }
+
+  async #deleteV2(measurement: string, before: number): Promise<void> {
+    const { url, token, org, database } = this.#opts;
+    const qs = new URLSearchParams({ org: org!, bucket: database });
+    const res = await fetch(`${url.replace(/\/$/, '')}/api/v2/delete?${qs}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Token ${token}` } : {}) },
+      body: JSON.stringify({
+        start: new Date(0).toISOString(),
+        // The v2 range includes its stop time; `before` is exclusive here.
+        stop: new Date(Math.ceil(before) - 1).toISOString(),
+        predicate: `_measurement="${measurement.replace(/"/g, '\\"')}"`,
+      }),
+    });
+    if (!res.ok) throw new Error(`InfluxDB v2 delete failed (${res.status}): ${await res.text()}`);
+  }
+
+  health(): StoreHealth {
+    const w = this.#writer?.health();
+    const lastError = [w?.lastError ?? null, this.#lastQueryError].reduce((a, b) => (b && (!a || b.at > a.at) ? b : a), null);
+    return {
+      kind: this.kind,
+      state: w?.state ?? 'ok',
+      queueDepth: w?.queueDepth ?? 0,
+      spoolBytes: w?.spoolBytes ?? 0,
+      written: w?.written ?? 0,
+      dropped: w?.dropped ?? {},
+      lastError,
+    };
+  }
+
+  /** Sends (or spools) what is queued; anything still spooled is replayed by the next start. */
+  async close(): Promise<void> {
+    if (!this.#opening) return;
+    await this.#opening;
+    await this.#writer!.close();
+    await this.#spool!.close();
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * The InfluxDB batch writer: batches lines by size and time, sends one batch at a time (so
+ * InfluxDB sees points in the order they were written), classifies failures, and spools to
+ * disk while InfluxDB cannot take writes.
+ *
+ * Two modes:
+ * - direct: `enqueue()` queues lines in memory; the pump sends a batch when `batchSize`
+ *   lines are queued or `flushIntervalMs` after the first one. The caller's promise
+ *   resolves once InfluxDB answered 204 (or dropped the points as bad data).
+ * - spool: entered on the first retryable failure. The failed batch and everything queued
+ *   behind it go to the spool in order, and so does every later `enqueue()`, which resolves
+ *   once fsync'd. The pump replays the spool from its head with backoff; when the spool is
+ *   empty it returns to direct mode. A spool left by a previous process starts in this mode.
+ *
+ * Failure classes (http.ts `classifyWriteError`): bad data is dropped and counted by reason
+ * (a multi-line batch rejected outright is bisected first, so one bad point does not cost its
+ * neighbours); 413 splits the batch; everything else is kept and retried.
+ */
+import type { StoreHealth, StoreState } from '../types.ts';
+import { classifyWriteError } from './http.ts';
+import type { Spool } from './spool.ts';
+
+export interface WriterOptions {
+  /** Sends newline-joined line protocol; throws on failure. */
+  send(body: string): Promise<void>;
+  /** Called before a send while `ready` is false (creates the database after an outage at start). */
+  prepare?(): Promise<void>;
+  spool: Spool;
+  /** Lines per request; InfluxDB recommends 5,000. */
+  batchSize?: number;
+  /** Longest a queued line waits for a full batch. */
+  flushIntervalMs?: number;
+  /** Lines held in memory before `enqueue()` waits for room. */
+  maxQueueLines?: number;
+  /** First retry delay; doubles per failure up to `maxRetryDelayMs`, with jitter. */
+  minRetryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Logged once per state change, never per batch. */
+  onStateChange?(state: StoreState, lastError: StoreHealth['lastError']): void;
+}
+
+interface Entry {
+  lines: string[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Longest honoured `Retry-After`, so a misbehaving proxy cannot park the writer for a day. */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+class RetryableFailure extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+export class InfluxWriter {
+  readonly #o: Required<Omit<WriterOptions, 'prepare' | 'onStateChange'>> & Pick<WriterOptions, 'prepare' | 'onStateChange'>;
+  readonly #spool: Spool;
+  #queue: Entry[] = [];
+  #queuedLines = 0;
+  #inFlightLines = 0;
+  #mode: 'direct' | 'spool';
+  #failing = false;
+  #attempt = 0;
+  #retryAt = 0;
+  #firstQueuedAt = 0;
+  #written = 0;
+  #dropped: Record<string, number> = {};
+  #lastError: StoreHealth['lastError'] = null;
+  #lastState: StoreState = 'ok';
+  #closing = false;
+  #closed = false;
+  #wake: (() => void) | null = null;
+  #roomWaiters: (() => void)[] = [];
+  #pump: Promise<void>;
+  /** False until `prepare()` succeeds, and again after a 404 (database not found). */
+  ready = true;
+
+  constructor(opts: WriterOptions) {
+    this.#o = {
+      ...opts,
+      batchSize: opts.batchSize ?? 5_000,
+      flushIntervalMs: opts.flushIntervalMs ?? 1_000,
+      maxQueueLines: opts.maxQueueLines ?? 100_000,
+      minRetryDelayMs: opts.minRetryDelayMs ?? 500,
+      maxRetryDelayMs: opts.maxRetryDelayMs ?? 30_000,
+    };
+    this.#spool = opts.spool;
+    this.#mode = this.#spool.isEmpty ? 'direct' : 'spool';
+    this.#pump = this.#run();
+  }
+
+  /** Resolves when the lines are in InfluxDB (or dropped as bad data), or durably spooled. */
+  async enqueue(lines: string[]): Promise<void> {
+    if (this.#closing) throw new Error('influx writer is closed');
+    if (lines.length === 0) return;
+    while (this.#mode === 'direct' && this.#queuedLines > 0 && this.#queuedLines + lines.length > this.#o.maxQueueLines) {
+      // Bounded memory: wait for the batch in flight rather than grow. Spilling to the spool
+      // here instead could put these lines ahead of an in-flight batch that later fails.
+      await new Promise<void>((r) => this.#roomWaiters.push(r));
+      if (this.#closing) throw new Error('influx writer is closed');
+    }
+    if (this.#mode === 'spool') {
+      const appended = this.#spool.append(lines);
+      this.#signal();
+      return appended;
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (this.#queue.length === 0) this.#firstQueuedAt = Date.now();
+      this.#queue.push({ lines, resolve, reject });
+      this.#queuedLines += lines.length;
+      this.#signal();
+    });
+  }
+
+  health(): Omit<StoreHealth, 'kind'> {
+    return {
+      state: this.#state(),
+      queueDepth: this.#queuedLines + this.#inFlightLines + this.#spool.lines,
+      spoolBytes: this.#spool.bytes,
+      written: this.#written,
+      dropped: { ...this.#dropped },
+      lastError: this.#lastError,
+    };
+  }
+
+  /** Counts points that were invalid before they reached InfluxDB. */
+  countDropped(reason: string, n = 1): void {
+    this.#dropped[reason] = (this.#dropped[reason] ?? 0) + n;
+  }
+
+  #state(): StoreState {
+    if (this.#failing) return 'down';
+    if (this.#mode === 'spool') return 'degraded';
+    return 'ok';
+  }
+
+  #noteState(): void {
+    const s = this.#state();
+    if (s !== this.#lastState) {
+      this.#lastState = s;
+      this.#o.onStateChange?.(s, this.#lastError);
+    }
+  }
+
+  #signal(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      if (this.#mode === 'spool') {
+        if (this.#closing) return; // leave the rest of the spool for the next start
+        if (this.#spool.isEmpty) {
+          this.#mode = 'direct';
+          this.#noteState();
+          continue;
+        }
+        const wait = this.#retryAt - Date.now();
+        if (wait > 0) {
+          await this.#sleep(wait);
+          continue;
+        }
+        const chunk = await this.#spool.readHead(this.#o.batchSize);
+        if (!chunk) {
+          // Appends are being committed; they will signal.
+          await this.#sleep(20);
+          continue;
+        }
+        try {
+          await this.#deliver(chunk.lines);
+          await this.#spool.ack(chunk);
+          this.#recovered();
+        } catch (err) {
+          this.#failed(err);
+        }
+        continue;
+      }
+
+      // direct mode
+      if (this.#queue.length === 0) {
+        if (this.#closing) return;
+        await this.#sleep(60_000);
+        continue;
+      }
+      const dueIn = this.#firstQueuedAt + this.#o.flushIntervalMs - Date.now();
+      if (!this.#closing && this.#queuedLines < this.#o.batchSize && dueIn > 0) {
+        await this.#sleep(dueIn);
+        continue;
+      }
+      const batch = this.#takeBatch();
+      try {
+        await this.#deliver(batch.flatMap((e) => e.lines));
+        this.#inFlightLines = 0;
+        for (const e of batch) e.resolve();
+        this.#recovered();
+      } catch (err) {
+        this.#failed(err);
+        this.#mode = 'spool';
+        // Order on disk: the failed batch, then everything queued behind it. Later
+        // enqueue() calls see mode 'spool' and append after these.
+        const rest = this.#queue;
+        this.#queue = [];
+        this.#queuedLines = 0;
+        for (const e of [...batch, ...rest]) this.#spool.append(e.lines).then(e.resolve, e.reject);
+        this.#inFlightLines = 0;
+        this.#noteState();
+      }
+      this.#releaseRoom();
+    }
+  }
+
+  #takeBatch(): Entry[] {
+    const batch: Entry[] = [];
+    let n = 0;
+    while (this.#queue.length > 0 && (n === 0 || n + this.#queue[0]!.lines.length <= this.#o.batchSize)) {
+      const e = this.#queue.shift()!;
+      batch.push(e);
+      n += e.lines.length;
+    }
+    this.#queuedLines -= n;
+    this.#inFlightLines = n;
+    this.#firstQueuedAt = Date.now();
+    return batch;
+  }
+
+  #releaseRoom(): void {
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  #recovered(): void {
+    this.#attempt = 0;
+    this.#retryAt = 0;
+    this.#failing = false;
+    this.#noteState();
+  }
+
+  #failed(err: unknown): void {
+    const retryAfter = err instanceof RetryableFailure ? err.retryAfterMs : 0;
+    const message = err instanceof Error ? err.message : String(err);
+    this.#lastError = { at: Date.now(), message };
+    this.#failing = true;
+    const backoff = Math.min(this.#o.maxRetryDelayMs, this.#o.minRetryDelayMs * 2 ** this.#attempt);
+    this.#attempt = Math.min(this.#attempt + 1, 30);
+    // Jitter (half to full delay) keeps many deskprint processes from retrying in lockstep.
+    const jittered = backoff * (0.5 + Math.random() * 0.5);
+    this.#retryAt = Date.now() + Math.max(jittered, Math.min(retryAfter, MAX_RETRY_AFTER_MS));
+    this.#noteState();
+  }
+
+  /**
+   * Sends lines in batches of `batchSize`, splitting and bisecting as the failures demand.
+   * Resolves when every line is stored or dropped; throws `RetryableFailure` otherwise
+   * (lines sent before the failure are stored; resending them later overwrites identically).
+   */
+  async #deliver(lines: string[]): Promise<void> {
+    if (!this.ready && this.#o.prepare) {
+      try {
+        await this.#o.prepare();
+        this.ready = true;
+      } catch (err) {
+        throw new RetryableFailure((err as Error).message, 0);
+      }
+    }
+    for (let i = 0; i < lines.length; i += this.#o.batchSize) {
+      await this.#sendSlice(lines.slice(i, i + this.#o.batchSize));
+    }
+  }
+
+  async #sendSlice(lines: string[]): Promise<void> {
+    try {
+      await this.#o.send(lines.join('\n'));
+      this.#written += lines.length;
+      return;
+    } catch (err) {
+      const f = classifyWriteError(err);
+      if (f.kind === 'retry') {
+        if (/database not found/i.test(f.message)) this.ready = false;
+        throw new RetryableFailure(f.message, f.retryAfterMs);
+      }
+      if (f.kind === 'reject' && (f.partial || lines.length === 1)) {
+        // InfluxDB stored the rest of the batch and says how many it dropped.
+        const dropped = Math.min(lines.length, f.dropped ?? 1);
+        this.#written += lines.length - dropped;
+        this.countDropped(f.reason, dropped);
+        this.#lastError = { at: Date.now(), message: `dropped ${dropped} point(s): ${f.message}` };
+        return;
+      }
+      if (f.kind === 'split' && lines.length === 1) {
+        this.countDropped('413 line too large');
+        this.#lastError = { at: Date.now(), message: `dropped 1 point: ${f.message}` };
+        return;
+      }
+      // 413, or a whole batch rejected as bad data: halve it and try each half.
+      const mid = Math.ceil(lines.length / 2);
+      await this.#sendSlice(lines.slice(0, mid));
+      await this.#sendSlice(lines.slice(mid));
+    }
+  }
+
+  /** Sends or spools everything queued in memory, stops the pump and closes nothing else. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closing = true;
+    this.#signal();
+    await this.#pump;
+    this.#closed = true;
+    this.#releaseRoom();
+    // Lines enqueued in spool mode may still be committing; the spool's close waits for them.
+  }
+}
