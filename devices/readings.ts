@@ -4,7 +4,9 @@
  * catalogue's physical range so that a wrong unit becomes a `unit` rejection, not a reading.
  */
 import { METRICS, SERIES_METRIC_KEYS, type SeriesMetricKey } from './catalogue.ts';
+import type { z } from 'zod';
 import { fail, type Decoded, type DecodeFailure, type DeviceIdentity, type Reading } from './adapter.ts';
+import { formatIssues } from './native/schema.ts';
 
 /** Values in canonical units, keyed by catalogue metric; booleans become 1/0. */
 export type Sample = Partial<Record<SeriesMetricKey, number | boolean>>;
@@ -56,11 +58,29 @@ export function scaled(value: number, factor: number, decimals = 3): number {
 export function deviceTimestamp(deviceTs: number | undefined, receivedAt: number, identity: DeviceIdentity): number | DecodeFailure {
   if (deviceTs === undefined || !Number.isFinite(deviceTs) || deviceTs < MIN_PLAUSIBLE_TS) return receivedAt;
   if (deviceTs > receivedAt + MAX_FUTURE_MS) {
-    return fail('bad_timestamp', `device time ${new Date(deviceTs).toISOString()} is more than 5 min ahead of the receive time`, identity);
+    return fail('bad_timestamp', `device time ${isoOrRaw(deviceTs)} is more than 5 min ahead of the receive time`, identity);
   }
   return Math.round(deviceTs);
 }
 
 export function isFailure(value: unknown): value is DecodeFailure {
   return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === false;
+}
+
+/** ISO 8601 for a plausible epoch-ms value; the raw number when Date cannot represent it. */
+export function isoOrRaw(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+}
+
+/** Payload text quoted in a failure message is cut here: messages go to logs and the rejected topic. */
+export const MAX_QUOTED_CHARS = 80;
+
+export function clip(text: string, max = MAX_QUOTED_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** zod issues as `path: message`, cut to a length fit for a log line. */
+export function describeIssues(error: z.ZodError): string {
+  return clip(formatIssues(error), 500);
 }

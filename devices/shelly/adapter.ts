@@ -15,9 +15,8 @@
  */
 import { z } from 'zod';
 import { fail, parseJson, type Adapter, type Decoded, type DecodeContext, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
-import { formatIssues } from '../native/schema.ts';
 import { TOPIC_ROOT } from '../topics.ts';
-import { acknowledged, decodedSample, deviceTimestamp, isFailure, scaled, type Sample } from '../readings.ts';
+import { acknowledged, clip, describeIssues, decodedSample, deviceTimestamp, isFailure, scaled, type Sample } from '../readings.ts';
 
 const ECOSYSTEM = 'shelly';
 const GEN1_ROOT = 'shellies';
@@ -73,7 +72,7 @@ type MeteringComponent = 'switch' | 'pm1' | 'em' | 'emdata' | 'em1' | 'em1data';
 /** The component whose foreign id a status belongs to: energy data sits beside its meter. */
 const CHANNEL_OF: Record<MeteringComponent, string> = { switch: 'switch', pm1: 'pm1', em: 'em', emdata: 'em', em1: 'em1', em1data: 'em1' };
 
-const COMPONENT_KEY = /^([a-z][a-z0-9_]*)(?::(\d{1,3}))?$/;
+const COMPONENT_KEY = /^([a-z][a-z0-9_]{0,31})(?::(\d{1,3}))?$/;
 
 /** One component status → canonical sample, or the zod issues. */
 function componentSample(component: MeteringComponent, status: unknown): Sample | string {
@@ -81,7 +80,7 @@ function componentSample(component: MeteringComponent, status: unknown): Sample 
     case 'switch':
     case 'pm1': {
       const r = switchSchema.safeParse(status);
-      if (!r.success) return formatIssues(r.error);
+      if (!r.success) return describeIssues(r.error);
       const s = r.data;
       return {
         power_w: s.apower ?? undefined,
@@ -93,7 +92,7 @@ function componentSample(component: MeteringComponent, status: unknown): Sample 
     }
     case 'em': {
       const r = emSchema.safeParse(status);
-      if (!r.success) return formatIssues(r.error);
+      if (!r.success) return describeIssues(r.error);
       const s = r.data;
       const phaseVolts = [s.a_voltage, s.b_voltage, s.c_voltage].filter((v): v is number => v !== null && v !== undefined);
       const phaseAmps = [s.a_current, s.b_current, s.c_current].filter((v): v is number => v !== null && v !== undefined);
@@ -106,17 +105,17 @@ function componentSample(component: MeteringComponent, status: unknown): Sample 
     }
     case 'emdata': {
       const r = emdataSchema.safeParse(status);
-      if (!r.success) return formatIssues(r.error);
+      if (!r.success) return describeIssues(r.error);
       return { energy_wh: r.data.total_act ?? undefined };
     }
     case 'em1': {
       const r = em1Schema.safeParse(status);
-      if (!r.success) return formatIssues(r.error);
+      if (!r.success) return describeIssues(r.error);
       return { power_w: r.data.act_power ?? undefined, voltage_v: r.data.voltage ?? undefined, current_a: r.data.current ?? undefined };
     }
     case 'em1data': {
       const r = em1dataSchema.safeParse(status);
-      if (!r.success) return formatIssues(r.error);
+      if (!r.success) return describeIssues(r.error);
       return { energy_wh: r.data.total_act_energy ?? undefined };
     }
   }
@@ -161,7 +160,7 @@ function parseTopic(topic: string): ParsedTopic | null {
  */
 export function decodeShellyChannels(topic: string, payload: Uint8Array, ctx: DecodeContext): DecodeResult[] {
   const parsed = parseTopic(topic);
-  if (!parsed) return [fail('unknown_topic', `not a Shelly topic: "${topic.slice(0, 200)}"`)];
+  if (!parsed) return [fail('unknown_topic', `not a Shelly topic: "${clip(topic)}"`)];
   if (parsed.gen === 1) return [decodeGen1(parsed.device, parsed.rest, payload, ctx)];
   if (parsed.channel === 'online') return [decodeOnline(payload, deviceIdentity(parsed.device))];
   if (parsed.channel === 'status') {
@@ -182,11 +181,11 @@ function decodeRpcEvent(device: string, payload: Uint8Array, ctx: DecodeContext)
   const json = parseJson(payload);
   if (!json.ok) return [{ ...json, identity }];
   const frame = rpcFrameSchema.safeParse(json.value);
-  if (!frame.success) return [fail('schema', formatIssues(frame.error), identity)];
+  if (!frame.success) return [fail('schema', describeIssues(frame.error), identity)];
   // NotifyEvent (button pushes, scripts) and responses carry nothing deskprint measures.
   if (frame.data.method !== 'NotifyStatus' && frame.data.method !== 'NotifyFullStatus') return [acknowledged(identity)];
   const params = notifyParamsSchema.safeParse(frame.data.params);
-  if (!params.success) return [fail('schema', `params: ${formatIssues(params.error)}`, identity)];
+  if (!params.success) return [fail('schema', `params: ${describeIssues(params.error)}`, identity)];
   const ts = deviceTimestamp(params.data.ts === undefined ? undefined : params.data.ts * 1000, ctx.receivedAt, identity);
   if (isFailure(ts)) return [ts];
 
@@ -211,7 +210,7 @@ function decodeOnline(payload: Uint8Array, identity: DeviceIdentity): DecodeResu
   const text = new TextDecoder().decode(payload).trim();
   if (text === 'true') return { ok: true, identity, readings: [], checkins: [], status: 'online' };
   if (text === 'false') return { ok: true, identity, readings: [], checkins: [], status: 'offline' };
-  return fail('schema', `online must be "true" or "false", got "${text.slice(0, 40)}"`, identity);
+  return fail('schema', `online must be "true" or "false", got "${clip(text)}"`, identity);
 }
 
 /** Gen1 publishes one plain-text value per topic. */
@@ -221,7 +220,7 @@ function decodeGen1(device: string, rest: string[], payload: Uint8Array, ctx: De
     const json = parseJson(payload);
     if (!json.ok) return json;
     const announce = announceSchema.safeParse(json.value);
-    if (!announce.success) return fail('schema', `announce: ${formatIssues(announce.error)}`);
+    if (!announce.success) return fail('schema', `announce: ${describeIssues(announce.error)}`);
     return acknowledged(deviceIdentity(announce.data.id));
   }
   const [group, index, field, extra] = rest;
@@ -234,7 +233,7 @@ function decodeGen1(device: string, rest: string[], payload: Uint8Array, ctx: De
   if (group === 'relay' && field === undefined) {
     // `overpower`: the relay switched itself off on an overload.
     if (text === 'on' || text === 'off' || text === 'overpower') return decodedSample(identity, { on: text === 'on' }, ctx.receivedAt);
-    return fail('schema', `relay state must be "on", "off" or "overpower", got "${text.slice(0, 40)}"`, identity);
+    return fail('schema', `relay state must be "on", "off" or "overpower", got "${clip(text)}"`, identity);
   }
   const fields: Record<string, (v: number) => Sample> =
     group === 'relay'
@@ -252,7 +251,7 @@ function decodeGen1(device: string, rest: string[], payload: Uint8Array, ctx: De
         };
   const toSample = field !== undefined && Object.hasOwn(fields, field) ? fields[field] : undefined;
   if (!toSample) return acknowledged(identity);
-  if (!/^-?\d+(\.\d+)?$/.test(text)) return fail('schema', `${group}/${index}/${field}: expected a number, got "${text.slice(0, 40)}"`, identity);
+  if (!/^-?\d+(\.\d+)?$/.test(text)) return fail('schema', `${group}/${index}/${field}: expected a number, got "${clip(text)}"`, identity);
   return decodedSample(identity, toSample(Number(text)), ctx.receivedAt);
 }
 

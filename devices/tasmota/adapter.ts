@@ -10,8 +10,7 @@
  */
 import { z } from 'zod';
 import { fail, parseJson, type Adapter, type DecodeContext, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
-import { formatIssues } from '../native/schema.ts';
-import { acknowledged, decodedSample, scaled, type Sample } from '../readings.ts';
+import { acknowledged, clip, describeIssues, decodedSample, scaled, type Sample } from '../readings.ts';
 
 const ECOSYSTEM = 'tasmota';
 
@@ -84,7 +83,7 @@ function decodeSensor(payload: Uint8Array, identity: DeviceIdentity, ctx: Decode
   const json = parseJson(payload);
   if (!json.ok) return { ...json, identity };
   const result = sensorSchema.safeParse(json.value);
-  if (!result.success) return fail('schema', formatIssues(result.error), identity);
+  if (!result.success) return fail('schema', describeIssues(result.error), identity);
   const { ENERGY: energy, TempUnit: tempUnit } = result.data;
 
   const sample: Sample = {};
@@ -98,7 +97,7 @@ function decodeSensor(payload: Uint8Array, identity: DeviceIdentity, ctx: Decode
   for (const [name, raw] of Object.entries(result.data)) {
     if (NOT_ROOM_SENSORS.has(name) || typeof raw !== 'object' || raw === null || Array.isArray(raw)) continue;
     const sensor = attachedSensorSchema.safeParse(raw);
-    if (!sensor.success) return fail('schema', `${name}: ${formatIssues(sensor.error)}`, identity);
+    if (!sensor.success) return fail('schema', `${clip(name)}: ${describeIssues(sensor.error)}`, identity);
     const s = sensor.data;
     // The first sensor that reports a quantity wins; Tasmota keeps sensors in a stable order.
     if (sample.temperature_c === undefined && isSet(s.Temperature)) {
@@ -115,7 +114,7 @@ function decodePowerJson(payload: Uint8Array, identity: DeviceIdentity, ctx: Dec
   const json = parseJson(payload);
   if (!json.ok) return { ...json, identity };
   const result = powerSchema.safeParse(json.value);
-  if (!result.success) return fail('schema', formatIssues(result.error), identity);
+  if (!result.success) return fail('schema', describeIssues(result.error), identity);
   // Relay 1 is the device's load; further relays (POWER2…) are not metered separately by Tasmota.
   const on = onOff(result.data.POWER ?? result.data.POWER1);
   return decodedSample(identity, { on }, ctx.receivedAt);
@@ -131,7 +130,7 @@ export const tasmotaAdapter: Adapter = {
   matches: (topic) => parseTopic(topic) !== null,
   decode(topic, payload, ctx): DecodeResult {
     const parsed = parseTopic(topic);
-    if (!parsed) return fail('unknown_topic', `not a Tasmota topic (tele|stat/<topic>/<channel>): "${topic.slice(0, 200)}"`);
+    if (!parsed) return fail('unknown_topic', `not a Tasmota topic (tele|stat/<topic>/<channel>): "${clip(topic)}"`);
     const identity: DeviceIdentity = { ecosystem: ECOSYSTEM, foreignId: parsed.device };
     // INFO1…3, UPTIME, STATUS… carry nothing deskprint measures.
     if (!CHANNELS[parsed.prefix]!.includes(parsed.channel as Channel)) return acknowledged(identity);
@@ -144,14 +143,14 @@ export const tasmotaAdapter: Adapter = {
       case 'POWER': {
         const text = new TextDecoder().decode(payload).trim();
         const on = onOff(text);
-        if (on === undefined) return fail('schema', `POWER must be "ON" or "OFF", got "${text.slice(0, 40)}"`, identity);
+        if (on === undefined) return fail('schema', `POWER must be "ON" or "OFF", got "${clip(text)}"`, identity);
         return decodedSample(identity, { on }, ctx.receivedAt);
       }
       case 'LWT': {
         const text = new TextDecoder().decode(payload).trim();
         if (text === 'Online') return { ok: true, identity, readings: [], checkins: [], status: 'online' };
         if (text === 'Offline') return { ok: true, identity, readings: [], checkins: [], status: 'offline' };
-        return fail('schema', `LWT must be "Online" or "Offline", got "${text.slice(0, 40)}"`, identity);
+        return fail('schema', `LWT must be "Online" or "Offline", got "${clip(text)}"`, identity);
       }
     }
   },

@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { fail, parseJson, type Adapter, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
-import { formatIssues } from '../native/schema.ts';
-import { acknowledged, decodedSample, deviceTimestamp, isFailure, scaled, type Sample } from '../readings.ts';
+import { acknowledged, clip, describeIssues, decodedSample, deviceTimestamp, isFailure, scaled, type Sample } from '../readings.ts';
 
 export const DEFAULT_BASE_TOPIC = 'zigbee2mqtt';
 
@@ -82,7 +81,7 @@ export function createZigbee2mqttAdapter(options: Zigbee2mqttOptions = {}): Adap
     matches: (topic) => parseTopic(topic) !== null,
     decode(topic, payload, ctx): DecodeResult {
       const parsed = parseTopic(topic);
-      if (!parsed) return fail('unknown_topic', `not a Zigbee2MQTT topic under "${base}/": "${topic.slice(0, 200)}"`);
+      if (!parsed) return fail('unknown_topic', `not a Zigbee2MQTT topic under "${base}/": "${clip(topic)}"`);
       if (parsed.kind === 'bridge') return acknowledged({ ecosystem: 'zigbee2mqtt', foreignId: BRIDGE_ID });
       const identity: DeviceIdentity = { ecosystem: 'zigbee2mqtt', foreignId: parsed.name };
       if (parsed.kind === 'command') return acknowledged(identity);
@@ -99,7 +98,7 @@ function decodeAvailability(payload: Uint8Array, identity: DeviceIdentity): Deco
   const json = parseJson(payload);
   if (!json.ok) return { ...json, identity };
   const result = availabilitySchema.safeParse(json.value);
-  if (!result.success) return fail('schema', `availability: ${formatIssues(result.error)}`, identity);
+  if (!result.success) return fail('schema', `availability: ${describeIssues(result.error)}`, identity);
   return { ok: true, identity, readings: [], checkins: [], status: result.data.state };
 }
 
@@ -110,11 +109,11 @@ function decodeState(payload: Uint8Array, identity: DeviceIdentity, receivedAt: 
     return fail('schema', '(root): expected a JSON object (set Zigbee2MQTT advanced.output to "json")', identity);
   }
   const result = stateSchema.safeParse(json.value);
-  if (!result.success) return fail('schema', formatIssues(result.error), identity);
+  if (!result.success) return fail('schema', describeIssues(result.error), identity);
   const s = result.data;
 
   const lastSeen = lastSeenMs(s.last_seen);
-  if (Number.isNaN(lastSeen)) return fail('bad_timestamp', `last_seen: "${String(s.last_seen).slice(0, 40)}" is not ISO 8601 with a zone, nor epoch ms`, identity);
+  if (Number.isNaN(lastSeen)) return fail('bad_timestamp', `last_seen: "${clip(String(s.last_seen))}" is not ISO 8601 with a zone, nor epoch ms`, identity);
   const ts = deviceTimestamp(lastSeen, receivedAt, identity);
   if (isFailure(ts)) return ts;
 
