@@ -1,0 +1,166 @@
+/**
+ * How the InfluxDB store treats each kind of failed write (STYLE.md 5), against a scripted
+ * HTTP server on loopback that answers `/write` like InfluxDB does, and a real spool.
+ */
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createInfluxStore } from '../../store/influx/index.ts';
+import { Spool } from '../../store/influx/spool.ts';
+import type { Point, TimeSeriesStore } from '../../store/types.ts';
+
+type Answer = { status: number; body?: string; headers?: Record<string, string> };
+type Script = (lines: string[], nth: number) => Answer;
+
+interface FakeInflux {
+  url: string;
+  /** Lines the server accepted, in arrival order. */
+  stored: string[];
+  requests: { at: number; lines: string[]; status: number }[];
+  script: Script;
+  close(): Promise<void>;
+}
+
+async function fakeInflux(script: Script): Promise<FakeInflux> {
+  const fake: FakeInflux = { url: '', stored: [], requests: [], script, close: async () => undefined };
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url?.startsWith('/query')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[{"statement_id":0}]}');
+        return;
+      }
+      const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
+      const answer = fake.script(lines, fake.requests.length);
+      fake.requests.push({ at: Date.now(), lines, status: answer.status });
+      if (answer.status === 204) fake.stored.push(...lines);
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  fake.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  fake.close = () => new Promise((r) => server.close(() => r()));
+  return fake;
+}
+
+const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+const points = (n: number, measurement = 'readings'): Point[] =>
+  Array.from({ length: n }, (_, i) => ({ measurement, tags: { site: 'demo', desk: `d${i}` }, fields: { power_w: i + 0.5 }, ts: T0 + i }));
+
+describe('InfluxDB writer failure classes', () => {
+  let fake: FakeInflux;
+  let spoolDir: string;
+  let store: TimeSeriesStore;
+
+  beforeEach(async () => {
+    spoolDir = await mkdtemp(path.join(tmpdir(), 'deskprint-faults-'));
+  });
+
+  afterEach(async () => {
+    await store?.close();
+    await fake?.close();
+    await rm(spoolDir, { recursive: true, force: true });
+  });
+
+  async function open(script: Script, opts: { batchSize?: number } = {}): Promise<void> {
+    fake = await fakeInflux(script);
+    store = createInfluxStore({ url: fake.url, database: 'd', spoolDir, flushIntervalMs: 5, minRetryDelayMs: 20, maxRetryDelayMs: 100, ...opts });
+    await store.init();
+  }
+
+  it('drops a point rejected as bad data (400), counts it by reason, and keeps its neighbours', async () => {
+    // Like InfluxDB 2.x on a parse error: the whole batch is refused.
+    await open((lines) => (lines.some((l) => l.startsWith('poison')) ? { status: 400, body: '{"error":"unable to parse \'poison x\': bad timestamp"}' } : { status: 204 }));
+    await store.write([...points(5), ...points(1, 'poison'), ...points(4)]);
+    expect(fake.stored).toHaveLength(9);
+    expect(fake.stored.some((l) => l.startsWith('poison'))).toBe(false);
+    const h = store.health();
+    expect(h.dropped).toEqual({ '400 unable to parse': 1 });
+    expect(h.written).toBe(9);
+    expect(h.state).toBe('ok');
+    expect(h.lastError?.message).toContain('unable to parse');
+  });
+
+  it('counts a partial write (422) without resending the batch', async () => {
+    await open(() => ({ status: 422, body: '{"code":"unprocessable entity","message":"failure writing points to database: partial write: field type conflict: input field \\"power_w\\" on measurement \\"readings\\" is type integer, already exists as type float dropped=2"}' }));
+    await store.write(points(10));
+    expect(fake.requests).toHaveLength(1);
+    expect(store.health().dropped).toEqual({ '422 field type conflict': 2 });
+    expect(store.health().written).toBe(8);
+  });
+
+  it('splits a batch that is too large (413) until InfluxDB takes it', async () => {
+    await open((lines) => (lines.length > 3 ? { status: 413, body: '{"error":"Request Entity Too Large"}' } : { status: 204 }), { batchSize: 100 });
+    const pts = points(20);
+    await store.write(pts);
+    expect(fake.stored).toHaveLength(20);
+    expect(fake.requests.filter((r) => r.status === 204).every((r) => r.lines.length <= 3)).toBe(true);
+    expect(store.health().dropped).toEqual({});
+  });
+
+  it('honours Retry-After on 429: spools, resolves write(), and retries no sooner than asked', async () => {
+    await open((_lines, nth) => (nth === 0 ? { status: 429, body: '{"error":"too many requests"}', headers: { 'retry-after': '1' } } : { status: 204 }));
+    const started = Date.now();
+    await store.write(points(10));
+    expect(Date.now() - started).toBeLessThan(900);
+    expect(store.health().state).toBe('down');
+    expect(store.health().spoolBytes).toBeGreaterThan(0);
+    const deadline = Date.now() + 5_000;
+    while (store.health().queueDepth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(fake.stored).toHaveLength(10);
+    expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(store.health().state).toBe('ok');
+  });
+
+  it('keeps points through repeated 5xx and stores them in the order they were written', async () => {
+    await open((_lines, nth) => (nth < 4 ? { status: 503, body: '{"error":"engine: cache maximum memory size exceeded"}' } : { status: 204 }));
+    for (let i = 0; i < 5; i++) await store.write(points(3).map((p) => ({ ...p, fields: { power_w: i + 0.5 } })));
+    const deadline = Date.now() + 5_000;
+    while (store.health().queueDepth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(fake.stored).toHaveLength(15);
+    // The same three points rewritten five times: the last value must arrive last.
+    expect(fake.stored.slice(-3).every((l) => l.includes('power_w=4.5'))).toBe(true);
+    expect(fake.stored.map((l) => /power_w=([\d.]+)/.exec(l)![1])).toEqual([0.5, 1.5, 2.5, 3.5, 4.5].flatMap((v) => [String(v), String(v), String(v)]));
+    expect(store.health().dropped).toEqual({});
+  });
+});
+
+describe('spool', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'deskprint-spool-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('skips a torn last line left by a crash and appends after it in a new segment', async () => {
+    await writeFile(path.join(dir, '000000000001.lp'), 'a v=1 1\na v=2 2\na v=3');
+    const spool = await Spool.open({ dir });
+    expect(spool.lines).toBe(2);
+    await spool.append(['a v=4 4']);
+    const seen: string[] = [];
+    for (let chunk = await spool.readHead(10); chunk; chunk = await spool.readHead(10)) {
+      seen.push(...chunk.lines);
+      await spool.ack(chunk);
+    }
+    expect(seen).toEqual(['a v=1 1', 'a v=2 2', 'a v=4 4']);
+    expect(spool.bytes).toBe(0);
+    expect(spool.isEmpty).toBe(true);
+    expect(await readdir(dir)).toEqual([]);
+    await spool.close();
+  });
+
+  it('rotates segments and refuses appends past its size limit', async () => {
+    const spool = await Spool.open({ dir, segmentBytes: 64, maxBytes: 1_000 });
+    for (let i = 0; i < 10; i++) await spool.append([`readings,desk=d${i} power_w=${i}.5 ${T0 + i}`]);
+    expect((await readdir(dir)).length).toBeGreaterThan(1);
+    await expect(spool.append(['x'.repeat(1_000)])).rejects.toThrow(/spool full/);
+    const first = await spool.readHead(3);
+    expect(first!.lines[0]).toBe(`readings,desk=d0 power_w=0.5 ${T0}`);
+    await spool.close();
+  });
+});
