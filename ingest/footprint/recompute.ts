@@ -1,0 +1,179 @@
+/**
+ * Batch recompute (issue 3, item 6): the footprint of whole local calendar months rebuilt
+ * from the raw readings and check-ins in the store (layout in ingest/types.ts), through the
+ * same engine and the same event order as the live path.
+ *
+ * Months are the unit because the pool (M4) is monthly: a recompute of any range covers
+ * every month it touches. A month that has not ended by `now` is computed up to `now` and
+ * stays provisional. Each month starts from a fresh engine, warmed with each meter's last
+ * readings before the month (so a counter difference or a power trapezoid across the month
+ * boundary is spread as live; presence needs no warm-up, since sessions and occupied
+ * stretches end at local midnight).
+ */
+import type { DeviceKind } from '../../devices/kinds.ts';
+import type { SiteFile } from '../../devices/site.ts';
+import type { Point, TimeSeriesStore } from '../../store/types.ts';
+import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, type EnrichedCheckin, type EnrichedReading } from '../types.ts';
+import { SiteFootprintEngine, type MonthConservation } from './engine.ts';
+import { compareEvents, feed, type FootprintEvent } from './stream.ts';
+
+const DAY_MS = 86_400_000;
+/** Raw data is read in windows of this length (smaller when a window is dense). */
+const WINDOW_MS = 6 * 3_600_000;
+const PAGE_LIMIT = 200_000;
+/** How far back to look for a meter's last reading before a month. */
+const WARMUP_STEPS_MS = [DAY_MS, 7 * DAY_MS, 35 * DAY_MS];
+
+export interface RecomputeOptions {
+  store: TimeSeriesStore;
+  site: SiteFile;
+  /** Any instant in the first month to recompute. */
+  from: number;
+  /** Exclusive end; every month overlapping [from, to) is recomputed. */
+  to: number;
+  /** Months not ended by `now` are computed up to `now`. Default Date.now(). */
+  now?: number;
+  /** Write the points to the store (default), or only return them. */
+  write?: boolean;
+  /** Progress in ms of data time processed out of the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RecomputeResult {
+  months: { start: number; end: number; final: boolean }[];
+  /** Points produced (returned when `write` is false, else empty). */
+  points: Point[];
+  pointsWritten: number;
+  eventsRead: number;
+  conservation: MonthConservation[];
+}
+
+export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult> {
+  const { store, site } = opts;
+  const now = opts.now ?? Date.now();
+  const write = opts.write ?? true;
+  const probe = new SiteFootprintEngine(site);
+  const months: { start: number; end: number; final: boolean }[] = [];
+  for (let m = probe.clock.monthStart(opts.from); m < opts.to && m < now; m = probe.clock.nextMonthStart(m)) {
+    const monthEnd = probe.clock.nextMonthStart(m);
+    months.push({ start: m, end: Math.min(monthEnd, now), final: monthEnd <= now });
+  }
+  const total = months.reduce((a, m) => a + (m.end - m.start), 0);
+  let done = 0;
+  const result: RecomputeResult = { months, points: [], pointsWritten: 0, eventsRead: 0, conservation: [] };
+
+  for (const month of months) {
+    const engine = new SiteFootprintEngine(site, { outputFrom: month.start });
+    for (const e of await warmupEvents(store, site, month.start)) feed(engine, e);
+    for (let w = month.start; w < month.end; w += WINDOW_MS) {
+      const wEnd = Math.min(w + WINDOW_MS, month.end);
+      const events = await readEvents(store, site.id, w, wEnd);
+      result.eventsRead += events.length;
+      for (const e of events) feed(engine, e);
+      done += wEnd - w;
+      opts.onProgress?.(done, total);
+      const pts = engine.drainPoints();
+      if (write) {
+        if (pts.length) await store.write(pts);
+        result.pointsWritten += pts.length;
+      } else result.points.push(...pts);
+    }
+    engine.finish(month.end);
+    const pts = engine.drainPoints();
+    if (write) {
+      if (pts.length) await store.write(pts);
+      result.pointsWritten += pts.length;
+    } else result.points.push(...pts);
+    result.conservation.push(...engine.conservation);
+  }
+  return result;
+}
+
+/** Readings and check-ins in [from, to), in the canonical order. */
+export async function readEvents(store: TimeSeriesStore, site: string, from: number, to: number): Promise<FootprintEvent[]> {
+  const readings = await readAll(store, MEASUREMENT_READINGS, site, from, to);
+  const checkins = await readAll(store, MEASUREMENT_CHECKINS, site, from, to);
+  const events: FootprintEvent[] = [];
+  for (const p of readings) for (const r of pointToReadings(p)) events.push({ type: 'reading', ts: r.ts, reading: r });
+  for (const p of checkins) {
+    const c = pointToCheckin(p);
+    if (c) events.push({ type: 'checkin', ts: c.ts, checkin: c });
+  }
+  return events.sort(compareEvents);
+}
+
+/** Raw points of a window; a window that hits the page limit is split in halves. */
+async function readAll(store: TimeSeriesStore, measurement: string, site: string, from: number, to: number): Promise<Point[]> {
+  const pts = await store.queryRaw({ measurement, from, to, where: { site }, limit: PAGE_LIMIT });
+  if (pts.length < PAGE_LIMIT || to - from <= 1) return pts;
+  const mid = from + Math.floor((to - from) / 2);
+  return [...(await readAll(store, measurement, site, from, mid)), ...(await readAll(store, measurement, site, mid, to))];
+}
+
+/** Each energy or grid device's last reading of each metric before `monthStart`. */
+async function warmupEvents(store: TimeSeriesStore, site: SiteFile, monthStart: number): Promise<FootprintEvent[]> {
+  const wanted = new Set(site.devices.filter((d) => d.carrier !== undefined || d.kind === 'grid_feed').map((d) => d.id));
+  const last = new Map<string, EnrichedReading>();
+  let windowEnd = monthStart;
+  for (const back of WARMUP_STEPS_MS) {
+    const windowStart = monthStart - back;
+    const remaining = [...wanted].filter((d) => ![...last.keys()].some((k) => k.startsWith(`${d}\u0000`)));
+    if (remaining.length === 0) break;
+    const pts = await readAll(store, MEASUREMENT_READINGS, site.id, windowStart, windowEnd);
+    for (const p of pts) {
+      if (!remaining.includes(p.tags.device ?? '')) continue;
+      for (const r of pointToReadings(p)) {
+        if (r.metric !== 'energy_wh' && r.metric !== 'power_w' && r.metric !== 'grid_intensity_g_per_kwh') continue;
+        const key = `${r.device}\u0000${r.metric}`;
+        const prev = last.get(key);
+        if (!prev || r.ts >= prev.ts) last.set(key, r);
+      }
+    }
+    windowEnd = windowStart;
+  }
+  return [...last.values()].map((r) => ({ type: 'reading' as const, ts: r.ts, reading: r })).sort(compareEvents);
+}
+
+/** A stored `readings` point back into enriched readings, one per field (metric). */
+export function pointToReadings(p: Point): EnrichedReading[] {
+  const t = p.tags;
+  if (t.site === undefined || t.device === undefined) return [];
+  const out: EnrichedReading[] = [];
+  for (const [metric, value] of Object.entries(p.fields)) {
+    const r: EnrichedReading = { site: t.site, device: t.device, kind: t.kind as DeviceKind, metric: metric as EnrichedReading['metric'], value, ts: p.ts };
+    if (t.zone !== undefined) r.zone = t.zone;
+    if (t.desk !== undefined) r.desk = t.desk;
+    if (t.category !== undefined) r.category = t.category as NonNullable<EnrichedReading['category']>;
+    if (t.carrier !== undefined) r.carrier = t.carrier as NonNullable<EnrichedReading['carrier']>;
+    out.push(r);
+  }
+  return out;
+}
+
+/** A stored `checkins` point back into an enriched check-in. */
+export function pointToCheckin(p: Point): EnrichedCheckin | null {
+  const t = p.tags;
+  const flag = p.fields.check_in;
+  if (t.site === undefined || t.member === undefined || t.device === undefined || flag === undefined) return null;
+  const c: EnrichedCheckin = { site: t.site, device: t.device, member: t.member, action: flag >= 0.5 ? 'check_in' : 'check_out', ts: p.ts };
+  if (t.desk !== undefined) c.desk = t.desk;
+  if (t.zone !== undefined) c.zone = t.zone;
+  return c;
+}
+
+/** The raw `readings`/`checkins` points the ingest writer stores for these inputs (tests, tools). */
+export function readingToPoint(r: EnrichedReading): Point {
+  const tags: Record<string, string> = { site: r.site, device: r.device, kind: r.kind };
+  if (r.zone !== undefined) tags.zone = r.zone;
+  if (r.desk !== undefined) tags.desk = r.desk;
+  if (r.category !== undefined) tags.category = r.category;
+  if (r.carrier !== undefined) tags.carrier = r.carrier;
+  return { measurement: MEASUREMENT_READINGS, tags, fields: { [r.metric]: r.value }, ts: r.ts };
+}
+
+export function checkinToPoint(c: EnrichedCheckin): Point {
+  const tags: Record<string, string> = { site: c.site, member: c.member, device: c.device };
+  if (c.desk !== undefined) tags.desk = c.desk;
+  if (c.zone !== undefined) tags.zone = c.zone;
+  return { measurement: MEASUREMENT_CHECKINS, tags, fields: { check_in: c.action === 'check_in' ? 1 : 0 }, ts: c.ts };
+}

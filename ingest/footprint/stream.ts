@@ -1,0 +1,230 @@
+/**
+ * The live footprint path: readings arrive as they come (out of order, late, duplicated);
+ * a reorder buffer releases them to the engine in the canonical order once the lateness
+ * window has passed, so the engine sees exactly what a batch recompute reads back from the
+ * store (issue 3, item 6). Anything arriving after its window has closed cannot be merged
+ * any more; its calendar month is marked for recompute instead.
+ */
+import type { SiteFile } from '../../devices/site.ts';
+import type { Point, TimeSeriesStore } from '../../store/types.ts';
+import type { EnrichedCheckin, EnrichedReading, Processor } from '../types.ts';
+import { SiteFootprintEngine } from './engine.ts';
+import { recompute } from './recompute.ts';
+
+export const DEFAULT_LATENESS_MS = 10 * 60_000;
+/** How long a live interval waits for a counter that reported recently (see engine.ts). */
+export const DEFAULT_COUNTER_HOLD_MS = 60 * 60_000;
+
+export type FootprintEvent =
+  | { type: 'checkin'; ts: number; checkin: EnrichedCheckin }
+  | { type: 'reading'; ts: number; reading: EnrichedReading };
+
+/**
+ * The canonical order of events with equal timestamps: check-ins, then readings; then by
+ * device, metric or member. The store returns the same set (one value per series, field and
+ * timestamp), so sorting with this comparator makes live and batch input identical.
+ */
+export function compareEvents(a: FootprintEvent, b: FootprintEvent): number {
+  if (a.ts !== b.ts) return a.ts - b.ts;
+  if (a.type !== b.type) return a.type === 'checkin' ? -1 : 1;
+  return eventKey(a) < eventKey(b) ? -1 : eventKey(a) > eventKey(b) ? 1 : 0;
+}
+
+/** Identity of an event as the store sees it (same series, field and timestamp overwrite). */
+export function eventKey(e: FootprintEvent): string {
+  if (e.type === 'reading') return `${e.reading.device}\u0000${e.reading.metric}`;
+  const c = e.checkin;
+  return `${c.member}\u0000${c.device}\u0000${c.desk ?? ''}\u0000${c.zone ?? ''}`;
+}
+
+/** Feeds a time-ordered engine with one site's events, in order. */
+export function feed(engine: SiteFootprintEngine, e: FootprintEvent): void {
+  if (e.type === 'reading') engine.onReading(e.reading);
+  else engine.onCheckin(e.checkin);
+}
+
+export interface SiteStreamOptions {
+  latenessMs?: number;
+  counterHoldMs?: number;
+}
+
+/** One site's live engine behind its reorder buffer. */
+export class SiteFootprintStream {
+  readonly engine: SiteFootprintEngine;
+  readonly latenessMs: number;
+  #pending: { e: FootprintEvent; seq: number }[] = [];
+  #seq = 0;
+  #maxTs = -Infinity;
+  /** Everything before this has been released to the engine. */
+  #released = -Infinity;
+  /** Local months (their start instants) that need a batch recompute. */
+  readonly dirtyMonths = new Set<number>();
+  lateEvents = 0;
+
+  constructor(site: SiteFile, opts: SiteStreamOptions = {}) {
+    this.latenessMs = opts.latenessMs ?? DEFAULT_LATENESS_MS;
+    this.engine = new SiteFootprintEngine(site, {
+      counterHoldMs: opts.counterHoldMs ?? DEFAULT_COUNTER_HOLD_MS,
+      onLateEnergy: (start) => this.#markDirty(start),
+    });
+  }
+
+  push(e: FootprintEvent): void {
+    if (e.ts < this.#released) {
+      // Its window has closed: the engine has moved on. The store has the reading, so a
+      // recompute of its month will include it.
+      this.lateEvents++;
+      this.#markDirty(e.ts);
+      return;
+    }
+    this.#pending.push({ e, seq: this.#seq++ });
+    if (e.ts > this.#maxTs) this.#maxTs = e.ts;
+  }
+
+  /**
+   * Releases events older than the watermark (newest timestamp − lateness, or `idleNow`
+   * − lateness when the caller says nothing arrived for a while) and closes intervals.
+   */
+  release(idleNow?: number): void {
+    let watermark = this.#maxTs - this.latenessMs;
+    if (idleNow !== undefined) watermark = Math.max(watermark, idleNow - this.latenessMs);
+    if (!(watermark > this.#released)) return;
+    this.#releaseUpTo(watermark);
+    this.engine.advance(watermark);
+  }
+
+  /** Releases everything before `to` and closes every interval ending by then (tests, shutdown). */
+  flush(to: number): void {
+    this.#releaseUpTo(to);
+    this.engine.finish(to);
+  }
+
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  #releaseUpTo(watermark: number): void {
+    if (this.#pending.length > 0) {
+      this.#pending.sort((a, b) => compareEvents(a.e, b.e) || a.seq - b.seq);
+      let i = 0;
+      for (; i < this.#pending.length; i++) {
+        const cur = this.#pending[i]!;
+        if (cur.e.ts >= watermark) break;
+        // A duplicate (same series, field and time) overwrites, as in the store: the last
+        // arrival wins.
+        const next = this.#pending[i + 1];
+        if (next && next.e.ts === cur.e.ts && next.e.type === cur.e.type && eventKey(next.e) === eventKey(cur.e)) continue;
+        feed(this.engine, cur.e);
+      }
+      this.#pending = i === this.#pending.length ? [] : this.#pending.slice(i);
+    }
+    this.#released = Math.max(this.#released, watermark);
+  }
+
+  #markDirty(ts: number): void {
+    this.dirtyMonths.add(this.engine.clock.monthStart(ts));
+  }
+}
+
+export interface FootprintProcessorOptions {
+  sites: ReadonlyMap<string, SiteFile> | readonly SiteFile[];
+  /** Store of raw data, for recomputing months that late data touched. */
+  store?: TimeSeriesStore;
+  /** Wall clock, for the idle rule; injectable for tests. */
+  clock?: () => number;
+  latenessMs?: number;
+  counterHoldMs?: number;
+  /** Recompute a dirty month this long after it was last marked (lets the writer store the late data first). */
+  recomputeDelayMs?: number;
+}
+
+export interface FootprintProcessor extends Processor {
+  /** Today's energy and carbon for a site (local day), null for an unknown site. */
+  today(site: string): { kwh: number; kgco2e: number; by_carrier: Record<string, number> } | null;
+  /** The live stream of a site (engine, dirty months), for the API and tests. */
+  stream(site: string): SiteFootprintStream | undefined;
+  /** Months waiting for a recompute, per site. */
+  dirty(): { site: string; from: number; to: number }[];
+}
+
+/**
+ * The footprint engine as an ingest processor. `onReadings`/`onCheckins` only buffer;
+ * `tick(now)` releases what the lateness window allows and returns the finished points.
+ * With a store, months marked dirty by late data are recomputed from raw data in tick.
+ */
+export function createFootprintProcessor(opts: FootprintProcessorOptions): FootprintProcessor {
+  const siteList = opts.sites instanceof Map ? [...opts.sites.values()] : [...(opts.sites as readonly SiteFile[])];
+  const streams = new Map(siteList.map((s) => [s.id, new SiteFootprintStream(s, opts)] as const));
+  const clock = opts.clock ?? Date.now;
+  const lateness = opts.latenessMs ?? DEFAULT_LATENESS_MS;
+  const recomputeDelay = opts.recomputeDelayMs ?? 60_000;
+  const dirtySince = new Map<string, number>();
+  let lastArrival = clock();
+  let recomputing = false;
+
+  return {
+    name: 'footprint',
+    onReadings(batch) {
+      lastArrival = clock();
+      for (const r of batch) streams.get(r.site)?.push({ type: 'reading', ts: r.ts, reading: r });
+    },
+    onCheckins(batch) {
+      lastArrival = clock();
+      for (const c of batch) streams.get(c.site)?.push({ type: 'checkin', ts: c.ts, checkin: c });
+    },
+    async tick(now) {
+      // A quiet site still needs its intervals closed: after a lateness of silence the wall
+      // clock stands in for event time.
+      const idle = now - lastArrival >= lateness ? now : undefined;
+      const points: Point[] = [];
+      for (const s of streams.values()) {
+        s.release(idle);
+        points.push(...s.engine.drainPoints());
+      }
+      if (opts.store && !recomputing) {
+        for (const [site, s] of streams) {
+          for (const m of s.dirtyMonths) {
+            const key = `${site}@${m}`;
+            if (!dirtySince.has(key)) dirtySince.set(key, now);
+          }
+        }
+        // Only months that have ended: an open month's live accumulators are finalised by
+        // the live engine and would overwrite a recompute (its late data stay flagged).
+        const due = [...dirtySince.entries()].find(([key, t]) => {
+          const [site, m] = key.split('@') as [string, string];
+          return now - t >= recomputeDelay && streams.get(site)!.engine.clock.nextMonthStart(Number(m)) <= now - lateness;
+        });
+        if (due) {
+          const [key] = due;
+          const [site, m] = key.split('@') as [string, string];
+          const s = streams.get(site)!;
+          const monthStart = Number(m);
+          dirtySince.delete(key);
+          s.dirtyMonths.delete(monthStart);
+          recomputing = true;
+          try {
+            await recompute({ store: opts.store, site: s.engine.site, from: monthStart, to: monthStart + 1, now, write: true });
+          } finally {
+            recomputing = false;
+          }
+        }
+      }
+      return points;
+    },
+    today(site) {
+      const s = streams.get(site);
+      return s ? s.engine.today(clock()) : null;
+    },
+    stream(site) {
+      return streams.get(site);
+    },
+    dirty() {
+      const out: { site: string; from: number; to: number }[] = [];
+      for (const [site, s] of streams) for (const m of s.dirtyMonths) out.push({ site, from: m, to: s.engine.clock.nextMonthStart(m) });
+      return out;
+    },
+    async close() {
+      streams.clear();
+    },
+  };
+}
