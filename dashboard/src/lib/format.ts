@@ -55,3 +55,16 @@ export function formatClock(epochMs: number, timeZone: string | undefined, local
   }
   return format.format(epochMs);
 }
+
+const timeCache = new Map<string, Intl.DateTimeFormat>();
+
+/** "14:05:31" at the site. */
+export function formatTimeOfDay(epochMs: number, timeZone: string | undefined, locale?: string): string {
+  const key = `${locale ?? ''}|${timeZone ?? ''}`;
+  let format = timeCache.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone });
+    timeCache.set(key, format);
+  }
+  return format.format(epochMs);
+}

@@ -28,6 +28,16 @@ export class Dashboard {
     this.connection = new LiveConnection(deps.channel, { now: this.#now });
   }
 
+  /** Loads the site list and watches the feed for stalls, until the returned function is called. */
+  start(): () => void {
+    void this.directory.refresh();
+    const timer = setInterval(() => this.connection.tick(), 1_000);
+    return () => {
+      clearInterval(timer);
+      this.close();
+    };
+  }
+
   /** Shows `siteId`: follows its live events and loads its snapshot and recent history. */
   open(siteId: string): LiveSite {
     if (this.live?.siteId === siteId) return this.live;

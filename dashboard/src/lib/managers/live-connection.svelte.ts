@@ -21,6 +21,8 @@ export interface LiveChannel {
 export type ConnectionState =
   /** First connection attempt in progress. */
   | 'connecting'
+  /** Connected, no site followed yet. */
+  | 'idle'
   /** Subscribed and snapshots arriving. */
   | 'live'
   /** Connected, but no snapshot for a while (ingest stalled or no devices). */
@@ -50,7 +52,7 @@ export class LiveConnection {
     this.#now = options.now ?? Date.now;
     channel.on('connect', () => {
       this.#everConnected = true;
-      this.state = 'waiting';
+      this.state = this.#site ? 'waiting' : 'idle';
       this.#subscribe();
     });
     channel.on('disconnect', () => {
@@ -62,7 +64,7 @@ export class LiveConnection {
     channel.on('live', (snapshot) => this.#receive(snapshot));
     if (channel.connected) {
       this.#everConnected = true;
-      this.state = 'waiting';
+      this.state = 'idle';
     }
   }
 
@@ -78,7 +80,10 @@ export class LiveConnection {
     return () => {
       if (this.#site !== site) return;
       this.#site = null;
-      if (this.#channel.connected) this.#channel.emit('unsubscribe', site.siteId);
+      if (this.#channel.connected) {
+        this.#channel.emit('unsubscribe', site.siteId);
+        this.state = 'idle';
+      }
     };
   }
 

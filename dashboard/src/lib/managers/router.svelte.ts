@@ -14,6 +14,10 @@ export class HashRouter {
     return () => window.removeEventListener('hashchange', sync);
   }
 
+  navigate(path: string): void {
+    window.location.hash = path;
+  }
+
   /** Replaces the current entry, for redirects that should not pile up in history. */
   redirect(path: string): void {
     history.replaceState(null, '', `#${path}`);

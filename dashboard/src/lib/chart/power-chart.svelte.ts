@@ -1,0 +1,113 @@
+/**
+ * The live power chart as a Svelte attachment: chart.js is created once per canvas, and a
+ * nested effect pushes the manager's `$state.raw` samples into it each time they change.
+ * Only the chart.js parts used here are registered, so the rest is tree-shaken away.
+ */
+import { Chart, Filler, LineController, LineElement, LinearScale, PointElement, Tooltip, type ChartConfiguration, type TooltipItem } from 'chart.js';
+import type { Attachment } from 'svelte/attachments';
+import { CATEGORY_COLOUR, CATEGORY_LABEL, POWER_CATEGORIES } from '../categories.ts';
+import { formatClock, formatKilowatts } from '../format.ts';
+import type { LiveSite } from '../managers/live-site.svelte.ts';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip);
+
+type PowerPoint = { x: number; y: number };
+
+/** Tick spacing on the time axis: five labels over the ten-minute window. */
+const TICK_EVERY_MS = 2 * 60_000;
+
+export function powerChart(live: LiveSite, timeZone: string | undefined): Attachment<HTMLCanvasElement> {
+  return (canvas) => {
+    const config: ChartConfiguration<'line', PowerPoint[]> = {
+      type: 'line',
+      data: {
+        datasets: POWER_CATEGORIES.map((category, i) => ({
+          label: CATEGORY_LABEL[category],
+          data: [],
+          borderColor: CATEGORY_COLOUR[category],
+          backgroundColor: translucent(CATEGORY_COLOUR[category], 0.55),
+          borderWidth: 1.5,
+          pointRadius: 0,
+          pointHoverRadius: 3,
+          tension: 0.2,
+          // Stacked areas: the top edge is the site total.
+          fill: i === 0 ? 'origin' : '-1',
+        })),
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        parsing: false,
+        normalized: true,
+        interaction: { mode: 'index', intersect: false },
+        scales: {
+          x: {
+            type: 'linear',
+            ticks: { stepSize: TICK_EVERY_MS, maxRotation: 0, callback: (value) => formatClock(Number(value), timeZone) },
+            grid: { display: false },
+          },
+          y: {
+            type: 'linear',
+            stacked: true,
+            beginAtZero: true,
+            title: { display: true, text: 'kW' },
+            ticks: { maxTicksLimit: 6 },
+          },
+        },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              title: (items: TooltipItem<'line'>[]) => formatClock(items[0]?.parsed.x ?? 0, timeZone),
+              label: (item: TooltipItem<'line'>) => `${item.dataset.label}: ${formatKilowatts((item.parsed.y ?? 0) * 1000)}`,
+            },
+          },
+        },
+      },
+    };
+    const chart = new Chart(canvas, config);
+
+    const applyTheme = () => {
+      const style = getComputedStyle(canvas);
+      const text = style.getPropertyValue('--text-muted').trim() || '#5b6675';
+      const grid = style.getPropertyValue('--grid').trim() || 'rgba(0,0,0,0.08)';
+      Chart.defaults.font.family = style.fontFamily;
+      for (const axis of ['x', 'y'] as const) {
+        const scale = chart.options.scales?.[axis];
+        if (!scale) continue;
+        if (scale.ticks) scale.ticks.color = text;
+        if (scale.grid) scale.grid.color = grid;
+        if ('title' in scale && scale.title) scale.title.color = text;
+      }
+      chart.update('none');
+    };
+    applyTheme();
+    const darkScheme = matchMedia('(prefers-color-scheme: dark)');
+    darkScheme.addEventListener('change', applyTheme);
+
+    $effect(() => {
+      const samples = live.samples;
+      chart.data.datasets.forEach((dataset, i) => {
+        const category = POWER_CATEGORIES[i]!;
+        dataset.data = samples.map((s) => ({ x: s.at, y: s.by_category[category] / 1000 }));
+      });
+      const newest = samples.at(-1)?.at;
+      const x = chart.options.scales?.x;
+      if (x && newest !== undefined) {
+        x.min = newest - live.windowMs;
+        x.max = newest;
+      }
+      chart.update('none');
+    });
+
+    return () => {
+      darkScheme.removeEventListener('change', applyTheme);
+      chart.destroy();
+    };
+  };
+}
+
+function translucent(hex: string, alpha: number): string {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
