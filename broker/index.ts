@@ -77,15 +77,10 @@ export async function createEmbeddedBroker(hooks: BrokerHooks = {}): Promise<Emb
         for (const c of wss.clients) c.terminate();
         wss.close();
       }
-      await Promise.all(
-        tcpServers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-            }),
-        ),
-      );
+      // Close aedes first: it disconnects its clients, which lets the listeners finish closing.
+      const listenersClosed = Promise.all(tcpServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await listenersClosed;
     },
   };
 }

@@ -61,7 +61,9 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
   const closeAll = async () => {
     for (const fn of cleanups.splice(0).reverse()) {
       try {
+        const t0 = Date.now();
         await fn();
+        log.debug({ ms: Date.now() - t0, step: fn.toString().slice(0, 60) }, 'stopped');
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'error while stopping');
       }
@@ -152,7 +154,10 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       };
     };
 
-    if (config.buildDashboard) await ensureDashboardBuilt(log);
+    if (config.buildDashboard) {
+      // A broken dashboard build must not take the API and ingest down with it.
+      await ensureDashboardBuilt(log).catch((err: Error) => log.error({ err: err.message.split('\n')[0] }, 'dashboard build failed; serving the API only'));
+    }
     const routers: Router[] = [];
     const app = createApp({ registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers });
     const server = http.createServer(app);
@@ -180,7 +185,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       const { startSimulator } = await import('../simulators/demo.ts');
       const site = registry.site('demo') ?? registry.sites()[0]!;
       const sim = await startSimulator({ site, mqttUrl, demo: true, seed: 1, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
-      cleanups.splice(1, 0, () => sim.stop()); // stop devices before ingest and broker
+      cleanups.push(() => sim.stop()); // runs first: devices stop before ingest and broker
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
     }
 

@@ -10,7 +10,9 @@ import { ADAPTERS, adapterFor } from '../devices/index.ts';
 import type { Adapter, Decoded, DecodeFailure } from '../devices/adapter.ts';
 import { DEVICE_KINDS } from '../devices/kinds.ts';
 import { REJECT_REASONS, type RejectReason } from '../devices/rejections.ts';
-import { topics } from '../devices/topics.ts';
+import { DERIVED_PREFIX, topics } from '../devices/topics.ts';
+
+const DERIVED_ROOT = `${DERIVED_PREFIX}/`;
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
 import type { Point } from '../store/types.ts';
 import type { InboundMessage, MessageSource } from './sources.ts';
@@ -90,6 +92,9 @@ export class Ingest {
 
   /** Handles one MQTT message. Never throws. */
   handle(msg: InboundMessage): void {
+    // deskprint's own derived topics (live snapshots, rejections) match the native
+    // subscription `deskprint/+/+/+`; they are ours, not a device's.
+    if (msg.topic.startsWith(DERIVED_ROOT)) return;
     this.counters.received++;
     try {
       this.#handle(msg);

@@ -3,7 +3,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { SERIES_METRIC_KEYS, METRICS, type SeriesMetricKey } from '../../devices/catalogue.ts';
 import type { Health, LiveSnapshot, SeriesResponse, SiteSummary } from '../../devices/api-types.ts';
-import { AGGREGATES, type Aggregate, type TimeSeriesStore } from '../../store/types.ts';
+import { AGGREGATES, type Aggregate, type SeriesResult, type TimeSeriesStore } from '../../store/types.ts';
+import { DEVICE_KINDS } from '../../devices/kinds.ts';
 import type { Registry } from '../../store/registry.ts';
 import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
 import { ApiError } from '../errors.ts';
@@ -95,27 +96,52 @@ export function coreRoutes(deps: CoreRouteDeps): Router {
       where,
       by: perDevice ? [...by, 'device'] : by,
     });
-    let series = results.map((s) => ({ tags: s.tags, points: s.points.map((p) => [p.ts, p.value] as [number, number]) }));
-    if (perDevice) {
-      // Main meters measure the same energy as the sub-meters: leave them out of sums
-      // unless the caller asked for them (by or filter on category).
-      const mains = new Set(deps.registry.devices(site).filter((d) => d.category === 'main').map((d) => d.device));
-      const groups = new Map<string, { tags: Record<string, string>; sums: Map<number, number> }>();
-      for (const s of results) {
-        if (!by.includes('category') && !where.category && mains.has(s.tags.device ?? '')) continue;
-        const tags = Object.fromEntries(by.map((k) => [k, s.tags[k] ?? '']));
-        const key = JSON.stringify(tags);
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = { tags, sums: new Map() }));
-        for (const p of s.points) g.sums.set(p.ts, (g.sums.get(p.ts) ?? 0) + p.value);
-      }
-      series = [...groups.values()].map((g) => ({ tags: g.tags, points: [...g.sums.entries()].sort((a, b) => a[0] - b[0]) }));
-    }
+    let series: SeriesResponse['series'] = results.map((s) => ({ tags: s.tags, points: s.points.map((p) => [p.ts, p.value] as [number, number]) }));
+    if (perDevice) series = sumDevicePower(deps.registry, site, results, by, from, to, every, where.category === 'main');
     const body: SeriesResponse = { metric: q.metric, unit: METRICS[q.metric].unit, fn, from, to, every_ms: every, series };
     res.json(body);
   });
 
   return r;
+}
+
+/**
+ * Sums device power into the requested groups. Devices report at their own cadence, so a
+ * window without a sample from a device carries its last value forward (a step, as the
+ * meter would show) for up to three cadences; a silent device then counts as unknown.
+ * Main meters measure the same energy as the sub-meters, so they are left out of sums
+ * unless the caller filters on `category=main`.
+ */
+function sumDevicePower(
+  registry: Registry,
+  site: string,
+  results: SeriesResult[],
+  by: string[],
+  from: number,
+  to: number,
+  every: number,
+  wantMains: boolean,
+): SeriesResponse['series'] {
+  const groups = new Map<string, { tags: Record<string, string>; sums: Map<number, number> }>();
+  const firstWindow = from - (((from % every) + every) % every);
+  for (const s of results) {
+    const device = registry.device(site, s.tags.device ?? '');
+    if (!device) continue;
+    if ((device.category === 'main') !== wantMains) continue;
+    const tags = Object.fromEntries(by.map((k) => [k, s.tags[k] ?? '']));
+    const key = JSON.stringify(tags);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { tags, sums: new Map() }));
+    const holdMs = Math.max(every, 3 * DEVICE_KINDS[device.kind].cadenceS * 1000);
+    let i = 0;
+    let last: { ts: number; value: number } | undefined;
+    for (let w = firstWindow; w < to; w += every) {
+      while (i < s.points.length && s.points[i]!.ts <= w) last = s.points[i++];
+      if (!last || w - last.ts > holdMs) continue;
+      g.sums.set(w, (g.sums.get(w) ?? 0) + last.value);
+    }
+  }
+  return [...groups.values()].map((g) => ({ tags: g.tags, points: [...g.sums.entries()].sort((a, b) => a[0] - b[0]) }));
 }
 
 export function requireSite(registry: Registry, id: string | undefined): string {
