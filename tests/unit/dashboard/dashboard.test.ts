@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { LiveSnapshot, SeriesResponse, SiteSummary } from '../../../devices/api-types.ts';
+import { ApiError, type DashboardApi } from '../../../dashboard/src/lib/api/client.ts';
+import { Dashboard } from '../../../dashboard/src/lib/managers/dashboard.svelte.ts';
+import type { LiveChannel } from '../../../dashboard/src/lib/managers/live-connection.svelte.ts';
+
+const NOW = Date.UTC(2026, 10, 23, 10, 0, 0);
+
+const idleChannel: LiveChannel = { connected: false, on: () => undefined, emit: () => undefined };
+
+function snapshot(totalW: number): LiveSnapshot {
+  return {
+    site: 'demo', name: 'Deskprint Demo Hub', at: NOW,
+    power_w: { total: totalW, by_category: { desk: totalW, lighting: 0, heating: 0, hvac: 0, common: 0, unmetered: 0 }, by_carrier: {} },
+    desks: { total: 24, occupied: 5, checked_in: 6 }, people_present: 6, zones: [], desk_states: [],
+    devices: { total: 78, online: 78, offline: 0, silent: 0 }, today: null,
+  };
+}
+
+function history(from: number, to: number): SeriesResponse {
+  const points: [number, number][] = [];
+  for (let ts = from; ts < to; ts += 10_000) points.push([ts, 2_000]);
+  return { metric: 'power_w', unit: 'W', fn: 'mean', from, to, every_ms: 10_000, series: [{ tags: { category: 'desk' }, points }] };
+}
+
+function fakeApi(overrides: Partial<DashboardApi> = {}): DashboardApi & { seriesRequests: unknown[] } {
+  const seriesRequests: unknown[] = [];
+  return {
+    seriesRequests,
+    sites: async (): Promise<SiteSummary[]> => [],
+    live: async (site) => {
+      if (site !== 'demo') throw new ApiError(404, 'site_not_found', `No site "${site}".`);
+      return snapshot(9_300);
+    },
+    powerSeries: async (site, range) => {
+      seriesRequests.push({ site, ...range });
+      return history(range.from, range.to);
+    },
+    ...overrides,
+  };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('Dashboard', () => {
+  it('opening a site shows its snapshot and ten minutes of history behind it', async () => {
+    const api = fakeApi();
+    const dashboard = new Dashboard({ api, channel: idleChannel, now: () => NOW });
+    const live = dashboard.open('demo');
+    expect(live.load.kind).toBe('loading');
+    await settle();
+
+    expect(live.load.kind).toBe('ready');
+    expect(live.snapshot?.power_w.total).toBe(9_300);
+    expect(api.seriesRequests).toEqual([{ site: 'demo', from: NOW - 600_000, to: NOW, everyMs: 10_000 }]);
+    expect(live.samples).toHaveLength(61);
+    expect(live.samples[0]!.at).toBe(NOW - 600_000 + 5_000);
+    expect(live.samples.at(-1)!.total_w).toBe(9_300);
+  });
+
+  it('an unknown site ends in a not-found state the page can explain', async () => {
+    const dashboard = new Dashboard({ api: fakeApi(), channel: idleChannel, now: () => NOW });
+    const live = dashboard.open('ghost');
+    await settle();
+    expect(live.load).toEqual({ kind: 'error', message: 'No site "ghost".', notFound: true });
+  });
+
+  it('a failed history request still shows the live figures and says why the chart starts empty', async () => {
+    const api = fakeApi({ powerSeries: async () => Promise.reject(new ApiError(503, 'store_down', 'The time-series store is down.')) });
+    const dashboard = new Dashboard({ api, channel: idleChannel, now: () => NOW });
+    const live = dashboard.open('demo');
+    await settle();
+    expect(live.load.kind).toBe('ready');
+    expect(live.historyError).toBe('The time-series store is down.');
+    expect(live.samples).toHaveLength(1);
+  });
+
+  it('the site list reports an unreachable server', async () => {
+    const api = fakeApi({ sites: async () => Promise.reject(new ApiError(0, 'unreachable', 'Cannot reach the deskprint server.')) });
+    const dashboard = new Dashboard({ api, channel: idleChannel });
+    await dashboard.directory.refresh();
+    expect(dashboard.directory.load).toEqual({ kind: 'error', message: 'Cannot reach the deskprint server.' });
+  });
+});
