@@ -14,7 +14,7 @@
  * Availability (`online`) is per device: its foreign id is the bare `<prefix>` / `<id>`.
  */
 import { z } from 'zod';
-import { fail, parseJson, type Adapter, type Decoded, type DecodeContext, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
+import { fail, parseJson, type Adapter, type DecodeContext, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
 import { TOPIC_ROOT } from '../topics.ts';
 import { acknowledged, clip, describeIssues, decodedSample, deviceTimestamp, isFailure, scaled, type Sample } from '../readings.ts';
 
@@ -199,7 +199,7 @@ function decodeRpcEvent(device: string, payload: Uint8Array, ctx: DecodeContext)
     const sample = componentSample(type, status);
     if (typeof sample === 'string') return [fail('schema', `params.${key}: ${sample}`, channel)];
     const entry = samples.get(channel.foreignId) ?? { identity: channel, sample: {} };
-    for (const [k, v] of Object.entries(sample)) if (v !== undefined) (entry.sample as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(sample) as [keyof Sample, Sample[keyof Sample]][]) if (v !== undefined) entry.sample[k] = v;
     samples.set(channel.foreignId, entry);
   }
   if (samples.size === 0) return [acknowledged(identity)];
@@ -278,6 +278,6 @@ export const shellyAdapter: ShellyAdapter = {
     const failure = results.find((r) => !r.ok);
     if (failure) return failure;
     const device = parseTopic(topic)!.device;
-    return acknowledged(deviceIdentity(device)) satisfies Decoded;
+    return acknowledged(deviceIdentity(device));
   },
 };

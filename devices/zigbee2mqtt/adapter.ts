@@ -1,7 +1,7 @@
 /**
  * Zigbee2MQTT (https://www.zigbee2mqtt.io): `<base>/<friendly_name>` carries the device's
  * whole cached state as one JSON object (`advanced.output: json`, the default), and
- * `<base>/<friendly_name>/availability` carries `{"state":"online"}` (legacy: plain `online`).
+ * `<base>/<friendly_name>/availability` carries `{"state":"online"}` (1.x legacy: plain `online`).
  * The foreign id is the friendly name, which may contain `/`. README.md has the key table.
  */
 import { z } from 'zod';
@@ -93,7 +93,8 @@ export function createZigbee2mqttAdapter(options: Zigbee2mqttOptions = {}): Adap
 
 function decodeAvailability(payload: Uint8Array, identity: DeviceIdentity): DecodeResult {
   const text = new TextDecoder().decode(payload).trim();
-  // Zigbee2MQTT < 1.32 published plain `online`/`offline`; later versions publish JSON.
+  // Zigbee2MQTT 1.x publishes plain `online`/`offline` unless advanced.legacy_availability_payload
+  // is false (1.24+); 2.0 removed the legacy payload and publishes JSON only.
   if (text === 'online' || text === 'offline') return { ok: true, identity, readings: [], checkins: [], status: text };
   const json = parseJson(payload);
   if (!json.ok) return { ...json, identity };
