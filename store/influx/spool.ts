@@ -7,6 +7,11 @@
  * committed together (one write, one sync). Replay reads the oldest segment from a cursor,
  * in order; a segment is deleted once it has been replayed entirely.
  *
+ * One process owns a spool directory at a time: a `LOCK` file, touched every few seconds,
+ * marks the owner, and a lock untouched for `LOCK_STALE_MS` is taken over (its owner died).
+ * Two processes on one data dir (ingest and api, or a `recompute` run) would otherwise
+ * replay and delete each other's segments.
+ *
  * Crash behaviour: a new process never appends to an old segment; it starts a new one, so
  * a torn last line (a crash mid-append, never acknowledged) can be skipped safely. The replay
  * cursor lives in memory only: after a restart the oldest segment is replayed from its
@@ -14,7 +19,8 @@
  * identical points overwrite (store/types.ts), and segments are small, so it is bounded.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 
 export interface SpoolOptions {
@@ -57,6 +63,37 @@ const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
 const DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 /** Largest read per replay chunk; far above any single line we produce. */
 const READ_BYTES = 4 * 1024 * 1024;
+const LOCK_FILE = 'LOCK';
+const LOCK_HEARTBEAT_MS = 3_000;
+/** Five missed heartbeats: the owner is gone (crashed, or its container was replaced). */
+export const LOCK_STALE_MS = 15_000;
+
+/** Another live process owns the spool directory. */
+export class SpoolLockedError extends Error {
+  override name = 'SpoolLockedError';
+}
+
+async function acquireLock(dir: string): Promise<void> {
+  const file = path.join(dir, LOCK_FILE);
+  const owner = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
+  try {
+    await writeFile(file, owner, { flag: 'wx' });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  let age: number;
+  try {
+    age = Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return acquireLock(dir); // released meanwhile
+  }
+  if (age < LOCK_STALE_MS) {
+    const held = await readFile(file, 'utf8').catch(() => '?');
+    throw new SpoolLockedError(`spool ${dir} is in use by another process (${held})`);
+  }
+  await writeFile(file, owner);
+}
 
 export class Spool {
   readonly dir: string;
@@ -70,6 +107,7 @@ export class Spool {
   #committing: Promise<void> | null = null;
   #closed = false;
   #nextSeq: number;
+  #heartbeat: NodeJS.Timeout;
 
   private constructor(dir: string, segments: Segment[], opts: SpoolOptions) {
     this.dir = dir;
@@ -77,11 +115,21 @@ export class Spool {
     this.#segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.#maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#nextSeq = (segments.at(-1)?.seq ?? 0) + 1;
+    const lock = path.join(dir, LOCK_FILE);
+    this.#heartbeat = setInterval(() => {
+      const now = new Date();
+      utimes(lock, now, now).catch(() => undefined);
+    }, LOCK_HEARTBEAT_MS);
+    this.#heartbeat.unref();
   }
 
-  /** Opens (creating) the spool directory and finds what a previous process left there. */
+  /**
+   * Opens (creating) the spool directory, takes its lock and finds what a previous process
+   * left there. Throws `SpoolLockedError` while another process owns it.
+   */
   static async open(opts: SpoolOptions): Promise<Spool> {
     mkdirSync(opts.dir, { recursive: true });
+    await acquireLock(opts.dir);
     const segments: Segment[] = [];
     for (const name of readdirSync(opts.dir).sort()) {
       const m = SEGMENT_FILE.exec(name);
@@ -249,13 +297,16 @@ export class Spool {
     if (head) await unlink(head.file).catch(() => undefined);
   }
 
-  /** Waits for pending appends, then closes the open segment; unreplayed data stays. */
+  /** Waits for pending appends, closes the open segment and releases the lock; unreplayed data stays. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     while (this.#committing) await this.#committing;
     this.#closed = true;
+    clearInterval(this.#heartbeat);
     for (const s of this.#segments) {
       if (s.handle) await s.handle.close();
       s.handle = null;
     }
+    await unlink(path.join(this.dir, LOCK_FILE)).catch(() => undefined);
   }
 }

@@ -8,7 +8,7 @@ import type { AggregateQuery, Point, RawQuery, SeriesResult, StoreHealth, StoreS
 import { InfluxHttp, InfluxQueryError, type InfluxConnection } from './http.ts';
 import { aggregateStatement, decodeAggregate, decodeRaw, ident, rawStatements } from './influxql.ts';
 import { encodePoint } from './line-protocol.ts';
-import { Spool } from './spool.ts';
+import { LOCK_STALE_MS, Spool, SpoolLockedError } from './spool.ts';
 import { InfluxWriter } from './writer.ts';
 
 export interface InfluxStoreOptions extends InfluxConnection {
@@ -40,6 +40,9 @@ export class InfluxStore implements TimeSeriesStore {
   #writer: InfluxWriter | null = null;
   #spool: Spool | null = null;
   #opening: Promise<InfluxWriter> | null = null;
+  #spoolRetry: NodeJS.Timeout | null = null;
+  #spoolLocked: string | null = null;
+  #closed = false;
   #lastQueryError: StoreHealth['lastError'] = null;
 
   constructor(opts: InfluxStoreOptions) {
@@ -65,11 +68,21 @@ export class InfluxStore implements TimeSeriesStore {
 
   #open(): Promise<InfluxWriter> {
     this.#opening ??= (async () => {
-      this.#spool = await Spool.open({
-        dir: path.resolve(this.#opts.spoolDir),
-        maxBytes: this.#opts.maxSpoolBytes,
-        segmentBytes: this.#opts.spoolSegmentBytes,
-      });
+      this.#spool = await this.#tryOpenSpool();
+      if (!this.#spool) {
+        // Keep trying: the owner may have died, and its spool is ours to replay then.
+        this.#spoolRetry = setInterval(() => {
+          void this.#tryOpenSpool().then((spool) => {
+            if (!spool) return;
+            if (this.#closed) return void spool.close();
+            if (this.#spoolRetry) clearInterval(this.#spoolRetry);
+            this.#spoolRetry = null;
+            this.#spool = spool;
+            this.#writer?.attachSpool(spool);
+          });
+        }, LOCK_STALE_MS / 3);
+        this.#spoolRetry.unref();
+      }
       this.#writer = new InfluxWriter({
         send: (body) => this.#http.write(body),
         prepare: () => this.#ensureDatabase(),
@@ -84,6 +97,22 @@ export class InfluxStore implements TimeSeriesStore {
       return this.#writer;
     })();
     return this.#opening;
+  }
+
+  async #tryOpenSpool(): Promise<Spool | null> {
+    try {
+      const spool = await Spool.open({
+        dir: path.resolve(this.#opts.spoolDir),
+        maxBytes: this.#opts.maxSpoolBytes,
+        segmentBytes: this.#opts.spoolSegmentBytes,
+      });
+      this.#spoolLocked = null;
+      return spool;
+    } catch (err) {
+      if (!(err instanceof SpoolLockedError)) throw err;
+      this.#spoolLocked = err.message;
+      return null;
+    }
   }
 
   /**
@@ -170,7 +199,8 @@ export class InfluxStore implements TimeSeriesStore {
 
   health(): StoreHealth {
     const w = this.#writer?.health();
-    const lastError = [w?.lastError ?? null, this.#lastQueryError].reduce((a, b) => (b && (!a || b.at > a.at) ? b : a), null);
+    let lastError = [w?.lastError ?? null, this.#lastQueryError].reduce((a, b) => (b && (!a || b.at > a.at) ? b : a), null);
+    if (this.#spoolLocked && !lastError) lastError = { at: Date.now(), message: `no spool: ${this.#spoolLocked}` };
     return {
       kind: this.kind,
       state: w?.state ?? 'ok',
@@ -184,9 +214,12 @@ export class InfluxStore implements TimeSeriesStore {
 
   /** Sends (or spools) what is queued; anything still spooled is replayed by the next start. */
   async close(): Promise<void> {
+    this.#closed = true;
     if (!this.#opening) return;
     await this.#opening;
+    if (this.#spoolRetry) clearInterval(this.#spoolRetry);
+    this.#spoolRetry = null;
     await this.#writer!.close();
-    await this.#spool!.close();
+    await this.#spool?.close();
   }
 }

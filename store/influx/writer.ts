@@ -12,6 +12,10 @@
  *   once fsync'd. The pump replays the spool from its head with backoff; when the spool is
  *   empty it returns to direct mode. A spool left by a previous process starts in this mode.
  *
+ * Without a spool (another process owns the spool directory, see spool.ts) a failed batch
+ * stays in memory and is retried; write() then waits, bounded by `maxQueueLines`. A spool
+ * attached later takes over what is queued.
+ *
  * Failure classes (http.ts `classifyWriteError`): bad data is dropped and counted by reason
  * (a multi-line batch rejected outright is bisected first, so one bad point does not cost its
  * neighbours); 413 splits the batch; everything else is kept and retried.
@@ -25,7 +29,8 @@ export interface WriterOptions {
   send(body: string): Promise<void>;
   /** Called before a send while `ready` is false (creates the database after an outage at start). */
   prepare?(): Promise<void>;
-  spool: Spool;
+  /** Null while another process owns the spool directory; see `attachSpool()`. */
+  spool: Spool | null;
   /** Lines per request; InfluxDB recommends 5,000. */
   batchSize?: number;
   /** Longest a queued line waits for a full batch. */
@@ -59,7 +64,7 @@ class RetryableFailure extends Error {
 
 export class InfluxWriter {
   readonly #o: Required<Omit<WriterOptions, 'prepare' | 'onStateChange'>> & Pick<WriterOptions, 'prepare' | 'onStateChange'>;
-  readonly #spool: Spool;
+  #spool: Spool | null;
   #queue: Entry[] = [];
   #queuedLines = 0;
   #inFlightLines = 0;
@@ -90,7 +95,7 @@ export class InfluxWriter {
       maxRetryDelayMs: opts.maxRetryDelayMs ?? 30_000,
     };
     this.#spool = opts.spool;
-    this.#mode = this.#spool.isEmpty ? 'direct' : 'spool';
+    this.#mode = !this.#spool || this.#spool.isEmpty ? 'direct' : 'spool';
     this.#pump = this.#run();
   }
 
@@ -105,7 +110,7 @@ export class InfluxWriter {
       if (this.#closing) throw new Error('influx writer is closed');
     }
     if (this.#mode === 'spool') {
-      const appended = this.#spool.append(lines);
+      const appended = this.#spool!.append(lines);
       this.#signal();
       return appended;
     }
@@ -120,8 +125,8 @@ export class InfluxWriter {
   health(): Omit<StoreHealth, 'kind'> {
     return {
       state: this.#state(),
-      queueDepth: this.#queuedLines + this.#inFlightLines + this.#spool.lines,
-      spoolBytes: this.#spool.bytes,
+      queueDepth: this.#queuedLines + this.#inFlightLines + (this.#spool?.lines ?? 0),
+      spoolBytes: this.#spool?.bytes ?? 0,
       written: this.#written,
       dropped: { ...this.#dropped },
       lastError: this.#lastError,
@@ -131,6 +136,28 @@ export class InfluxWriter {
   /** Counts points that were invalid before they reached InfluxDB. */
   countDropped(reason: string, n = 1): void {
     this.#dropped[reason] = (this.#dropped[reason] ?? 0) + n;
+  }
+
+  /**
+   * Gives the writer a spool it could not have at start. What is queued in memory moves to
+   * the spool behind whatever the spool already holds, which is older.
+   */
+  attachSpool(spool: Spool): void {
+    if (this.#spool) return;
+    this.#spool = spool;
+    if (!spool.isEmpty || this.#failing) this.#toSpool([]);
+    this.#signal();
+  }
+
+  /** Switches to spool mode: `first`, then everything queued, go to disk in that order. */
+  #toSpool(first: Entry[]): void {
+    this.#mode = 'spool';
+    const rest = this.#queue;
+    this.#queue = [];
+    this.#queuedLines = 0;
+    for (const e of [...first, ...rest]) this.#spool!.append(e.lines).then(e.resolve, e.reject);
+    this.#noteState();
+    this.#releaseRoom();
   }
 
   #state(): StoreState {
@@ -167,8 +194,9 @@ export class InfluxWriter {
   async #run(): Promise<void> {
     for (;;) {
       if (this.#mode === 'spool') {
+        const spool = this.#spool!;
         if (this.#closing) return; // leave the rest of the spool for the next start
-        if (this.#spool.isEmpty) {
+        if (spool.isEmpty) {
           this.#mode = 'direct';
           this.#noteState();
           continue;
@@ -178,7 +206,7 @@ export class InfluxWriter {
           await this.#sleep(wait);
           continue;
         }
-        const chunk = await this.#spool.readHead(this.#o.batchSize);
+        const chunk = await spool.readHead(this.#o.batchSize);
         if (!chunk) {
           // Appends are being committed; they will signal.
           await this.#sleep(20);
@@ -186,8 +214,8 @@ export class InfluxWriter {
         }
         try {
           await this.#deliver(chunk.lines);
-          await this.#spool.ack(chunk);
           this.#recovered();
+          await spool.ack(chunk);
         } catch (err) {
           this.#failed(err);
         }
@@ -200,9 +228,13 @@ export class InfluxWriter {
         await this.#sleep(60_000);
         continue;
       }
-      const dueIn = this.#firstQueuedAt + this.#o.flushIntervalMs - Date.now();
-      if (!this.#closing && this.#queuedLines < this.#o.batchSize && dueIn > 0) {
-        await this.#sleep(dueIn);
+      const now = Date.now();
+      let sendAt: number;
+      if (this.#retryAt > now) sendAt = this.#closing ? now : this.#retryAt; // backing off without a spool
+      else if (this.#closing || this.#queuedLines >= this.#o.batchSize) sendAt = now;
+      else sendAt = this.#firstQueuedAt + this.#o.flushIntervalMs;
+      if (sendAt > now) {
+        await this.#sleep(sendAt - now);
         continue;
       }
       const batch = this.#takeBatch();
@@ -213,15 +245,22 @@ export class InfluxWriter {
         this.#recovered();
       } catch (err) {
         this.#failed(err);
-        this.#mode = 'spool';
-        // Order on disk: the failed batch, then everything queued behind it. Later
-        // enqueue() calls see mode 'spool' and append after these.
-        const rest = this.#queue;
-        this.#queue = [];
-        this.#queuedLines = 0;
-        for (const e of [...batch, ...rest]) this.#spool.append(e.lines).then(e.resolve, e.reject);
         this.#inFlightLines = 0;
-        this.#noteState();
+        if (this.#spool) {
+          // Order on disk: the failed batch, then everything queued behind it. Later
+          // enqueue() calls see mode 'spool' and append after these.
+          this.#toSpool(batch);
+        } else if (this.#closing) {
+          // No spool to hand the points to: tell the callers rather than hang.
+          for (const e of [...batch, ...this.#queue]) e.reject(new Error(`InfluxDB write failed and no spool is available: ${this.#lastError?.message}`));
+          this.#queue = [];
+          this.#queuedLines = 0;
+          return;
+        } else {
+          // No spool: keep the batch at the head of the queue and retry after the backoff.
+          this.#queue.unshift(...batch);
+          this.#queuedLines += batch.reduce((n, e) => n + e.lines.length, 0);
+        }
       }
       this.#releaseRoom();
     }

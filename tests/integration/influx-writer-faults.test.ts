@@ -2,13 +2,13 @@
  * How the InfluxDB store treats each kind of failed write (STYLE.md 5), against a scripted
  * HTTP server on loopback that answers `/write` like InfluxDB does, and a real spool.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createInfluxStore } from '../../store/influx/index.ts';
-import { Spool } from '../../store/influx/spool.ts';
+import { LOCK_STALE_MS, Spool, SpoolLockedError } from '../../store/influx/spool.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 
 type Answer = { status: number; body?: string; headers?: Record<string, string> };
@@ -115,6 +115,19 @@ describe('InfluxDB writer failure classes', () => {
     expect(store.health().state).toBe('ok');
   });
 
+  it('writes directly, without a spool, while another store owns the spool directory', async () => {
+    await open(() => ({ status: 204 }));
+    const other = createInfluxStore({ url: fake.url, database: 'd', spoolDir, flushIntervalMs: 5 });
+    await other.init();
+    await other.write(points(3));
+    expect(fake.stored).toHaveLength(3);
+    expect(other.health().lastError?.message).toMatch(/no spool: .*in use by another process/);
+    await other.close();
+    // The owner's spool is untouched by the other store.
+    await store.write(points(2));
+    expect(fake.stored).toHaveLength(5);
+  });
+
   it('keeps points through repeated 5xx and stores them in the order they were written', async () => {
     await open((_lines, nth) => (nth < 4 ? { status: 503, body: '{"error":"engine: cache maximum memory size exceeded"}' } : { status: 204 }));
     for (let i = 0; i < 5; i++) await store.write(points(3).map((p) => ({ ...p, fields: { power_w: i + 0.5 } })));
@@ -150,14 +163,30 @@ describe('spool', () => {
     expect(seen).toEqual(['a v=1 1', 'a v=2 2', 'a v=4 4']);
     expect(spool.bytes).toBe(0);
     expect(spool.isEmpty).toBe(true);
-    expect(await readdir(dir)).toEqual([]);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.lp'))).toEqual([]);
     await spool.close();
+  });
+
+  it('belongs to one process at a time and is taken over once its owner stops heartbeating', async () => {
+    const owner = await Spool.open({ dir });
+    await expect(Spool.open({ dir })).rejects.toThrow(SpoolLockedError);
+    await owner.close();
+    const next = await Spool.open({ dir });
+    await next.append(['a v=1 1']);
+    // Simulate a crashed owner: the lock stays, but nobody touches it any more.
+    const crashed = new Date(Date.now() - LOCK_STALE_MS - 1_000);
+    await next.close();
+    await writeFile(path.join(dir, 'LOCK'), '{"pid":1}');
+    await utimes(path.join(dir, 'LOCK'), crashed, crashed);
+    const heir = await Spool.open({ dir });
+    expect(heir.lines).toBe(1);
+    await heir.close();
   });
 
   it('rotates segments and refuses appends past its size limit', async () => {
     const spool = await Spool.open({ dir, segmentBytes: 64, maxBytes: 1_000 });
     for (let i = 0; i < 10; i++) await spool.append([`readings,desk=d${i} power_w=${i}.5 ${T0 + i}`]);
-    expect((await readdir(dir)).length).toBeGreaterThan(1);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.lp')).length).toBeGreaterThan(1);
     await expect(spool.append(['x'.repeat(1_000)])).rejects.toThrow(/spool full/);
     const first = await spool.readHead(3);
     expect(first!.lines[0]).toBe(`readings,desk=d0 power_w=0.5 ${T0}`);
