@@ -242,11 +242,12 @@ export class SiteFootprintEngine {
   /**
    * The input up to `to` is all there is (end of a batch run, or a test's flush): close
    * every interval ending by `to` and re-emit the open month's days with the pool so far.
+   * `knownUpTo` (≥ to) says how far the meters' input is known, for the `missing` rule.
    */
-  finish(to: number): void {
+  finish(to: number, knownUpTo = to): void {
     if (Number.isNaN(this.#nextClose)) return;
     this.#presence.advance(to);
-    while (this.#nextClose + this.clock.intervalMs <= to) this.#closeInterval(this.#nextClose, to);
+    while (this.#nextClose + this.clock.intervalMs <= to) this.#closeInterval(this.#nextClose, knownUpTo);
     if (this.#month) for (const d of this.#month.days.values()) this.#emitDay(this.#month, d, false);
     this.#drainSessions();
   }

@@ -169,7 +169,8 @@ export class PresenceTracker {
       }
     }
     // Unidentified occupants: occupied time at a desk not covered by any session there.
-    for (const [desk, sensor] of this.#sensors) {
+    // Desks in id order, so sums come out bit-identical however the map was filled.
+    for (const [desk, sensor] of [...this.#sensors].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const zone = this.#deskZone.get(desk);
       if (zone === undefined) continue;
       let occupiedMs = 0;

@@ -23,6 +23,10 @@ const WINDOW_MS = 6 * 3_600_000;
 const PAGE_LIMIT = 200_000;
 /** How far back to look for a meter's last reading before a month. */
 const WARMUP_STEPS_MS = [DAY_MS, 7 * DAY_MS, 35 * DAY_MS];
+/** How far past a month's end to look for a meter's next reading. */
+const LOOKAHEAD_MS = 35 * DAY_MS;
+const LOOKAHEAD_STEPS_MS = [3_600_000, DAY_MS, LOOKAHEAD_MS];
+const ENERGY_METRICS = new Set(['energy_wh', 'power_w']);
 
 export interface RecomputeOptions {
   store: TimeSeriesStore;
@@ -78,7 +82,15 @@ export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult
         result.pointsWritten += pts.length;
       } else result.points.push(...pts);
     }
-    engine.finish(month.end);
+    // A counter difference or power trapezoid that crosses the month's end also lands in
+    // its last intervals: feed each meter's first readings after the end, as the live
+    // engine would have seen them. The input is then known up to the look-ahead horizon.
+    let knownUpTo = month.end;
+    if (month.final) {
+      knownUpTo = Math.min(now, month.end + LOOKAHEAD_MS);
+      for (const e of await lookaheadEvents(store, site, month.end, knownUpTo)) feed(engine, e);
+    }
+    engine.finish(month.end, knownUpTo);
     const pts = engine.drainPoints();
     if (write) {
       if (pts.length) await store.write(pts);
@@ -132,6 +144,29 @@ async function warmupEvents(store: TimeSeriesStore, site: SiteFile, monthStart: 
     windowEnd = windowStart;
   }
   return [...last.values()].map((r) => ({ type: 'reading' as const, ts: r.ts, reading: r })).sort(compareEvents);
+}
+
+/** Each meter's first reading of each energy metric at or after `monthEnd` (before `horizon`). */
+async function lookaheadEvents(store: TimeSeriesStore, site: SiteFile, monthEnd: number, horizon: number): Promise<FootprintEvent[]> {
+  const meters = site.devices.filter((d) => d.carrier !== undefined).map((d) => d.id);
+  const first = new Map<string, EnrichedReading>();
+  const found = new Set<string>();
+  let windowStart = monthEnd;
+  for (const ahead of LOOKAHEAD_STEPS_MS) {
+    const windowEnd = Math.min(monthEnd + ahead, horizon);
+    if (windowEnd <= windowStart || meters.every((m) => found.has(m))) break;
+    for (const p of await readAll(store, MEASUREMENT_READINGS, site.id, windowStart, windowEnd)) {
+      for (const r of pointToReadings(p)) {
+        if (!ENERGY_METRICS.has(r.metric) || !meters.includes(r.device)) continue;
+        const key = `${r.device}\u0000${r.metric}`;
+        const prev = first.get(key);
+        if (!prev || r.ts < prev.ts) first.set(key, r);
+        found.add(r.device);
+      }
+    }
+    windowStart = windowEnd;
+  }
+  return [...first.values()].map((r) => ({ type: 'reading' as const, ts: r.ts, reading: r })).sort(compareEvents);
 }
 
 /** A stored `readings` point back into enriched readings, one per field (metric). */

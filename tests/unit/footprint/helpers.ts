@@ -1,12 +1,13 @@
 /** Small sites and event builders for the footprint tests (no MQTT, no database). */
-import { siteFileSchema, type SiteFile } from '../../../devices/site.ts';
+import { siteFileSchema, type FactorSet, type SiteFile } from '../../../devices/site.ts';
 import type { EnrichedCheckin, EnrichedReading } from '../../../ingest/types.ts';
 import { SiteFootprintEngine } from '../../../ingest/footprint/engine.ts';
 import { compareEvents, feed, type FootprintEvent } from '../../../ingest/footprint/stream.ts';
 import type { Point } from '../../../store/types.ts';
 import type { DeviceKind } from '../../../devices/kinds.ts';
 
-export const UK_2025 = {
+export const UK_2025: FactorSet = {
+  unit: 'kgCO2e/kWh',
   name: 'UK DESNZ 2025', year: 2025, basis: 'location-based', source: 'https://www.gov.uk/government/collections/government-conversion-factors-for-company-reporting',
   electricity: 0.177, gas: 0.183, heat: 0.1796,
 };

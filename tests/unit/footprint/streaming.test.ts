@@ -1,0 +1,127 @@
+/**
+ * Streaming and batch agree (issue 3, item 6): the live stream, fed shuffled, duplicated
+ * and late (within the lateness window) messages, writes exactly the points a batch
+ * recompute derives from the raw data stored in SQLite. Also: messages later than the
+ * window mark their month for recompute, and the live engine's memory stays flat.
+ */
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../store/sqlite.ts';
+import { recompute, readingToPoint, checkinToPoint } from '../../../ingest/footprint/recompute.ts';
+import { SiteFootprintStream, createFootprintProcessor, type FootprintEvent } from '../../../ingest/footprint/stream.ts';
+import type { Point } from '../../../store/types.ts';
+import { T, constantPower, latest, makeSite, checkin } from './helpers.ts';
+import { prng, randomEvents, randomSite } from './random-site.ts';
+
+const MIN = 60_000;
+
+function rawPoints(events: FootprintEvent[]): Point[] {
+  return events.map((e) => (e.type === 'reading' ? readingToPoint(e.reading) : checkinToPoint(e.checkin)));
+}
+
+/** Arrival order: each message delayed by up to `maxDelayMin`, some sent twice. */
+function shuffleArrivals(events: FootprintEvent[], rand: () => number, maxDelayMin: number): FootprintEvent[] {
+  const arrivals: { at: number; e: FootprintEvent }[] = [];
+  for (const e of events) {
+    arrivals.push({ at: e.ts + rand() * maxDelayMin * MIN, e });
+    if (rand() < 0.02) arrivals.push({ at: e.ts + rand() * maxDelayMin * MIN, e }); // duplicate
+  }
+  return arrivals.sort((a, b) => a.at - b.at).map((a) => a.e);
+}
+
+function sorted(points: readonly Point[]): [string, Point][] {
+  return [...latest(points).entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+describe('streaming and recompute', () => {
+  for (const seed of [11, 12]) {
+    it(`seed ${seed}: shuffled, duplicated and late messages give the batch result exactly`, async () => {
+      const rand = prng(seed);
+      const site = randomSite(rand);
+      const from = T('2025-03-30T00:00');
+      const to = T('2025-04-02T00:00');
+      const events = randomEvents(site, rand, from, to);
+
+      const store = new SqliteStore({ file: ':memory:' });
+      await store.init();
+      await store.write(rawPoints(events));
+
+      const stream = new SiteFootprintStream(site);
+      const live: Point[] = [];
+      const arrivals = shuffleArrivals(events, rand, 8); // within the 10-min lateness window
+      for (let i = 0; i < arrivals.length; i += 50) {
+        for (const e of arrivals.slice(i, i + 50)) stream.push(e);
+        stream.release();
+        live.push(...stream.engine.drainPoints());
+      }
+      stream.flush(to);
+      live.push(...stream.engine.drainPoints());
+      expect(stream.lateEvents).toBe(0);
+      expect(stream.dirtyMonths.size).toBe(0);
+
+      const batch = await recompute({ store, site, from, to, now: to, write: false });
+      expect(batch.months.map((m) => m.final)).toEqual([true, false]); // March closed, April open
+      const a = sorted(live);
+      const b = sorted(batch.points);
+      expect(a.length).toBeGreaterThan(500);
+      expect(a.map(([k]) => k)).toEqual(b.map(([k]) => k));
+      expect(a).toEqual(b);
+      await store.close();
+    });
+  }
+
+  it('marks the month of a message later than the lateness window for recompute', () => {
+    const site = makeSite([{ id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' }]);
+    const stream = new SiteFootprintStream(site, { latenessMs: 10 * MIN });
+    for (const e of constantPower(site, 'plug-d1', 50, T('2025-03-10T08:00'), T('2025-03-10T10:00'), 1)) stream.push(e);
+    stream.release();
+    // 09:00 is well behind the watermark (10:00 − 10 min): too late to merge.
+    stream.push(checkin(site, 'm1', 'check_in', T('2025-03-10T09:00'), 'd1'));
+    expect(stream.lateEvents).toBe(1);
+    expect([...stream.dirtyMonths]).toEqual([T('2025-03-01T00:00')]);
+  });
+
+  it('holds only open intervals: memory does not grow with history', () => {
+    const site = makeSite([
+      { id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' },
+      { id: 'occ-d1', kind: 'desk_occupancy', desk: 'd1' },
+    ]);
+    const stream = new SiteFootprintStream(site);
+    const start = T('2025-03-01T00:00');
+    let maxHeld = 0;
+    for (let day = 0; day < 40; day++) {
+      const d0 = start + day * 86_400_000;
+      for (const e of constantPower(site, 'plug-d1', 60, d0, d0 + 86_400_000 - MIN, 2)) stream.push(e);
+      stream.push(checkin(site, 'm1', 'check_in', d0 + 9 * 3_600_000, 'd1'));
+      stream.push(checkin(site, 'm1', 'check_out', d0 + 17 * 3_600_000));
+      stream.release();
+      stream.engine.drainPoints();
+      maxHeld = Math.max(maxHeld, stream.engine.held.intervals);
+      // Only the last few intervals (lateness + close delay) and today's month days stay.
+      expect(stream.engine.held.sessions).toBeLessThanOrEqual(2);
+    }
+    expect(maxHeld).toBeLessThanOrEqual(4);
+    expect(stream.engine.held.monthDays).toBeLessThanOrEqual(31);
+  });
+
+  it('as an ingest processor: buffers readings, returns points from tick, reports today', async () => {
+    const site = makeSite([{ id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' }]);
+    let now = T('2025-03-10T12:00');
+    const proc = createFootprintProcessor({ sites: [site], clock: () => now });
+    const readings = constantPower(site, 'plug-d1', 100, T('2025-03-10T08:00'), T('2025-03-10T12:00'), 1).map((e) => (e.type === 'reading' ? e.reading : null)!);
+    proc.onReadings!(readings);
+    const points = await proc.tick!(now);
+    // Watermark 11:50, close delay 30 min: intervals ending by 11:20 (08:00–11:00) are done.
+    const sites = points.filter((p) => p.measurement === 'footprint_site');
+    expect(sites.map((p) => p.ts)).toEqual([8, 8.5, 9, 9.5, 10, 10.5].map((h) => T('2025-03-10T00:00') + h * 3_600_000));
+    // Today so far (closed and open intervals): readings before the watermark (11:50) are
+    // released, the last at 11:49: 100 W × 3 h 49 min = 0.381667 kWh, × 0.177 kgCO2e/kWh.
+    const today = proc.today('hub')!;
+    expect(today.by_carrier.electricity).toBeCloseTo((100 * (3 + 49 / 60)) / 1000, 9);
+    expect(today.kgco2e).toBeCloseTo(((100 * (3 + 49 / 60)) / 1000) * 0.177, 9);
+    // Silence for longer than the lateness window: the wall clock closes the rest of the day.
+    now = T('2025-03-11T01:00');
+    const later = await proc.tick!(now);
+    expect(later.some((p) => p.measurement === 'footprint_day' && p.tags.account === '_unallocated')).toBe(true);
+    expect(proc.today('nope')).toBeNull();
+  });
+});
