@@ -1,6 +1,7 @@
 /**
  * Zigbee2MQTT (https://www.zigbee2mqtt.io): `<base>/<friendly_name>` carries the device's
- * whole cached state as one JSON object (`advanced.output: json`, the default), and
+ * whole cached state as one JSON object (`advanced.output: json`, the default, or
+ * `attribute_and_json`, whose per-attribute topics are acknowledged and skipped), and
  * `<base>/<friendly_name>/availability` carries `{"state":"online"}` (1.x legacy: plain `online`).
  * The foreign id is the friendly name, which may contain `/`. README.md has the key table.
  */
@@ -86,6 +87,12 @@ export function createZigbee2mqttAdapter(options: Zigbee2mqttOptions = {}): Adap
       const identity: DeviceIdentity = { ecosystem: 'zigbee2mqtt', foreignId: parsed.name };
       if (parsed.kind === 'command') return acknowledged(identity);
       if (parsed.kind === 'availability') return decodeAvailability(payload, identity);
+      const slash = parsed.name.lastIndexOf('/');
+      if (slash > 0 && !looksLikeJsonObject(payload)) {
+        // `output: attribute_and_json` also publishes each attribute on `<name>/<attribute>`
+        // as a bare value (`48.3`, `ON`); the JSON state on `<name>` carries the same values.
+        return acknowledged({ ecosystem: 'zigbee2mqtt', foreignId: parsed.name.slice(0, slash) });
+      }
       return decodeState(payload, identity, ctx.receivedAt);
     },
   };
@@ -107,7 +114,7 @@ function decodeState(payload: Uint8Array, identity: DeviceIdentity, receivedAt: 
   const json = parseJson(payload);
   if (!json.ok) return { ...json, identity };
   if (typeof json.value !== 'object' || json.value === null || Array.isArray(json.value)) {
-    return fail('schema', '(root): expected a JSON object (set Zigbee2MQTT advanced.output to "json")', identity);
+    return fail('schema', '(root): expected a JSON object (set Zigbee2MQTT advanced.output to "json" or "attribute_and_json")', identity);
   }
   const result = stateSchema.safeParse(json.value);
   if (!result.success) return fail('schema', describeIssues(result.error), identity);
@@ -137,6 +144,15 @@ function decodeState(payload: Uint8Array, identity: DeviceIdentity, receivedAt: 
     co2_ppm: s.co2 ?? undefined,
   };
   return decodedSample(identity, sample, ts);
+}
+
+/** Whether the payload's first non-blank byte is `{`: a state object, possibly broken. */
+function looksLikeJsonObject(payload: Uint8Array): boolean {
+  for (const byte of payload) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+    return byte === 0x7b;
+  }
+  return false;
 }
 
 function isSet(v: number | null | undefined): v is number {
