@@ -23,7 +23,10 @@ const GEN1_ROOT = 'shellies';
 
 const value = z.number().finite().nullable().optional();
 
-/** Switch and PM1 status (Gen2 API "Switch" / "PM1" components); NotifyStatus sends only what changed. */
+/**
+ * Switch, Light and PM1 status (Gen2 API "Switch", "Light", "PM1" components): the same
+ * metering fields; NotifyStatus sends only what changed.
+ */
 const switchSchema = z.looseObject({
   output: z.boolean().nullable().optional(),
   apower: value,
@@ -67,10 +70,10 @@ const notifyParamsSchema = z.looseObject({
   ts: z.number().finite().optional(),
 });
 
-type MeteringComponent = 'switch' | 'pm1' | 'em' | 'emdata' | 'em1' | 'em1data';
+type MeteringComponent = 'switch' | 'light' | 'pm1' | 'em' | 'emdata' | 'em1' | 'em1data';
 
 /** The component whose foreign id a status belongs to: energy data sits beside its meter. */
-const CHANNEL_OF: Record<MeteringComponent, string> = { switch: 'switch', pm1: 'pm1', em: 'em', emdata: 'em', em1: 'em1', em1data: 'em1' };
+const CHANNEL_OF: Record<MeteringComponent, string> = { switch: 'switch', light: 'light', pm1: 'pm1', em: 'em', emdata: 'em', em1: 'em1', em1data: 'em1' };
 
 const COMPONENT_KEY = /^([a-z][a-z0-9_]{0,31})(?::(\d{1,3}))?$/;
 
@@ -78,6 +81,7 @@ const COMPONENT_KEY = /^([a-z][a-z0-9_]{0,31})(?::(\d{1,3}))?$/;
 function componentSample(component: MeteringComponent, status: unknown): Sample | string {
   switch (component) {
     case 'switch':
+    case 'light':
     case 'pm1': {
       const r = switchSchema.safeParse(status);
       if (!r.success) return describeIssues(r.error);
@@ -87,7 +91,7 @@ function componentSample(component: MeteringComponent, status: unknown): Sample 
         voltage_v: s.voltage ?? undefined,
         current_a: s.current ?? undefined,
         energy_wh: s.aenergy?.total ?? undefined,
-        on: component === 'switch' ? (s.output ?? undefined) : undefined,
+        on: component === 'pm1' ? undefined : (s.output ?? undefined),
       };
     }
     case 'em': {

@@ -36,6 +36,8 @@ const stateSchema = z.looseObject({
   current_heating_setpoint: value,
   occupied_heating_setpoint: value,
   pi_heating_demand: value,
+  /** TRVs and thermostats: "heat" while heating, "idle" otherwise (Zigbee2MQTT running_state expose). */
+  running_state: z.string().nullable().optional(),
   position: value,
   /** Zigbee2MQTT < 2.0 published raw `illuminance` (10000·log10(lx)+1) beside `illuminance_lux`; 2.0 publishes lux in `illuminance`. */
   illuminance: value,
@@ -134,7 +136,7 @@ function decodeState(payload: Uint8Array, identity: DeviceIdentity, receivedAt: 
     // only a device that also meters power is reporting mains volts.
     voltage_v: metering ? (s.voltage ?? undefined) : undefined,
     current_a: s.current ?? undefined,
-    on: s.state === 'ON' ? true : s.state === 'OFF' ? false : undefined,
+    on: onOff(s.state) ?? heating(s.running_state),
     temperature_c: s.temperature ?? s.local_temperature ?? undefined,
     setpoint_c: s.current_heating_setpoint ?? s.occupied_heating_setpoint ?? undefined,
     valve_pct: s.pi_heating_demand ?? s.position ?? undefined,
@@ -144,6 +146,15 @@ function decodeState(payload: Uint8Array, identity: DeviceIdentity, receivedAt: 
     co2_ppm: s.co2 ?? undefined,
   };
   return decodedSample(identity, sample, ts);
+}
+
+function onOff(state: string | null | undefined): boolean | undefined {
+  return state === 'ON' ? true : state === 'OFF' ? false : undefined;
+}
+
+/** A TRV without a `state` key says whether it heats through `running_state`. */
+function heating(runningState: string | null | undefined): boolean | undefined {
+  return runningState === 'heat' ? true : runningState === 'idle' ? false : undefined;
 }
 
 /** Whether the payload's first non-blank byte is `{`: a state object, possibly broken. */
