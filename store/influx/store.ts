@@ -116,8 +116,9 @@ export class InfluxStore implements TimeSeriesStore {
   }
 
   /**
-   * `CREATE DATABASE` is idempotent on 1.x. 2.x and 3.x refuse it; there the database must
-   * already exist as a DBRP mapping (or bucket name), which `SHOW DATABASES` confirms.
+   * `CREATE DATABASE` is idempotent on 1.x. 2.x and 3.x refuse it (so does 1.x for a
+   * non-admin user); there the database must already exist, as a bucket of that name
+   * (2.x maps it virtually) or a DBRP mapping, which a harmless query then confirms.
    */
   async #ensureDatabase(): Promise<void> {
     const db = this.#opts.database;
@@ -125,11 +126,12 @@ export class InfluxStore implements TimeSeriesStore {
       await this.#http.query(`CREATE DATABASE ${ident(db)}`, { db: false });
     } catch (err) {
       if (!(err instanceof InfluxQueryError)) throw err;
-      const shown = await this.#http.query('SHOW DATABASES', { db: false }).catch(() => null);
-      const names = shown?.[0]?.series?.[0]?.values.map((v) => String(v[0])) ?? [];
-      if (!names.includes(db)) {
+      try {
+        await this.#http.query('SHOW MEASUREMENTS LIMIT 1');
+      } catch (check) {
+        if (!(check instanceof InfluxQueryError)) throw check;
         throw new InfluxQueryError(
-          `InfluxDB database "${db}" does not exist and cannot be created here (${err.message}); on InfluxDB 2.x/3.x create a bucket and a DBRP mapping for it`,
+          `InfluxDB database "${db}" is not usable (${check.message}) and cannot be created here (${err.message}); on InfluxDB 2.x/3.x create a bucket named "${db}" or a DBRP mapping for it`,
         );
       }
     }

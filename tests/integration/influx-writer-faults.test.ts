@@ -19,18 +19,32 @@ interface FakeInflux {
   /** Lines the server accepted, in arrival order. */
   stored: string[];
   requests: { at: number; lines: string[]; status: number }[];
+  /** InfluxQL statements received, with the Authorization header they came with. */
+  queries: { q: string; authorization: string | undefined }[];
   script: Script;
+  queryScript: (q: string) => Answer;
   close(): Promise<void>;
 }
 
-async function fakeInflux(script: Script): Promise<FakeInflux> {
-  const fake: FakeInflux = { url: '', stored: [], requests: [], script, close: async () => undefined };
+async function fakeInflux(script: Script, port = 0): Promise<FakeInflux> {
+  const fake: FakeInflux = {
+    url: '',
+    stored: [],
+    requests: [],
+    queries: [],
+    script,
+    queryScript: () => ({ status: 200, body: '{"results":[{"statement_id":0}]}' }),
+    close: async () => undefined,
+  };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       if (req.url?.startsWith('/query')) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[{"statement_id":0}]}');
+        const q = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('q') ?? '';
+        fake.queries.push({ q, authorization: req.headers.authorization });
+        const answer = fake.queryScript(q);
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body ?? '');
         return;
       }
       const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
@@ -40,7 +54,7 @@ async function fakeInflux(script: Script): Promise<FakeInflux> {
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   fake.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   fake.close = () => new Promise((r) => server.close(() => r()));
   return fake;
@@ -138,6 +152,67 @@ describe('InfluxDB writer failure classes', () => {
     expect(fake.stored.slice(-3).every((l) => l.includes('power_w=4.5'))).toBe(true);
     expect(fake.stored.map((l) => /power_w=([\d.]+)/.exec(l)![1])).toEqual([0.5, 1.5, 2.5, 3.5, 4.5].flatMap((v) => [String(v), String(v), String(v)]));
     expect(store.health().dropped).toEqual({});
+  });
+});
+
+describe('InfluxDB store set-up and auth', () => {
+  let fake: FakeInflux;
+  let spoolDir: string;
+  beforeEach(async () => {
+    fake = await fakeInflux(() => ({ status: 204 }));
+    spoolDir = await mkdtemp(path.join(tmpdir(), 'deskprint-init-'));
+  });
+  afterEach(async () => {
+    await fake.close();
+    await rm(spoolDir, { recursive: true, force: true });
+  });
+
+  it('sends a token as "Authorization: Token", and a username/password as HTTP Basic', async () => {
+    const withToken = createInfluxStore({ url: fake.url, database: 'd', token: 'tok-123', spoolDir });
+    await withToken.init();
+    await withToken.close();
+    const withUser = createInfluxStore({ url: fake.url, database: 'd', username: 'desk', password: 'pr:nt', spoolDir });
+    await withUser.init();
+    await withUser.close();
+    expect(fake.queries[0]!.authorization).toBe('Token tok-123');
+    expect(fake.queries.at(-1)!.authorization).toBe(`Basic ${Buffer.from('desk:pr:nt').toString('base64')}`);
+  });
+
+  it('accepts a database it cannot create but can use (InfluxDB 2.x bucket), and names the fix when it can use neither', async () => {
+    fake.queryScript = (q) =>
+      q.startsWith('CREATE DATABASE')
+        ? { status: 200, body: '{"results":[{"statement_id":0,"error":"not implemented: CREATE DATABASE"}]}' }
+        : { status: 200, body: '{"results":[{"statement_id":0}]}' };
+    const usable = createInfluxStore({ url: fake.url, database: 'd', token: 't', spoolDir });
+    await expect(usable.init()).resolves.toBeUndefined();
+    await usable.close();
+
+    fake.queryScript = (q) =>
+      q.startsWith('CREATE DATABASE')
+        ? { status: 200, body: '{"results":[{"statement_id":0,"error":"not implemented: CREATE DATABASE"}]}' }
+        : { status: 404, body: '{"code":"not found","message":"database not found: d"}' };
+    const missing = createInfluxStore({ url: fake.url, database: 'd', token: 't', spoolDir });
+    await expect(missing.init()).rejects.toThrow(/create a bucket named "d"/);
+    await missing.close();
+  });
+
+  it('starts while InfluxDB is unreachable, and writes once it answers', async () => {
+    await fake.close();
+    const port = Number(new URL(fake.url).port);
+    const store = createInfluxStore({ url: fake.url, database: 'd', spoolDir, flushIntervalMs: 5, minRetryDelayMs: 20, maxRetryDelayMs: 50 });
+    await expect(store.init()).resolves.toBeUndefined();
+    await store.write(points(4));
+    expect(store.health().state).toBe('down');
+    expect(store.health().queueDepth).toBe(4);
+    // InfluxDB comes up on the same address.
+    fake = await fakeInflux(() => ({ status: 204 }), port);
+    const deadline = Date.now() + 5_000;
+    while (store.health().queueDepth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(fake.stored).toHaveLength(4);
+    // The database is created before the first write reaches a server that was down at start.
+    expect(fake.queries.some((q) => q.q.startsWith('CREATE DATABASE'))).toBe(true);
+    expect(store.health().state).toBe('ok');
+    await store.close();
   });
 });
 
