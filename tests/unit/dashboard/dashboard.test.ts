@@ -23,6 +23,13 @@ function history(from: number, to: number): SeriesResponse {
   return { metric: 'power_w', unit: 'W', fn: 'mean', from, to, every_ms: 10_000, series: [{ tags: { category: 'desk' }, points }] };
 }
 
+/** Incoming supply 500 W above the sub-meters: the history shows that as unmetered. */
+function mainsHistory(from: number, to: number): SeriesResponse {
+  const points: [number, number][] = [];
+  for (let ts = from; ts < to; ts += 10_000) points.push([ts, 2_500]);
+  return { metric: 'power_w', unit: 'W', fn: 'mean', from, to, every_ms: 10_000, series: [{ tags: { category: 'main' }, points }] };
+}
+
 function fakeApi(overrides: Partial<DashboardApi> = {}): DashboardApi & { seriesRequests: unknown[] } {
   const seriesRequests: unknown[] = [];
   return {
@@ -32,9 +39,9 @@ function fakeApi(overrides: Partial<DashboardApi> = {}): DashboardApi & { series
       if (site !== 'demo') throw new ApiError(404, 'site_not_found', `No site "${site}".`);
       return snapshot(9_300);
     },
-    powerSeries: async (site, range) => {
-      seriesRequests.push({ site, ...range });
-      return history(range.from, range.to);
+    powerSeries: async (site, query) => {
+      seriesRequests.push({ site, ...query });
+      return query.category === 'main' ? mainsHistory(query.from, query.to) : history(query.from, query.to);
     },
     ...overrides,
   };
@@ -52,10 +59,22 @@ describe('Dashboard', () => {
 
     expect(live.load.kind).toBe('ready');
     expect(live.snapshot?.power_w.total).toBe(9_300);
-    expect(api.seriesRequests).toEqual([{ site: 'demo', from: NOW - 600_000, to: NOW, everyMs: 10_000 }]);
+    expect(api.seriesRequests).toEqual([
+      { site: 'demo', from: NOW - 600_000, to: NOW, everyMs: 10_000 },
+      { site: 'demo', from: NOW - 600_000, to: NOW, everyMs: 10_000, category: 'main' },
+    ]);
     expect(live.samples).toHaveLength(61);
-    expect(live.samples[0]!.at).toBe(NOW - 600_000 + 5_000);
+    expect(live.samples[0]).toMatchObject({ at: NOW - 600_000 + 5_000, total_w: 2_500, by_category: { desk: 2_000, unmetered: 500 } });
     expect(live.samples.at(-1)!.total_w).toBe(9_300);
+  });
+
+  it('the history still loads without mains (no unmetered band then)', async () => {
+    const base = fakeApi();
+    const api = fakeApi({ powerSeries: async (site, query) => (query.category === 'main' ? Promise.reject(new Error('boom')) : base.powerSeries(site, query)) });
+    const live = new Dashboard({ api, channel: idleChannel, now: () => NOW }).open('demo');
+    await settle();
+    expect(live.historyError).toBeNull();
+    expect(live.samples[0]).toMatchObject({ total_w: 2_000, by_category: { desk: 2_000, unmetered: 0 } });
   });
 
   it('an unknown site ends in a not-found state the page can explain', async () => {

@@ -19,9 +19,13 @@ export class ApiError extends Error {
 
 export interface DashboardApi {
   sites(): Promise<SiteSummary[]>;
-  live(site: string): Promise<LiveSnapshot>;
-  /** Mean power by energy category in windows of `everyMs`. */
-  powerSeries(site: string, range: { from: number; to: number; everyMs: number }): Promise<SeriesResponse>;
+  /** Null until the site's first snapshot exists (just after start-up); the socket brings it. */
+  live(site: string): Promise<LiveSnapshot | null>;
+  /**
+   * Mean power by energy category in windows of `everyMs`, summed over devices. The server
+   * leaves the incoming-supply (`main`) meters out unless asked for `category: 'main'`.
+   */
+  powerSeries(site: string, query: { from: number; to: number; everyMs: number; category?: 'main' }): Promise<SeriesResponse>;
 }
 
 type Fetch = (input: string, init?: { headers?: Record<string, string> }) => Promise<{
@@ -52,9 +56,10 @@ export function httpApi(options: { baseUrl?: string; fetch?: Fetch } = {}): Dash
 
   return {
     sites: () => get<SiteSummary[]>('/api/sites'),
-    live: (site) => get<LiveSnapshot>(`/api/sites/${encodeURIComponent(site)}/live`),
-    powerSeries: (site, { from, to, everyMs }) => {
+    live: (site) => get<LiveSnapshot | null>(`/api/sites/${encodeURIComponent(site)}/live`),
+    powerSeries: (site, { from, to, everyMs, category }) => {
       const query = new URLSearchParams({ metric: 'power_w', from: String(from), to: String(to), every: String(everyMs), by: 'category', fn: 'mean' });
+      if (category) query.set('category', category);
       return get<SeriesResponse>(`/api/sites/${encodeURIComponent(site)}/series?${query}`);
     },
   };

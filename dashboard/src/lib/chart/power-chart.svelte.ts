@@ -6,7 +6,7 @@
 import { Chart, Filler, LineController, LineElement, LinearScale, PointElement, Tooltip, type ChartConfiguration, type TooltipItem } from 'chart.js';
 import type { Attachment } from 'svelte/attachments';
 import { CATEGORY_COLOUR, CATEGORY_LABEL, POWER_CATEGORIES } from '../categories.ts';
-import { formatClock, formatKilowatts } from '../format.ts';
+import { formatClock, formatKilowatts, formatTimeOfDay } from '../format.ts';
 import type { LiveSite } from '../managers/live-site.svelte.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip);
@@ -15,6 +15,12 @@ type PowerPoint = { x: number; y: number };
 
 /** Tick spacing on the time axis: five labels over the ten-minute window. */
 const TICK_EVERY_MS = 2 * 60_000;
+/**
+ * Just after start-up there are only seconds of data; the axis then spans at least this
+ * much (with second-resolution ticks) instead of squeezing them against the right edge.
+ */
+const MIN_SPAN_MS = 60_000;
+const SHORT_TICK_EVERY_MS = 15_000;
 
 export function powerChart(live: LiveSite, timeZone: string | undefined): Attachment<HTMLCanvasElement> {
   return (canvas) => {
@@ -44,7 +50,17 @@ export function powerChart(live: LiveSite, timeZone: string | undefined): Attach
         scales: {
           x: {
             type: 'linear',
-            ticks: { stepSize: TICK_EVERY_MS, maxRotation: 0, callback: (value) => formatClock(Number(value), timeZone) },
+            // Ticks on whole clock steps (…:00, …:15) rather than chart.js's even division of the range.
+            afterBuildTicks: (scale) => {
+              const step = shortSpan ? SHORT_TICK_EVERY_MS : TICK_EVERY_MS;
+              const ticks = [];
+              for (let t = Math.ceil(scale.min / step) * step; t <= scale.max; t += step) ticks.push({ value: t });
+              scale.ticks = ticks;
+            },
+            ticks: {
+              maxRotation: 0,
+              callback: (value) => (shortSpan ? formatTimeOfDay(Number(value), timeZone) : formatClock(Number(value), timeZone)),
+            },
             grid: { display: false },
           },
           y: {
@@ -58,13 +74,14 @@ export function powerChart(live: LiveSite, timeZone: string | undefined): Attach
         plugins: {
           tooltip: {
             callbacks: {
-              title: (items: TooltipItem<'line'>[]) => formatClock(items[0]?.parsed.x ?? 0, timeZone),
+              title: (items: TooltipItem<'line'>[]) => formatTimeOfDay(items[0]?.parsed.x ?? 0, timeZone),
               label: (item: TooltipItem<'line'>) => `${item.dataset.label}: ${formatKilowatts((item.parsed.y ?? 0) * 1000)}`,
             },
           },
         },
       },
     };
+    let shortSpan = false;
     const chart = new Chart(canvas, config);
 
     const applyTheme = () => {
@@ -92,9 +109,12 @@ export function powerChart(live: LiveSite, timeZone: string | undefined): Attach
         dataset.data = samples.map((s) => ({ x: s.at, y: s.by_category[category] / 1000 }));
       });
       const newest = samples.at(-1)?.at;
+      const oldest = samples[0]?.at;
       const x = chart.options.scales?.x;
-      if (x && newest !== undefined) {
-        x.min = newest - live.windowMs;
+      if (x && newest !== undefined && oldest !== undefined) {
+        const span = Math.min(live.windowMs, Math.max(MIN_SPAN_MS, newest - oldest));
+        shortSpan = span < live.windowMs / 2;
+        x.min = newest - span;
         x.max = newest;
       }
       chart.update('none');

@@ -65,16 +65,22 @@ export class Dashboard {
 
   async #load(site: LiveSite): Promise<void> {
     const to = this.#now();
-    const [snapshot, history] = await Promise.allSettled([
+    const range = { from: to - site.windowMs, to, everyMs: HISTORY_EVERY_MS };
+    const [snapshot, subMeters, mains] = await Promise.allSettled([
       this.#api.live(site.siteId),
-      this.#api.powerSeries(site.siteId, { from: to - site.windowMs, to, everyMs: HISTORY_EVERY_MS }),
+      this.#api.powerSeries(site.siteId, range),
+      // Mains separately: with them the history also shows the unmetered remainder.
+      this.#api.powerSeries(site.siteId, { ...range, category: 'main' }),
     ]);
-    if (snapshot.status === 'fulfilled') site.receive(snapshot.value);
-    else {
+    if (snapshot.status === 'fulfilled') {
+      if (snapshot.value) site.receive(snapshot.value);
+    } else {
       const error = snapshot.reason;
       site.fail(errorMessage(error), { notFound: error instanceof ApiError && error.status === 404 });
     }
-    if (history.status === 'fulfilled') site.seed(history.value);
-    else site.failHistory(errorMessage(history.reason));
+    if (subMeters.status === 'fulfilled') {
+      const mainSeries = mains.status === 'fulfilled' ? mains.value.series : [];
+      site.seed({ ...subMeters.value, series: [...subMeters.value.series, ...mainSeries] });
+    } else site.failHistory(errorMessage(subMeters.reason));
   }
 }
