@@ -16,6 +16,7 @@ import {
   type RawQuery,
   type SeriesResult,
   type StoreHealth,
+  type TagFilter,
   type Tags,
   type TimeSeriesStore,
 } from './types.ts';
@@ -251,6 +252,12 @@ export class SqliteStore implements TimeSeriesStore {
     const ids = this.#matchingSeries(measurement, undefined).map((s) => s.id);
     if (ids.length === 0) return;
     this.#db.prepare(`DELETE FROM points WHERE series IN (${ids.map(() => '?').join(',')}) AND ts < ?`).run(...ids, before);
+  }
+
+  async deleteWhere(measurement: string, where: TagFilter): Promise<void> {
+    const ids = this.#matchingSeries(measurement, where).map((s) => s.id);
+    if (ids.length === 0) return;
+    this.#db.prepare(`DELETE FROM points WHERE series IN (${ids.map(() => '?').join(',')})`).run(...ids);
   }
 
   health(): StoreHealth {

@@ -84,6 +84,11 @@ export interface TimeSeriesStore {
   queryRaw(q: RawQuery): Promise<Point[]>;
   /** Deletes raw points of a measurement older than `before` (retention). */
   deleteBefore?(measurement: string, before: number): Promise<void>;
+  /**
+   * Deletes every point of a measurement whose tags match `where` (all of it, not a time
+   * range): member erasure re-keys a member's points and then deletes the originals.
+   */
+  deleteWhere?(measurement: string, where: TagFilter): Promise<void>;
   health(): StoreHealth;
   /** Flushes what is pending and releases resources. */
   close(): Promise<void>;
