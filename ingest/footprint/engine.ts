@@ -570,6 +570,21 @@ export class SiteFootprintEngine {
    * with Pool and ΣH of the month so far while it is open (provisional), final once closed.
    */
   #emitDay(month: MonthAcc, d: DayAcc, final: boolean): void {
+    this.#points.push(...this.#dayPoints(month, d, final));
+  }
+
+  /**
+   * The open month's day points as they stand (provisional pool shares), without emitting
+   * them: the API overlays these on stored days so today's figure is live.
+   */
+  provisionalDays(): Point[] {
+    const month = this.#month;
+    if (!month) return [];
+    return [...month.days.values()].flatMap((d) => this.#dayPoints(month, d, false));
+  }
+
+  #dayPoints(month: MonthAcc, d: DayAcc, final: boolean): Point[] {
+    const out: Point[] = [];
     const site = this.site.id;
     for (const [account, da] of [...d.accounts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const fields: Record<string, number> = { hours: da.hours, final: final ? 1 : 0 };
@@ -579,6 +594,7 @@ export class SiteFootprintEngine {
         const dc = da.direct[c] ?? 0;
         const sc = da.shared[c] ?? 0;
         fields[`kwh_${c}`] = dc + sc + share;
+        fields[`kwh_pool_${c}`] = share;
         direct += dc;
         shared += sc;
         pool += share;
@@ -594,7 +610,7 @@ export class SiteFootprintEngine {
           fields[`reduction_${sc}`] = base > 0 ? (base - kg) / base : 0;
         }
       }
-      this.#push(M_DAY, { site, account }, fields, d.day.start);
+      out.push({ measurement: M_DAY, tags: { site, account }, fields, ts: d.day.start });
     }
     // With nobody present in the month (so far), the pool stays unallocated (M4).
     let dayPool = 0;
@@ -607,8 +623,9 @@ export class SiteFootprintEngine {
         fields.kwh_pool! += un;
         fields.kgco2e! += un * factorOf(d.factors, c);
       }
-      this.#push(M_DAY, { site, account: ACCOUNT_UNALLOCATED }, fields, d.day.start);
+      out.push({ measurement: M_DAY, tags: { site, account: ACCOUNT_UNALLOCATED }, fields, ts: d.day.start });
     }
+    return out;
   }
 
   #finalizeMonth(month: MonthAcc): void {

@@ -1,0 +1,347 @@
+/**
+ * Footprint routes (issue 3, item 7), mounted by the lead under /api:
+ *  - GET /members/:member/footprint?from&to&every=day|week|month  a member's footprint of
+ *    record (daily points, pool share included) with the baseline range and avoided emissions;
+ *  - GET /sites/:site/footprint?from&to   totals per carrier, allocation to members, the
+ *    operator and unallocated, conservation (M6) and the data-quality block (§5);
+ *  - GET /sites/:site/export?from&to&format=ndjson|csv   the raw readings and the presence
+ *    sessions the figures were computed from, for audit.
+ * Series and fields are described in docs/footprint.md.
+ */
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import type { Carrier } from '../../devices/kinds.ts';
+import type { FactorSet, SiteFile } from '../../devices/site.ts';
+import { LocalClock } from '../../ingest/footprint/clock.ts';
+import { SCENARIOS, factorSetFor } from '../../ingest/footprint/emissions.ts';
+import {
+  ACCOUNT_SITE, ACCOUNT_UNALLOCATED, ENGINE_VERSION, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, M_SITE,
+} from '../../ingest/footprint/schema.ts';
+import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
+import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
+import type { Point, TagFilter, TimeSeriesStore } from '../../store/types.ts';
+import { ApiError } from '../errors.ts';
+import { parseRange } from '../params.ts';
+
+export interface FootprintRouteDeps {
+  store: TimeSeriesStore;
+  sites: ReadonlyMap<string, SiteFile>;
+  /** The live engine: today's provisional figures are overlaid on the stored ones. */
+  engine?: FootprintProcessor;
+  clock?: () => number;
+}
+
+const DAY_MS = 86_400_000;
+/** Longest range one request may cover. */
+const MAX_RANGE_MS = 400 * DAY_MS;
+/** Stored points are read in windows of this length. */
+const READ_WINDOW_MS = 31 * DAY_MS;
+
+const memberQuery = z.object({
+  from: z.string().optional(),
+  to: z.string().optional(),
+  every: z.enum(['day', 'week', 'month']).default('day'),
+});
+const exportQuery = z.object({
+  from: z.string().optional(),
+  to: z.string().optional(),
+  format: z.enum(['ndjson', 'csv']).default('ndjson'),
+});
+
+type Scenarios = Record<(typeof SCENARIOS)[number], number>;
+
+export interface FootprintFigures {
+  kwh: Partial<Record<Carrier, number>>;
+  kwh_total: number;
+  kwh_direct: number;
+  kwh_shared: number;
+  kwh_pool: number;
+  kwh_pool_by_carrier: Partial<Record<Carrier, number>>;
+  kgco2e: number;
+  /** Supplementary: electricity × time-varying grid intensity (§3), beside, never instead. */
+  grid_kgco2e: number;
+  hours: number;
+  baseline_kgco2e: Scenarios;
+  /** Estimated avoided emissions, outside the inventory (never netted against it). */
+  avoided_kgco2e: Scenarios;
+  reduction: Scenarios;
+  /** False while any day in it belongs to an open month (pool share provisional). */
+  final: boolean;
+  days: number;
+}
+
+export function footprintRoutes(deps: FootprintRouteDeps): Router {
+  const r = Router();
+  const now = () => (deps.clock ?? Date.now)();
+
+  r.get('/members/:member/footprint', async (req, res) => {
+    const member = req.params.member;
+    const q = parseQuery(memberQuery, req.query);
+    const { from, to } = range(q, now());
+    const sites = [...deps.sites.values()].filter((s) => s.members.some((m) => m.id === member));
+    if (sites.length === 0) throw new ApiError('ERR_MEMBER_NOT_FOUND', `No member "${member}" at any site`);
+
+    const buckets = new Map<number, { days: Point[] }>();
+    const all: Point[] = [];
+    for (const site of sites) {
+      const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+      const days = await dayPoints(deps, site, from, to, { account: member });
+      for (const p of days) {
+        const start = q.every === 'day' ? p.ts : q.every === 'week' ? clock.weekStart(p.ts) : clock.monthStart(p.ts);
+        let b = buckets.get(start);
+        if (!b) buckets.set(start, (b = { days: [] }));
+        b.days.push(p);
+        all.push(p);
+      }
+    }
+    const carriers = carriersOf(sites);
+    res.json({
+      member,
+      sites: sites.map((s) => s.id),
+      from,
+      to,
+      every: q.every,
+      units: { energy: 'kWh', carbon: 'kgCO2e', hours: 'h' },
+      buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([start, b]) => ({ start, ...figures(b.days, carriers) })),
+      totals: figures(all, carriers),
+      method: methodBlock(sites, from, to),
+    });
+  });
+
+  r.get('/sites/:site/footprint', async (req, res) => {
+    const site = requireSite(deps, req.params.site);
+    const { from, to } = range(req.query as Record<string, unknown>, now());
+    const carriers = carriersOf([site]);
+    const where = { site: site.id };
+
+    // Per interval: metered totals, residual, pool, data quality.
+    const perCarrier = new Map<string, Record<string, number>>();
+    for (const p of await readPoints(deps.store, M_SITE, where, from, to)) {
+      const c = p.tags.carrier ?? '';
+      const acc = perCarrier.get(c) ?? {};
+      for (const [k, v] of Object.entries(p.fields)) acc[k] = (acc[k] ?? 0) + v;
+      perCarrier.set(c, acc);
+    }
+    // The footprint of record per account: days (pool share included).
+    const days = await dayPoints(deps, site, from, to, {});
+    const byAccount = new Map<string, Point[]>();
+    for (const p of days) {
+      const a = p.tags.account ?? '';
+      byAccount.set(a, [...(byAccount.get(a) ?? []), p]);
+    }
+    const members: Record<string, FootprintFigures> = {};
+    for (const [account, pts] of [...byAccount.entries()].sort()) {
+      if (account !== site.operator && account !== ACCOUNT_UNALLOCATED) members[account] = figures(pts, carriers);
+    }
+    const operator = figures(byAccount.get(site.operator) ?? [], carriers);
+    const unallocated = figures(byAccount.get(ACCOUNT_UNALLOCATED) ?? [], carriers);
+    // Months wholly inside the range carry the monthly M6 check.
+    const months = (await readPoints(deps.store, M_MONTH, { site: site.id, account: ACCOUNT_SITE }, from, to)).filter((p) => p.fields.final === 1);
+    const presence = { desk: 0, sensor: 0, entrance: 0, unidentified: 0 };
+    for (const p of await readPoints(deps.store, M_PRESENCE, where, from, to)) {
+      presence.desk += p.fields.desk_session_hours ?? 0;
+      presence.sensor += p.fields.desk_session_hours_sensor ?? 0;
+      presence.entrance += p.fields.entrance_session_hours ?? 0;
+      presence.unidentified += p.fields.unidentified_hours ?? 0;
+    }
+
+    const totals: Record<string, { kwh: number; kgco2e: number; grid_kgco2e: number | null }> = {};
+    const conservation: Record<string, unknown> = {};
+    const measured: Record<string, number | null> = {};
+    for (const c of carriers) {
+      const s = perCarrier.get(c) ?? {};
+      const metered = s.metered_kwh ?? 0;
+      totals[c] = { kwh: metered, kgco2e: s.kgco2e ?? 0, grid_kgco2e: c === 'electricity' && s.grid_kgco2e !== undefined ? s.grid_kgco2e : null };
+      const pooled = s.pool_kwh ?? 0;
+      const allocatedDirectShared = (s.direct_kwh ?? 0) + (s.shared_kwh ?? 0);
+      const intervalResidual = metered - allocatedDirectShared - pooled;
+      conservation[c] = {
+        metered_kwh: metered,
+        direct_and_shared_kwh: allocatedDirectShared,
+        pooled_kwh: pooled,
+        /** metered − (direct + shared + pooled), interval by interval: 0 up to rounding for any range. */
+        residual_kwh: intervalResidual,
+        relative_residual: metered > 0 ? Math.abs(intervalResidual) / metered : 0,
+        /** Pool shares given to members and the operator on the range's days, and the pool left unallocated. */
+        pool_shares_kwh: poolShares([...Object.values(members), operator], c),
+        allocated_kwh: [...Object.values(members), operator].reduce((a, f) => a + (f.kwh[c] ?? 0), 0),
+        unallocated_kwh: unallocated.kwh[c] ?? 0,
+        /** Negative main-meter residuals clamped to 0 (§2). */
+        clamped_kwh: s.clamped_kwh ?? 0,
+        closed_months: months.map((m) => ({
+          month_start: m.ts,
+          metered_kwh: m.fields[`metered_kwh_${c}`] ?? 0,
+          residual_kwh: m.fields[`conservation_residual_kwh_${c}`] ?? 0,
+          clamped_kwh: m.fields[`clamped_kwh_${c}`] ?? 0,
+        })),
+      };
+      const m = s.measured_kwh ?? 0;
+      const missing = s.missing_kwh ?? 0;
+      measured[c] = m + missing > 0 ? m / (m + missing) : null;
+    }
+
+    res.json({
+      site: site.id,
+      from,
+      to,
+      units: { energy: 'kWh', carbon: 'kgCO2e', hours: 'h' },
+      totals: {
+        by_carrier: totals,
+        kwh: Object.values(totals).reduce((a, t) => a + t.kwh, 0),
+        kgco2e: Object.values(totals).reduce((a, t) => a + t.kgco2e, 0),
+      },
+      allocation: { members, operator, unallocated },
+      conservation,
+      data_quality: {
+        /** kWh from readings ÷ (readings + expected energy of `missing` stretches), per carrier. */
+        measured_share: measured,
+        /** Desk-session hours at desks with an occupancy sensor ÷ all desk-session hours. */
+        sensor_confirmed_share: presence.desk > 0 ? presence.sensor / presence.desk : null,
+        presence_hours: presence,
+        provisional: days.some((p) => p.fields.final !== 1),
+        ...methodBlock([site], from, to),
+      },
+    });
+  });
+
+  r.get('/sites/:site/export', async (req, res) => {
+    const site = requireSite(deps, req.params.site);
+    const q = parseQuery(exportQuery, req.query);
+    const { from, to } = range(q, now());
+    const csv = q.format === 'csv';
+    res.status(200);
+    res.setHeader('Content-Type', csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="${site.id}-footprint-input.${csv ? 'csv' : 'ndjson'}"`);
+    if (csv) res.write('type,ts,device,kind,zone,desk,category,carrier,metric,value,member,session_kind,end\n');
+    // Day by day, so a long export never sits in memory.
+    for (let w = from; w < to; w += DAY_MS) {
+      const wEnd = Math.min(w + DAY_MS, to);
+      for (const p of await readPoints(deps.store, MEASUREMENT_READINGS, { site: site.id }, w, wEnd)) {
+        for (const [metric, value] of Object.entries(p.fields)) {
+          const row = { type: 'reading', ts: p.ts, device: p.tags.device, kind: p.tags.kind, zone: p.tags.zone, desk: p.tags.desk, category: p.tags.category, carrier: p.tags.carrier, metric, value };
+          await write(res, csv ? csvRow([row.type, row.ts, row.device, row.kind, row.zone, row.desk, row.category, row.carrier, metric, value, '', '', '']) : `${JSON.stringify(row)}\n`);
+        }
+      }
+      for (const p of await readPoints(deps.store, M_SESSION, { site: site.id }, w, wEnd)) {
+        const row = { type: 'session', start: p.ts, end: p.fields.end, member: p.tags.member, session_kind: p.tags.kind, device: p.tags.device, desk: p.tags.desk, zone: p.tags.zone };
+        await write(res, csv ? csvRow(['session', p.ts, row.device, '', row.zone, row.desk, '', '', '', '', row.member, row.session_kind, row.end]) : `${JSON.stringify(row)}\n`);
+      }
+    }
+    res.end();
+  });
+
+  return r;
+}
+
+// ------------------------------------------------------------------ helpers
+
+function requireSite(deps: FootprintRouteDeps, id: string): SiteFile {
+  const site = deps.sites.get(id);
+  if (!site) throw new ApiError('ERR_SITE_NOT_FOUND', `No site "${id}"`);
+  return site;
+}
+
+function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) throw new ApiError('ERR_QUERY_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return parsed.data;
+}
+
+function range(query: Record<string, unknown>, now: number): { from: number; to: number } {
+  const r = parseRange(query, now, 30 * DAY_MS);
+  if (r.to - r.from > MAX_RANGE_MS) throw new ApiError('ERR_RANGE_INVALID', `the range may cover at most ${MAX_RANGE_MS / DAY_MS} days`);
+  return r;
+}
+
+/** Stored points of [from, to), read window by window. */
+async function readPoints(store: TimeSeriesStore, measurement: string, where: TagFilter, from: number, to: number): Promise<Point[]> {
+  const out: Point[] = [];
+  for (let w = from; w < to; w += READ_WINDOW_MS) {
+    out.push(...(await store.queryRaw({ measurement, where, from: w, to: Math.min(w + READ_WINDOW_MS, to), limit: 1_000_000 })));
+  }
+  return out;
+}
+
+/** Day points of a site in [from, to), with the live engine's open month overlaid. */
+async function dayPoints(deps: FootprintRouteDeps, site: SiteFile, from: number, to: number, where: { account?: string }): Promise<Point[]> {
+  const stored = await readPoints(deps.store, M_DAY, { site: site.id, ...where }, from, to);
+  const byKey = new Map(stored.map((p) => [`${p.tags.account}|${p.ts}`, p]));
+  const live = deps.engine?.stream(site.id)?.engine.provisionalDays() ?? [];
+  for (const p of live) {
+    if (p.ts < from || p.ts >= to) continue;
+    if (where.account !== undefined && p.tags.account !== where.account) continue;
+    byKey.set(`${p.tags.account}|${p.ts}`, p);
+  }
+  return [...byKey.values()].sort((a, b) => a.ts - b.ts);
+}
+
+function figures(days: readonly Point[], carriers: readonly Carrier[]): FootprintFigures {
+  const f: FootprintFigures = {
+    kwh: Object.fromEntries(carriers.map((c) => [c, 0])), kwh_total: 0, kwh_direct: 0, kwh_shared: 0, kwh_pool: 0,
+    kwh_pool_by_carrier: Object.fromEntries(carriers.map((c) => [c, 0])), kgco2e: 0, grid_kgco2e: 0, hours: 0,
+    baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, reduction: { low: 0, central: 0, high: 0 },
+    final: true, days: days.length,
+  };
+  for (const p of days) {
+    const x = p.fields;
+    for (const c of carriers) {
+      f.kwh[c]! += x[`kwh_${c}`] ?? 0;
+      f.kwh_total += x[`kwh_${c}`] ?? 0;
+      f.kwh_pool_by_carrier[c]! += x[`kwh_pool_${c}`] ?? 0;
+    }
+    f.kwh_direct += x.kwh_direct ?? 0;
+    f.kwh_shared += x.kwh_shared ?? 0;
+    f.kwh_pool += x.kwh_pool ?? 0;
+    f.kgco2e += x.kgco2e ?? 0;
+    f.grid_kgco2e += x.grid_kgco2e ?? 0;
+    f.hours += x.hours ?? 0;
+    for (const s of SCENARIOS) {
+      f.baseline_kgco2e[s] += x[`baseline_kgco2e_${s}`] ?? 0;
+      f.avoided_kgco2e[s] += x[`avoided_kgco2e_${s}`] ?? 0;
+    }
+    if (x.final !== 1) f.final = false;
+  }
+  for (const s of SCENARIOS) f.reduction[s] = f.baseline_kgco2e[s] > 0 ? f.avoided_kgco2e[s] / f.baseline_kgco2e[s] : 0;
+  return f;
+}
+
+function poolShares(figs: readonly FootprintFigures[], c: Carrier): number {
+  return figs.reduce((a, f) => a + (f.kwh_pool_by_carrier[c] ?? 0), 0);
+}
+
+function carriersOf(sites: readonly SiteFile[]): Carrier[] {
+  const set = new Set<Carrier>();
+  for (const s of sites) for (const d of s.devices) if (d.carrier) set.add(d.carrier);
+  return [...set].sort();
+}
+
+/** §5: factor sets (names, years, sources), baseline parameters and the engine version. */
+function methodBlock(sites: readonly SiteFile[], from: number, to: number) {
+  const sets = new Map<string, FactorSet>();
+  for (const site of sites) {
+    const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+    const y0 = clock.day(from).year;
+    const y1 = clock.day(Math.max(from, to - 1)).year;
+    for (let y = y0; y <= y1; y++) {
+      const f = factorSetFor(site.factors, y);
+      sets.set(`${site.id}:${f.name}`, f);
+    }
+  }
+  return {
+    engine_version: ENGINE_VERSION,
+    factor_sets: [...sets.values()].map((f) => ({ name: f.name, year: f.year, unit: f.unit, basis: f.basis, source: f.source, electricity: f.electricity, gas: f.gas ?? null, heat: f.heat ?? null })),
+    baseline: sites.map((s) => ({ site: s.id, ...s.baseline })),
+    avoided_note: 'estimated avoided emissions against a private-office baseline, outside the inventory, never netted against it',
+  };
+}
+
+function csvRow(values: readonly unknown[]): string {
+  return `${values.map((v) => (v === undefined || v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))).join(',')}\n`;
+}
+
+/** Writes with back-pressure. */
+function write(res: Response, chunk: string): Promise<void> | void {
+  if (res.write(chunk)) return;
+  return new Promise((resolve) => res.once('drain', () => resolve()));
+}
+
