@@ -43,6 +43,11 @@ export interface EngineOptions {
   counterHoldMs?: number;
   /** Called with the start of a closed interval that a late counter difference reached. */
   onLateEnergy?: (intervalStart: number) => void;
+  /**
+   * Called when a month is finalised that the engine did not see from its start (a live
+   * engine started mid-month): its pool and hours are partial, so it needs a recompute.
+   */
+  onPartialMonth?: (monthStart: number) => void;
 }
 
 interface Meter {
@@ -96,6 +101,8 @@ interface MonthAcc {
   key: string;
   start: number;
   end: number;
+  /** The first interval this engine closed in the month (later than `start` after a mid-month start). */
+  firstInterval: number;
   factors: FactorSet;
   days: Map<string, DayAcc>;
   /** H(k) so far. */
@@ -552,7 +559,7 @@ export class SiteFootprintEngine {
     const start = this.clock.monthStart(ts);
     this.#month = {
       key: day.month, start, end: this.clock.nextMonthStart(ts), factors: factorSetFor(this.site.factors, day.year),
-      days: new Map(), hours: new Map(), hoursTotal: 0, pool: {}, poolGridKwh: 0, poolGridKg: 0,
+      firstInterval: ts, days: new Map(), hours: new Map(), hoursTotal: 0, pool: {}, poolGridKwh: 0, poolGridKg: 0,
       metered: {}, directShared: {}, clamped: {},
     };
     return this.#month;
@@ -629,6 +636,7 @@ export class SiteFootprintEngine {
   }
 
   #finalizeMonth(month: MonthAcc): void {
+    if (month.firstInterval > month.start) this.#opts.onPartialMonth?.(month.start);
     for (const d of month.days.values()) this.#emitDay(month, d, true);
     const site = this.site.id;
     for (const [account, h] of [...month.hours.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {

@@ -66,6 +66,7 @@ export class SiteFootprintStream {
     this.engine = new SiteFootprintEngine(site, {
       counterHoldMs: opts.counterHoldMs ?? DEFAULT_COUNTER_HOLD_MS,
       onLateEnergy: (start) => this.#markDirty(start),
+      onPartialMonth: (start) => this.dirtyMonths.add(start),
     });
   }
 
