@@ -148,6 +148,15 @@ export class Spool {
     return new Spool(opts.dir, segments, opts);
   }
 
+  /** Whether a directory holds spooled data (cheap: names only, no lock). */
+  static hasData(dir: string): boolean {
+    try {
+      return readdirSync(dir).some((name) => SEGMENT_FILE.test(name));
+    } catch {
+      return false;
+    }
+  }
+
   /** Unreplayed bytes on disk. */
   get bytes(): number {
     let n = 0;

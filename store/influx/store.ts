@@ -38,9 +38,8 @@ export class InfluxStore implements TimeSeriesStore {
   readonly #opts: InfluxStoreOptions;
   readonly #http: InfluxHttp;
   #writer: InfluxWriter | null = null;
-  #spool: Spool | null = null;
   #opening: Promise<InfluxWriter> | null = null;
-  #spoolRetry: NodeJS.Timeout | null = null;
+  #adoptTimer: NodeJS.Timeout | null = null;
   #spoolLocked: string | null = null;
   #closed = false;
   #lastQueryError: StoreHealth['lastError'] = null;
@@ -51,7 +50,7 @@ export class InfluxStore implements TimeSeriesStore {
   }
 
   /**
-   * Opens the spool (replaying what a previous process left) and creates the database.
+   * Creates the database and starts replaying a spool a previous process left behind.
    * Does not fail when InfluxDB is unreachable: writes spool until it is back.
    */
   async init(): Promise<void> {
@@ -68,25 +67,12 @@ export class InfluxStore implements TimeSeriesStore {
 
   #open(): Promise<InfluxWriter> {
     this.#opening ??= (async () => {
-      this.#spool = await this.#tryOpenSpool();
-      if (!this.#spool) {
-        // Keep trying: the owner may have died, and its spool is ours to replay then.
-        this.#spoolRetry = setInterval(() => {
-          void this.#tryOpenSpool().then((spool) => {
-            if (!spool) return;
-            if (this.#closed) return void spool.close();
-            if (this.#spoolRetry) clearInterval(this.#spoolRetry);
-            this.#spoolRetry = null;
-            this.#spool = spool;
-            this.#writer?.attachSpool(spool);
-          });
-        }, LOCK_STALE_MS / 3);
-        this.#spoolRetry.unref();
-      }
       this.#writer = new InfluxWriter({
         send: (body) => this.#http.write(body),
         prepare: () => this.#ensureDatabase(),
-        spool: this.#spool,
+        spool: null,
+        acquireSpool: () => this.#tryOpenSpool(),
+        releaseSpool: (spool) => spool.close(),
         batchSize: this.#opts.batchSize,
         flushIntervalMs: this.#opts.flushIntervalMs,
         maxQueueLines: this.#opts.maxQueuePoints,
@@ -94,18 +80,32 @@ export class InfluxStore implements TimeSeriesStore {
         maxRetryDelayMs: this.#opts.maxRetryDelayMs,
         onStateChange: this.#opts.onStateChange,
       });
+      await this.#adoptLeftovers();
+      // A spool whose owner died while holding the lock becomes adoptable once the lock is
+      // stale; look again now and then rather than leave it until the next outage.
+      this.#adoptTimer = setInterval(() => void this.#adoptLeftovers().catch(() => undefined), LOCK_STALE_MS / 3);
+      this.#adoptTimer.unref();
       return this.#writer;
     })();
     return this.#opening;
   }
 
+  /** Takes over spooled data on disk that no live process holds, to replay it. */
+  async #adoptLeftovers(): Promise<void> {
+    const writer = this.#writer;
+    if (!writer || writer.hasSpool || this.#closed || !Spool.hasData(this.#spoolDir())) return;
+    const spool = await this.#tryOpenSpool();
+    if (!spool) return;
+    if (this.#closed || !writer.attachSpool(spool)) await spool.close();
+  }
+
+  #spoolDir(): string {
+    return path.resolve(this.#opts.spoolDir);
+  }
+
   async #tryOpenSpool(): Promise<Spool | null> {
     try {
-      const spool = await Spool.open({
-        dir: path.resolve(this.#opts.spoolDir),
-        maxBytes: this.#opts.maxSpoolBytes,
-        segmentBytes: this.#opts.spoolSegmentBytes,
-      });
+      const spool = await Spool.open({ dir: this.#spoolDir(), maxBytes: this.#opts.maxSpoolBytes, segmentBytes: this.#opts.spoolSegmentBytes });
       this.#spoolLocked = null;
       return spool;
     } catch (err) {
@@ -202,7 +202,7 @@ export class InfluxStore implements TimeSeriesStore {
   health(): StoreHealth {
     const w = this.#writer?.health();
     let lastError = [w?.lastError ?? null, this.#lastQueryError].reduce((a, b) => (b && (!a || b.at > a.at) ? b : a), null);
-    if (this.#spoolLocked && !lastError) lastError = { at: Date.now(), message: `no spool: ${this.#spoolLocked}` };
+    if (this.#spoolLocked && w?.state === 'down') lastError = { at: Date.now(), message: `${lastError?.message ?? 'InfluxDB unreachable'}; cannot spool: ${this.#spoolLocked}` };
     return {
       kind: this.kind,
       state: w?.state ?? 'ok',
@@ -219,9 +219,8 @@ export class InfluxStore implements TimeSeriesStore {
     this.#closed = true;
     if (!this.#opening) return;
     await this.#opening;
-    if (this.#spoolRetry) clearInterval(this.#spoolRetry);
-    this.#spoolRetry = null;
+    if (this.#adoptTimer) clearInterval(this.#adoptTimer);
+    this.#adoptTimer = null;
     await this.#writer!.close();
-    await this.#spool?.close();
   }
 }

@@ -12,9 +12,10 @@
  *   once fsync'd. The pump replays the spool from its head with backoff; when the spool is
  *   empty it returns to direct mode. A spool left by a previous process starts in this mode.
  *
- * Without a spool (another process owns the spool directory, see spool.ts) a failed batch
- * stays in memory and is retried; write() then waits, bounded by `maxQueueLines`. A spool
- * attached later takes over what is queued.
+ * The spool is taken (`acquireSpool`) when it is needed and given back (`releaseSpool`)
+ * once replayed, so a process that rarely writes (the API) does not hold it. When another
+ * process holds it, a failed batch stays in memory and is retried; write() then waits,
+ * bounded by `maxQueueLines`.
  *
  * Failure classes (http.ts `classifyWriteError`): bad data is dropped and counted by reason
  * (a multi-line batch rejected outright is bisected first, so one bad point does not cost its
@@ -29,8 +30,12 @@ export interface WriterOptions {
   send(body: string): Promise<void>;
   /** Called before a send while `ready` is false (creates the database after an outage at start). */
   prepare?(): Promise<void>;
-  /** Null while another process owns the spool directory; see `attachSpool()`. */
-  spool: Spool | null;
+  /** A spool to start with (one left by a previous process, to replay first). */
+  spool?: Spool | null;
+  /** Takes the spool when a failure needs it; null while another process holds it. */
+  acquireSpool?(): Promise<Spool | null>;
+  /** Gives the spool back once it is replayed; without this hook the writer keeps it. */
+  releaseSpool?(spool: Spool): Promise<void>;
   /** Lines per request; InfluxDB recommends 5,000. */
   batchSize?: number;
   /** Longest a queued line waits for a full batch. */
@@ -63,8 +68,11 @@ class RetryableFailure extends Error {
 }
 
 export class InfluxWriter {
-  readonly #o: Required<Omit<WriterOptions, 'prepare' | 'onStateChange'>> & Pick<WriterOptions, 'prepare' | 'onStateChange'>;
+  readonly #o: Required<Pick<WriterOptions, 'send' | 'batchSize' | 'flushIntervalMs' | 'maxQueueLines' | 'minRetryDelayMs' | 'maxRetryDelayMs'>> &
+    Pick<WriterOptions, 'prepare' | 'onStateChange' | 'acquireSpool' | 'releaseSpool'>;
   #spool: Spool | null;
+  /** A spool handed over by `attachSpool()`, taken up by the pump between batches. */
+  #attached: Spool | null = null;
   #queue: Entry[] = [];
   #queuedLines = 0;
   #inFlightLines = 0;
@@ -94,7 +102,7 @@ export class InfluxWriter {
       minRetryDelayMs: opts.minRetryDelayMs ?? 500,
       maxRetryDelayMs: opts.maxRetryDelayMs ?? 30_000,
     };
-    this.#spool = opts.spool;
+    this.#spool = opts.spool ?? null;
     this.#mode = !this.#spool || this.#spool.isEmpty ? 'direct' : 'spool';
     this.#pump = this.#run();
   }
@@ -125,8 +133,8 @@ export class InfluxWriter {
   health(): Omit<StoreHealth, 'kind'> {
     return {
       state: this.#state(),
-      queueDepth: this.#queuedLines + this.#inFlightLines + (this.#spool?.lines ?? 0),
-      spoolBytes: this.#spool?.bytes ?? 0,
+      queueDepth: this.#queuedLines + this.#inFlightLines + ((this.#spool ?? this.#attached)?.lines ?? 0),
+      spoolBytes: (this.#spool ?? this.#attached)?.bytes ?? 0,
       written: this.#written,
       dropped: { ...this.#dropped },
       lastError: this.#lastError,
@@ -138,15 +146,21 @@ export class InfluxWriter {
     this.#dropped[reason] = (this.#dropped[reason] ?? 0) + n;
   }
 
+  /** True while the writer holds a spool (or has one waiting to be taken up). */
+  get hasSpool(): boolean {
+    return this.#spool !== null || this.#attached !== null;
+  }
+
   /**
-   * Gives the writer a spool it could not have at start. What is queued in memory moves to
-   * the spool behind whatever the spool already holds, which is older.
+   * Hands the writer a spool with data to replay (left by a process that died). The pump
+   * takes it up between batches; what is queued in memory then goes behind it, being newer.
+   * Returns false when the writer has a spool already (the caller keeps this one).
    */
-  attachSpool(spool: Spool): void {
-    if (this.#spool) return;
-    this.#spool = spool;
-    if (!spool.isEmpty || this.#failing) this.#toSpool([]);
+  attachSpool(spool: Spool): boolean {
+    if (this.hasSpool || this.#closing) return false;
+    this.#attached = spool;
     this.#signal();
+    return true;
   }
 
   /** Switches to spool mode: `first`, then everything queued, go to disk in that order. */
@@ -193,12 +207,21 @@ export class InfluxWriter {
 
   async #run(): Promise<void> {
     for (;;) {
+      if (this.#attached && !this.#spool) {
+        this.#spool = this.#attached;
+        this.#attached = null;
+        if (!this.#spool.isEmpty || this.#failing) this.#toSpool([]);
+      }
       if (this.#mode === 'spool') {
         const spool = this.#spool!;
         if (this.#closing) return; // leave the rest of the spool for the next start
         if (spool.isEmpty) {
           this.#mode = 'direct';
           this.#noteState();
+          if (this.#o.releaseSpool) {
+            this.#spool = null;
+            await this.#o.releaseSpool(spool);
+          }
           continue;
         }
         const wait = this.#retryAt - Date.now();
@@ -246,6 +269,8 @@ export class InfluxWriter {
       } catch (err) {
         this.#failed(err);
         this.#inFlightLines = 0;
+        this.#spool ??= this.#attached ?? (await this.#acquireSpool());
+        this.#attached = null;
         if (this.#spool) {
           // Order on disk: the failed batch, then everything queued behind it. Later
           // enqueue() calls see mode 'spool' and append after these.
@@ -263,6 +288,16 @@ export class InfluxWriter {
         }
       }
       this.#releaseRoom();
+    }
+  }
+
+  async #acquireSpool(): Promise<Spool | null> {
+    if (!this.#o.acquireSpool) return null;
+    try {
+      return await this.#o.acquireSpool();
+    } catch (err) {
+      this.#lastError = { at: Date.now(), message: `cannot open spool: ${(err as Error).message}` };
+      return null;
     }
   }
 
@@ -356,7 +391,10 @@ export class InfluxWriter {
     }
   }
 
-  /** Sends or spools everything queued in memory, stops the pump and closes nothing else. */
+  /**
+   * Sends or spools everything queued in memory, stops the pump and closes the spool it
+   * holds (what is unreplayed stays on disk for the next start).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closing = true;
@@ -364,6 +402,10 @@ export class InfluxWriter {
     await this.#pump;
     this.#closed = true;
     this.#releaseRoom();
-    // Lines enqueued in spool mode may still be committing; the spool's close waits for them.
+    for (const spool of [this.#spool, this.#attached]) {
+      if (spool) await (this.#o.releaseSpool ?? ((s: Spool) => s.close()))(spool);
+    }
+    this.#spool = null;
+    this.#attached = null;
   }
 }

@@ -129,17 +129,26 @@ describe('InfluxDB writer failure classes', () => {
     expect(store.health().state).toBe('ok');
   });
 
-  it('writes directly, without a spool, while another store owns the spool directory', async () => {
-    await open(() => ({ status: 204 }));
-    const other = createInfluxStore({ url: fake.url, database: 'd', spoolDir, flushIntervalMs: 5 });
-    await other.init();
-    await other.write(points(3));
-    expect(fake.stored).toHaveLength(3);
-    expect(other.health().lastError?.message).toMatch(/no spool: .*in use by another process/);
-    await other.close();
-    // The owner's spool is untouched by the other store.
+  it('takes the spool only while it needs it, and keeps points in memory while another process holds it', async () => {
+    let down = false;
+    await open(() => (down ? { status: 503, body: '{"error":"unavailable"}' } : { status: 204 }));
     await store.write(points(2));
+    // Writing without trouble, the store holds no spool, so another process may take it.
+    const other = await Spool.open({ dir: spoolDir });
+    down = true;
+    const pending = store.write(points(3));
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(settled).toBe(false); // nowhere durable to put them: write() waits
+    expect(store.health().state).toBe('down');
+    expect(store.health().lastError?.message).toMatch(/cannot spool: .*in use by another process/);
+    expect(store.health().queueDepth).toBe(3);
+    expect(other.lines).toBe(0);
+    down = false;
+    await pending;
     expect(fake.stored).toHaveLength(5);
+    await other.close();
   });
 
   it('keeps points through repeated 5xx and stores them in the order they were written', async () => {
