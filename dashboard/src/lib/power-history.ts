@@ -35,10 +35,24 @@ export function trimWindow(samples: readonly PowerSample[], windowMs: number): r
   return firstKept <= 0 ? samples : samples.slice(firstKept);
 }
 
-/** Puts history before the live samples; where they overlap, live samples win. */
+/**
+ * A history sample is covered by live data when a live sample lies this close to it. The
+ * server emits at 1 Hz, so connected stretches have one every second; anything farther is
+ * a gap (before the page opened, or while the connection was down).
+ */
+export const LIVE_COVER_MS = 2_000;
+
+/** Fills the gaps in the live samples with history; where both exist, live samples win. */
 export function mergeHistory(history: readonly PowerSample[], live: readonly PowerSample[]): readonly PowerSample[] {
-  const firstLive = live[0]?.at ?? Number.POSITIVE_INFINITY;
-  return [...history.filter((s) => s.at < firstLive), ...live];
+  const merged: PowerSample[] = [];
+  let i = 0;
+  for (const h of history) {
+    // Live samples are sorted; advance to the first one not far before this history sample.
+    while (i < live.length && live[i]!.at < h.at - LIVE_COVER_MS) i++;
+    const covered = i < live.length && live[i]!.at <= h.at + LIVE_COVER_MS;
+    if (!covered) merged.push(h);
+  }
+  return [...merged, ...live].sort((a, b) => a.at - b.at);
 }
 
 /**

@@ -47,6 +47,27 @@ function fakeApi(overrides: Partial<DashboardApi> = {}): DashboardApi & { series
   };
 }
 
+/** A socket stand-in whose server events the test fires. */
+function scriptedChannel() {
+  const listeners = new Map<string, ((...args: never[]) => void)[]>();
+  const channel = {
+    connected: false,
+    on(event: string, listener: (...args: never[]) => void) {
+      listeners.set(event, [...(listeners.get(event) ?? []), listener]);
+    },
+    emit(_event: string, ...args: unknown[]) {
+      const ack = args.find((a) => typeof a === 'function') as ((res: { ok: boolean }) => void) | undefined;
+      ack?.({ ok: true });
+    },
+    fire(event: string, ...args: unknown[]) {
+      if (event === 'connect') channel.connected = true;
+      if (event === 'disconnect') channel.connected = false;
+      for (const l of listeners.get(event) ?? []) (l as (...a: unknown[]) => void)(...args);
+    },
+  };
+  return channel;
+}
+
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('Dashboard', () => {
@@ -75,6 +96,30 @@ describe('Dashboard', () => {
     await settle();
     expect(live.historyError).toBeNull();
     expect(live.samples[0]).toMatchObject({ total_w: 2_000, by_category: { desk: 2_000, unmetered: 0 } });
+  });
+
+  it('after a dropped connection comes back, history fills the stretch the socket missed', async () => {
+    let now = NOW;
+    const api = fakeApi();
+    const channel = scriptedChannel();
+    const dashboard = new Dashboard({ api, channel: channel as unknown as LiveChannel, now: () => now });
+    const live = dashboard.open('demo');
+    channel.fire('connect');
+    await settle();
+    const tick = (at: number) => channel.fire('live', { ...snapshot(9_000), at });
+    for (let at = NOW + 1_000; at <= NOW + 3_000; at += 1_000) tick(at);
+
+    channel.fire('disconnect', 'transport close');
+    now = NOW + 60_000;
+    channel.fire('connect');
+    await settle();
+    tick(NOW + 61_000);
+
+    expect(api.seriesRequests).toHaveLength(4);
+    const outage = live.samples.filter((s) => s.at > NOW + 3_000 && s.at < NOW + 61_000);
+    // Windows of 10 s starting at NOW+10 s … NOW+50 s; the one at NOW+0 s is covered by live samples.
+    expect(outage.map((s) => s.at - NOW)).toEqual([15_000, 25_000, 35_000, 45_000, 55_000]);
+    expect(live.samples.filter((s) => s.total_w === 9_000).map((s) => s.at - NOW)).toEqual([1_000, 2_000, 3_000, 61_000]);
   });
 
   it('an unknown site ends in a not-found state the page can explain', async () => {

@@ -25,7 +25,12 @@ export class Dashboard {
     this.#api = deps.api;
     this.#now = deps.now ?? Date.now;
     this.directory = new SiteDirectory(deps.api);
-    this.connection = new LiveConnection(deps.channel, { now: this.#now });
+    this.connection = new LiveConnection(deps.channel, {
+      now: this.#now,
+      onReconnect: () => {
+        if (this.live) void this.#loadHistory(this.live);
+      },
+    });
   }
 
   /** Loads the site list and watches the feed for stalls, until the returned function is called. */
@@ -64,20 +69,24 @@ export class Dashboard {
   }
 
   async #load(site: LiveSite): Promise<void> {
-    const to = this.#now();
-    const range = { from: to - site.windowMs, to, everyMs: HISTORY_EVERY_MS };
-    const [snapshot, subMeters, mains] = await Promise.allSettled([
-      this.#api.live(site.siteId),
-      this.#api.powerSeries(site.siteId, range),
-      // Mains separately: with them the history also shows the unmetered remainder.
-      this.#api.powerSeries(site.siteId, { ...range, category: 'main' }),
-    ]);
+    const [snapshot] = await Promise.allSettled([this.#api.live(site.siteId), this.#loadHistory(site)]);
     if (snapshot.status === 'fulfilled') {
       if (snapshot.value) site.receive(snapshot.value);
     } else {
       const error = snapshot.reason;
       site.fail(errorMessage(error), { notFound: error instanceof ApiError && error.status === 404 });
     }
+  }
+
+  /** The window's history; also after a reconnect, to fill the stretch the socket missed. */
+  async #loadHistory(site: LiveSite): Promise<void> {
+    const to = this.#now();
+    const range = { from: to - site.windowMs, to, everyMs: HISTORY_EVERY_MS };
+    const [subMeters, mains] = await Promise.allSettled([
+      this.#api.powerSeries(site.siteId, range),
+      // Mains separately: with them the history also shows the unmetered remainder.
+      this.#api.powerSeries(site.siteId, { ...range, category: 'main' }),
+    ]);
     if (subMeters.status === 'fulfilled') {
       const mainSeries = mains.status === 'fulfilled' ? mains.value.series : [];
       site.seed({ ...subMeters.value, series: [...subMeters.value.series, ...mainSeries] });

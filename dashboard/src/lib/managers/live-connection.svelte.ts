@@ -44,16 +44,21 @@ export class LiveConnection {
 
   readonly #channel: LiveChannel;
   readonly #now: () => number;
+  readonly #onReconnect: (() => void) | undefined;
   #site: LiveSite | null = null;
   #everConnected = false;
 
-  constructor(channel: LiveChannel, options: { now?: () => number } = {}) {
+  /** `onReconnect` runs when the connection comes back after a drop (to refill the gap). */
+  constructor(channel: LiveChannel, options: { now?: () => number; onReconnect?: () => void } = {}) {
     this.#channel = channel;
     this.#now = options.now ?? Date.now;
+    this.#onReconnect = options.onReconnect;
     channel.on('connect', () => {
+      const reconnected = this.#everConnected;
       this.#everConnected = true;
       this.state = this.#site ? 'waiting' : 'idle';
       this.#subscribe();
+      if (reconnected) this.#onReconnect?.();
     });
     channel.on('disconnect', () => {
       this.state = 'reconnecting';

@@ -37,7 +37,7 @@ export class LiveSite {
     if (this.load.kind !== 'ready') this.load = { kind: 'ready' };
   }
 
-  /** History from `GET /series`, placed before whatever live samples arrived meanwhile. */
+  /** History from `GET /series`: fills what live samples do not cover (before the page opened, outages). */
   seed(series: SeriesResponse): void {
     this.samples = trimWindow(mergeHistory(samplesFromSeries(series), this.samples), this.windowMs);
     this.historyError = null;
