@@ -81,6 +81,13 @@ const heatingSchema = z
     weather_sd_c: z.number().nonnegative().default(2.5),
     occupied_setpoint_c: z.number().min(5).max(30).default(21),
     setback_setpoint_c: z.number().min(5).max(30).default(15),
+    /**
+     * schedule: every zone at the occupied setpoint through the occupied hours (conventional
+     * offices); occupancy: a zone empty for `standby_after_min` falls to the standby setpoint.
+     */
+    control: z.enum(['schedule', 'occupancy']).default('schedule'),
+    standby_setpoint_c: z.number().min(5).max(30).default(18),
+    standby_after_min: z.number().nonnegative().default(30),
     /** Occupied-hours schedule on working days (Mon–Fri), local time. */
     schedule: z.object({ from: clockTime.default(7 * 60), to: clockTime.default(18 * 60) }).prefault({}),
     /** Fabric + ventilation heat loss per m² of zone floor, W/K (an older, leaky office). */
