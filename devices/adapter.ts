@@ -62,6 +62,11 @@ export interface Adapter {
   matches(topic: string): boolean;
   /** Pure decode; never throws. */
   decode(topic: string, payload: Uint8Array, ctx: DecodeContext): DecodeResult;
+  /**
+   * Optional: one message may speak for several devices (a Shelly `NotifyStatus` naming
+   * several channels). Ingest prefers this when present.
+   */
+  decodeAll?(topic: string, payload: Uint8Array, ctx: DecodeContext): DecodeResult[];
 }
 
 export function fail(reason: RejectReason, message: string, identity?: DeviceIdentity): DecodeFailure {

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { ADAPTERS, adapterFor } from '../devices/index.ts';
-import type { Adapter, Decoded, DecodeFailure } from '../devices/adapter.ts';
+import type { Adapter, Decoded, DecodeFailure, DecodeResult } from '../devices/adapter.ts';
 import { DEVICE_KINDS } from '../devices/kinds.ts';
 import { REJECT_REASONS, type RejectReason } from '../devices/rejections.ts';
 import { DERIVED_PREFIX, topics } from '../devices/topics.ts';
@@ -42,6 +42,8 @@ export interface DeviceActivity {
 export interface IngestCounters {
   received: number;
   accepted: number;
+  /** Understood but carrying nothing to keep (bridge chatter, system status). */
+  ignored: number;
   rejected: number;
   rejectedByReason: Partial<Record<RejectReason, number>>;
   readings: number;
@@ -49,7 +51,7 @@ export interface IngestCounters {
 }
 
 export class Ingest {
-  readonly counters: IngestCounters = { received: 0, accepted: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0 };
+  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0 };
   /** Per registered device: last seen, availability, rejections. Key `site/device`. */
   readonly activity = new Map<string, DeviceActivity>();
   #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
@@ -111,17 +113,36 @@ export class Ingest {
     }
     const adapter = this.#opts.adapters === ADAPTERS ? adapterFor(msg.topic) : this.#opts.adapters.find((a) => a.matches(msg.topic));
     if (!adapter) {
-      this.#reject(msg, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${msg.topic}"` });
+      this.#reject(msg, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${clip(msg.topic)}"` });
       return;
     }
-    const result = adapter.decode(msg.topic, msg.payload, { receivedAt: msg.receivedAt });
+    const ctx = { receivedAt: msg.receivedAt };
+    const results = adapter.decodeAll ? adapter.decodeAll(msg.topic, msg.payload, ctx) : [adapter.decode(msg.topic, msg.payload, ctx)];
+    for (const result of results) this.#handleDecoded(msg, adapter, result);
+  }
+
+  #handleDecoded(msg: InboundMessage, adapter: Adapter, result: DecodeResult): void {
     if (!result.ok) {
       this.#reject(msg, result, adapter.name);
+      return;
+    }
+    // Bridge chatter, system status and the like: understood, nothing to keep.
+    if (result.readings.length === 0 && result.checkins.length === 0 && !result.status) {
+      this.counters.ignored++;
       return;
     }
     const device = this.#resolve(adapter, result, msg.receivedAt);
     if (!device) {
       const id = result.identity;
+      // A foreign device-level availability message (a Shelly's `online`) speaks for every
+      // registered channel of that device (`<id>:<component>:<n>`).
+      if (id.foreignId !== undefined && result.status) {
+        const channels = this.#opts.registry.foreignChannels(adapter.name, id.foreignId);
+        if (channels.length > 0) {
+          for (const d of channels) this.#accept(msg, d, result, adapter.name);
+          return;
+        }
+      }
       const message = id.foreignId === undefined
         ? (this.#opts.registry.site(id.site) ? `device "${id.device}" is not registered at site "${id.site}"` : `site "${id.site}" is not registered`)
         : `${id.ecosystem} device "${id.foreignId}" is not assigned to a registered device (listed as discovered)`;
@@ -229,7 +250,7 @@ export class Ingest {
       act.rejected++;
       act.lastRejected = failure.reason;
     }
-    this.#logOnce(`${failure.reason}:${deviceName ?? msg.topic}`, `rejected ${failure.reason} from ${JSON.stringify(msg.topic)}: ${failure.message}`);
+    this.#logOnce(`${failure.reason}:${deviceName ?? msg.topic}`, `rejected ${failure.reason} from ${JSON.stringify(clip(msg.topic))}: ${failure.message}`);
     if (this.#opts.publishRejected) {
       const notice = {
         reason: failure.reason,
@@ -260,6 +281,10 @@ export class Ingest {
     await this.tick(Date.now());
     for (const p of this.#opts.processors) await p.close?.();
   }
+}
+
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 export function tagsOf(ctx: DeviceContext): Record<string, string> {

@@ -114,6 +114,12 @@ export class Registry {
     return this.#foreign.get(`${ecosystem}:${foreignId}`);
   }
 
+  /** Registered channels of a multi-channel foreign device: foreign ids `<id>:…`. */
+  foreignChannels(ecosystem: string, deviceId: string): RegisteredDevice[] {
+    const prefix = `${ecosystem}:${deviceId}:`;
+    return [...this.#foreign.entries()].filter(([k]) => k.startsWith(prefix)).map(([, d]) => d);
+  }
+
   isMember(site: string, member: string): boolean {
     return this.#members.get(site)?.has(member) ?? false;
   }
@@ -129,6 +135,9 @@ export class Registry {
       this.#discovered.set(key, { ecosystem, foreignId, firstSeen: at, lastSeen: at, messages: 1 });
     }
     const cur = this.#discovered.get(key)!;
+    // Persist the first sighting and then every 100th: a chatty unknown device must not
+    // turn into a database write per message.
+    if (cur.messages !== 1 && cur.messages % 100 !== 0) return;
     this.#db
       ?.prepare('INSERT OR REPLACE INTO discovered (ecosystem, foreign_id, first_seen, last_seen, messages) VALUES (?, ?, ?, ?, ?)')
       .run(ecosystem, foreignId, cur.firstSeen, cur.lastSeen, cur.messages);

@@ -16,7 +16,7 @@ export const nativeAdapter: Adapter = {
   matches: (topic) => parseNativeTopic(topic) !== null,
   decode(topic, payload, ctx): DecodeResult {
     const parsed = parseNativeTopic(topic);
-    if (!parsed) return fail('unknown_topic', `not a native deskprint topic: "${topic}"`);
+    if (!parsed) return fail('unknown_topic', `not a native deskprint topic: "${topic.length > 200 ? `${topic.slice(0, 200)}…` : topic}"`);
     const identity = { ecosystem: 'native', site: parsed.site, device: parsed.device } as const;
 
     if (parsed.channel === 'status') {

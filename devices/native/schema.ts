@@ -74,5 +74,7 @@ export const nativeStatusSchema = z.enum(['online', 'offline']);
 
 /** Formats zod issues as `path: message`, the way every validation error in deskprint reads. */
 export function formatIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+  const text = error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+  // Messages go to logs and the rejected topic: a 1 MB unknown key must not come back 1 MB long.
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }

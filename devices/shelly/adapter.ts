@@ -269,6 +269,8 @@ export const shellyAdapter: ShellyAdapter = {
   subscriptions: [`${GEN1_ROOT}/#`, '+/online', '+/events/rpc', '+/status/+'],
   matches: (topic) => parseTopic(topic) !== null,
   decodeChannels: decodeShellyChannels,
+  /** Ingest uses this: every channel a message names becomes its own decoded result. */
+  decodeAll: decodeShellyChannels,
   /**
    * The Adapter contract names one identity per message. A message that carries several
    * channels (NotifyFullStatus, or a coalesced NotifyStatus) returns the first failure if
