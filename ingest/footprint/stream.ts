@@ -26,15 +26,19 @@ export type FootprintEvent =
  */
 export function compareEvents(a: FootprintEvent, b: FootprintEvent): number {
   if (a.ts !== b.ts) return a.ts - b.ts;
-  if (a.type !== b.type) return a.type === 'checkin' ? -1 : 1;
-  return eventKey(a) < eventKey(b) ? -1 : eventKey(a) > eventKey(b) ? 1 : 0;
+  const ka = orderKey(a);
+  const kb = orderKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-/** Identity of an event as the store sees it (same series, field and timestamp overwrite). */
-export function eventKey(e: FootprintEvent): string {
-  if (e.type === 'reading') return `${e.reading.device}\u0000${e.reading.metric}`;
+/**
+ * Identity of an event as the store sees it (same series, field and timestamp overwrite),
+ * prefixed so that check-ins sort before readings at equal timestamps.
+ */
+export function orderKey(e: FootprintEvent): string {
+  if (e.type === 'reading') return `1${e.reading.device}\u0000${e.reading.metric}`;
   const c = e.checkin;
-  return `${c.member}\u0000${c.device}\u0000${c.desk ?? ''}\u0000${c.zone ?? ''}`;
+  return `0${c.member}\u0000${c.device}\u0000${c.desk ?? ''}\u0000${c.zone ?? ''}`;
 }
 
 /** Feeds a time-ordered engine with one site's events, in order. */
@@ -52,7 +56,10 @@ export interface SiteStreamOptions {
 export class SiteFootprintStream {
   readonly engine: SiteFootprintEngine;
   readonly latenessMs: number;
-  #pending: { e: FootprintEvent; seq: number }[] = [];
+  /** Buffered events in canonical order (ts, key, arrival). */
+  #pending: Buffered[] = [];
+  /** Arrivals since the last release, unsorted. */
+  #incoming: Buffered[] = [];
   #seq = 0;
   #maxTs = -Infinity;
   /** Everything before this has been released to the engine. */
@@ -78,7 +85,7 @@ export class SiteFootprintStream {
       this.#markDirty(e.ts);
       return;
     }
-    this.#pending.push({ e, seq: this.#seq++ });
+    this.#incoming.push({ e, key: orderKey(e), seq: this.#seq++ });
     if (e.ts > this.#maxTs) this.#maxTs = e.ts;
   }
 
@@ -101,30 +108,57 @@ export class SiteFootprintStream {
   }
 
   get pending(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#incoming.length;
   }
 
   #releaseUpTo(watermark: number): void {
-    if (this.#pending.length > 0) {
-      this.#pending.sort((a, b) => compareEvents(a.e, b.e) || a.seq - b.seq);
-      let i = 0;
-      for (; i < this.#pending.length; i++) {
-        const cur = this.#pending[i]!;
-        if (cur.e.ts >= watermark) break;
-        // A duplicate (same series, field and time) overwrites, as in the store: the last
-        // arrival wins.
-        const next = this.#pending[i + 1];
-        if (next && next.e.ts === cur.e.ts && next.e.type === cur.e.type && eventKey(next.e) === eventKey(cur.e)) continue;
-        feed(this.engine, cur.e);
-      }
-      this.#pending = i === this.#pending.length ? [] : this.#pending.slice(i);
+    // Sort the new arrivals, merge them into the ordered buffer (linear), then feed the
+    // prefix older than the watermark.
+    if (this.#incoming.length > 0) {
+      this.#incoming.sort(compareBuffered);
+      this.#pending = mergeSorted(this.#pending, this.#incoming);
+      this.#incoming = [];
     }
+    const buf = this.#pending;
+    let i = 0;
+    for (; i < buf.length; i++) {
+      const cur = buf[i]!;
+      if (cur.e.ts >= watermark) break;
+      // A duplicate (same series, field and time) overwrites, as in the store: the last
+      // arrival wins.
+      const next = buf[i + 1];
+      if (next && next.e.ts === cur.e.ts && next.key === cur.key) continue;
+      feed(this.engine, cur.e);
+    }
+    this.#pending = i === buf.length ? [] : buf.slice(i);
     this.#released = Math.max(this.#released, watermark);
   }
 
   #markDirty(ts: number): void {
     this.dirtyMonths.add(this.engine.clock.monthStart(ts));
   }
+}
+
+interface Buffered {
+  e: FootprintEvent;
+  key: string;
+  seq: number;
+}
+
+function compareBuffered(a: Buffered, b: Buffered): number {
+  if (a.e.ts !== b.e.ts) return a.e.ts - b.e.ts;
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+function mergeSorted(a: Buffered[], b: Buffered[]): Buffered[] {
+  if (a.length === 0) return b;
+  const out = new Array<Buffered>(a.length + b.length);
+  let i = 0, j = 0, k = 0;
+  while (i < a.length && j < b.length) out[k++] = compareBuffered(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
 export interface FootprintProcessorOptions {
