@@ -8,7 +8,8 @@
  * in order; a segment is deleted once it has been replayed entirely.
  *
  * One process owns a spool directory at a time: a `LOCK` file, touched every few seconds,
- * marks the owner, and a lock untouched for `LOCK_STALE_MS` is taken over (its owner died).
+ * marks the owner, and a lock untouched for `LOCK_STALE_MS`, or naming a process of this
+ * host that no longer runs, is taken over (its owner died).
  * Two processes on one data dir (ingest and api, or a `recompute` run) would otherwise
  * replay and delete each other's segments.
  *
@@ -73,7 +74,16 @@ export class SpoolLockedError extends Error {
   override name = 'SpoolLockedError';
 }
 
+/** Spool directories locked by this process, which a lock file naming our pid cannot tell apart. */
+const heldHere = new Set<string>();
+
 async function acquireLock(dir: string): Promise<void> {
+  if (heldHere.has(dir)) throw new SpoolLockedError(`spool ${dir} is in use by another store of this process`);
+  await takeLockFile(dir);
+  heldHere.add(dir);
+}
+
+async function takeLockFile(dir: string): Promise<void> {
   const file = path.join(dir, LOCK_FILE);
   const owner = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
   try {
@@ -86,13 +96,36 @@ async function acquireLock(dir: string): Promise<void> {
   try {
     age = Date.now() - statSync(file).mtimeMs;
   } catch {
-    return acquireLock(dir); // released meanwhile
+    return takeLockFile(dir); // released meanwhile
   }
-  if (age < LOCK_STALE_MS) {
-    const held = await readFile(file, 'utf8').catch(() => '?');
-    throw new SpoolLockedError(`spool ${dir} is in use by another process (${held})`);
+  const held = await readFile(file, 'utf8').catch(() => '');
+  if (age < LOCK_STALE_MS && !ownerIsGone(held)) {
+    throw new SpoolLockedError(`spool ${dir} is in use by another process (${held || 'unknown owner'})`);
   }
   await writeFile(file, owner);
+}
+
+/**
+ * True when the lock names a process on this host that is certainly not running: so a
+ * restarted process replays a crashed one's spool at once instead of after `LOCK_STALE_MS`.
+ * Our own pid means an earlier incarnation (a restarted container is pid 1 again); a lock
+ * from another host (another container sharing the volume) only goes stale by age.
+ */
+function ownerIsGone(held: string): boolean {
+  let owner: { pid?: unknown; host?: unknown };
+  try {
+    owner = JSON.parse(held) as typeof owner;
+  } catch {
+    return false;
+  }
+  if (owner.host !== hostname() || typeof owner.pid !== 'number') return false;
+  if (owner.pid === process.pid) return true;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export class Spool {
@@ -128,24 +161,32 @@ export class Spool {
    * left there. Throws `SpoolLockedError` while another process owns it.
    */
   static async open(opts: SpoolOptions): Promise<Spool> {
-    mkdirSync(opts.dir, { recursive: true });
-    await acquireLock(opts.dir);
-    const segments: Segment[] = [];
-    for (const name of readdirSync(opts.dir).sort()) {
-      const m = SEGMENT_FILE.exec(name);
-      if (!m) continue;
-      const file = path.join(opts.dir, name);
-      const size = statSync(file).size;
-      if (size === 0) {
-        await unlink(file);
-        continue;
+    const dir = path.resolve(opts.dir);
+    mkdirSync(dir, { recursive: true });
+    await acquireLock(dir);
+    try {
+      const segments: Segment[] = [];
+      for (const name of readdirSync(dir).sort()) {
+        const m = SEGMENT_FILE.exec(name);
+        if (!m) continue;
+        const file = path.join(dir, name);
+        const size = statSync(file).size;
+        if (size === 0) {
+          await unlink(file);
+          continue;
+        }
+        // Segments are a few MiB; counting lines once keeps queueDepth honest after a restart.
+        const content = await readFile(file);
+        let lines = 0;
+        for (let i = content.indexOf(10); i !== -1; i = content.indexOf(10, i + 1)) lines++;
+        segments.push({ seq: Number(m[1]), file, size, lines, handle: null });
       }
-      const content = await readFile(file);
-      let lines = 0;
-      for (let i = content.indexOf(10); i !== -1; i = content.indexOf(10, i + 1)) lines++;
-      segments.push({ seq: Number(m[1]), file, size, lines, handle: null });
+      return new Spool(dir, segments, opts);
+    } catch (err) {
+      heldHere.delete(dir);
+      await unlink(path.join(dir, LOCK_FILE)).catch(() => undefined);
+      throw err;
     }
-    return new Spool(opts.dir, segments, opts);
   }
 
   /** Whether a directory holds spooled data (cheap: names only, no lock). */
@@ -317,5 +358,6 @@ export class Spool {
       s.handle = null;
     }
     await unlink(path.join(this.dir, LOCK_FILE)).catch(() => undefined);
+    heldHere.delete(this.dir);
   }
 }

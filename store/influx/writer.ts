@@ -208,9 +208,16 @@ export class InfluxWriter {
   async #run(): Promise<void> {
     for (;;) {
       if (this.#attached && !this.#spool) {
-        this.#spool = this.#attached;
+        const spool = this.#attached;
         this.#attached = null;
-        if (!this.#spool.isEmpty || this.#failing) this.#toSpool([]);
+        if (!spool.isEmpty || this.#failing) {
+          this.#spool = spool;
+          this.#toSpool([]);
+        } else if (this.#o.releaseSpool) {
+          await this.#o.releaseSpool(spool); // nothing to replay after all
+        } else {
+          this.#spool = spool;
+        }
       }
       if (this.#mode === 'spool') {
         const spool = this.#spool!;

@@ -4,10 +4,14 @@
  *    again; every point ends up in InfluxDB exactly once, and write() kept resolving.
  * 2. a store closed with points still spooled hands them to the next process: a new store
  *    on the same spool dir replays them, in order, once influxd is back.
+ * 3. the same when the process holding the spool is killed (SIGKILL, lock file left behind).
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createInfluxStore } from '../../store/influx/index.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
@@ -17,6 +21,7 @@ const OUTAGE_MS = 20_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const DESKS = ['d1', 'd2', 'd3', 'd4'];
 
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -141,5 +146,51 @@ describe('InfluxDB store across an outage', () => {
     const setpoint = await influxd.query(`SELECT "setpoint_c" FROM "readings" WHERE "desk" = 'd1'`);
     expect(setpoint.results[0]!.series![0]!.values).toEqual([[T0, 3.5]]);
     await second.close();
+  }, 60_000);
+
+  it('replays at start what a killed process had spooled', async () => {
+    await influxd.stop();
+    const TICKS = 40;
+    // A separate deskprint-like process: writes while InfluxDB is down, then is killed.
+    const script = `
+      const { createInfluxStore } = await import(process.env.STORE_MODULE);
+      const store = createInfluxStore({ url: process.env.INFLUX_URL, database: process.env.INFLUX_DB, spoolDir: process.env.SPOOL_DIR, flushIntervalMs: 20 });
+      await store.init();
+      const T0 = Number(process.env.T0);
+      for (let i = 0; i < ${TICKS}; i++) {
+        await store.write(['d1', 'd2', 'd3', 'd4'].map((desk) => ({ measurement: 'readings', tags: { site: 'demo', desk }, fields: { power_w: 40.5 }, ts: T0 + i * 1000 })));
+      }
+      console.log('spooled ' + store.health().queueDepth);
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        STORE_MODULE: path.join(REPO, 'store/influx/index.ts'),
+        INFLUX_URL: influxd.url,
+        INFLUX_DB: influxd.database,
+        SPOOL_DIR: spoolDir,
+        T0: String(T0),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    await until('child spooled its points', () => out.includes('spooled') || child.exitCode !== null, 20_000);
+    expect(out).toContain(`spooled ${TICKS * DESKS.length}`);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(path.join(spoolDir, 'LOCK'))).toBe(true);
+
+    const heir = openStore(influxd, spoolDir);
+    await heir.init();
+    expect(heir.health().queueDepth).toBe(TICKS * DESKS.length);
+    await influxd.start();
+    await until('spool of the killed process replayed', () => heir.health().queueDepth === 0 && heir.health().spoolBytes === 0);
+    expect(await countPoints(influxd, 'readings', 'power_w')).toBe(TICKS * DESKS.length);
+    await heir.close();
   }, 60_000);
 });
