@@ -15,7 +15,7 @@ import type { SiteFile } from '../../devices/site.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, type EnrichedCheckin, type EnrichedReading } from '../types.ts';
 import { SiteFootprintEngine, type MonthConservation } from './engine.ts';
-import { compareEvents, feed, type FootprintEvent } from './stream.ts';
+import { compareEvents, feed, orderKey, type FootprintEvent } from './stream.ts';
 
 const DAY_MS = 86_400_000;
 /** Raw data is read in windows of this length (smaller when a window is dense). */
@@ -111,7 +111,10 @@ export async function readEvents(store: TimeSeriesStore, site: string, from: num
     const c = pointToCheckin(p);
     if (c) events.push({ type: 'checkin', ts: c.ts, checkin: c });
   }
-  return events.sort(compareEvents);
+  // Decorate once: the canonical key of each event, then sort on (ts, key).
+  const keyed = events.map((e) => ({ e, key: orderKey(e) }));
+  keyed.sort((a, b) => (a.e.ts !== b.e.ts ? a.e.ts - b.e.ts : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.e);
 }
 
 /** Raw points of a window; a window that hits the page limit is split in halves. */
