@@ -9,6 +9,9 @@ import type { Logger } from 'pino';
 import { ApiError, errorHandler } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { coreRoutes, type CoreRouteDeps } from './routes/core.ts';
+import { protectApi } from './auth/index.ts';
+import { securityHeaders } from './auth/headers.ts';
+import type { Accounts } from '../store/accounts.ts';
 
 export interface AppDeps extends CoreRouteDeps {
   log: Logger;
@@ -17,20 +20,25 @@ export interface AppDeps extends CoreRouteDeps {
   dashboardDir?: string;
   /** Further routers mounted under /api (footprint, reports, …). */
   routers?: Router[];
+  /** With accounts, every /api route but health, openapi and auth needs sign-in (docs/security.md). */
+  accounts?: Accounts;
+  /** Session cookie lifetime, ms (default 12 h). */
+  sessionTtlMs?: number;
+  /** Served over HTTPS: Secure cookies and HSTS. */
+  https?: boolean;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'same-origin');
-    next();
-  });
+  app.use(securityHeaders({ https: deps.https ?? false }));
   app.use(express.json({ limit: '1mb' }));
 
   const api = express.Router();
+  if (deps.accounts) {
+    protectApi(api, { accounts: deps.accounts, registry: deps.registry, store: deps.store, sessionTtlMs: deps.sessionTtlMs ?? 12 * 3_600_000, https: deps.https ?? false });
+  }
   api.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(deps.version));
   });

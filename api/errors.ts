@@ -15,8 +15,12 @@ export const ERROR_CODES = {
   ERR_TOO_MANY_POINTS: { status: 400, message: 'The query would return too many windows; widen `every` or narrow the range' },
   ERR_BODY_INVALID: { status: 400, message: 'Invalid request body' },
   ERR_UNAUTHENTICATED: { status: 401, message: 'Sign in first' },
+  ERR_SESSION_EXPIRED: { status: 401, message: 'Your session has expired; sign in again' },
+  ERR_LOGIN_FAILED: { status: 401, message: 'Wrong username or password' },
   ERR_FORBIDDEN: { status: 403, message: 'Not allowed for your role' },
+  ERR_CSRF: { status: 403, message: 'Missing or wrong CSRF token, or a cross-origin request' },
   ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  ERR_LOCKED_OUT: { status: 429, message: 'Too many failed sign-ins; try again later' },
   ERR_STORE_UNAVAILABLE: { status: 503, message: 'The time-series store is unavailable' },
   ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const;

@@ -11,10 +11,27 @@ export interface LiveSocketOptions {
   live: EventEmitter & { latest(site: string): LiveSnapshot | undefined };
   /** May this socket see a site? Defaults to yes (the accounts issue narrows it). */
   canSee?: (socketData: unknown, site: string) => boolean;
+  /**
+   * Authenticates the handshake; the result becomes `socket.data`. Throwing refuses the
+   * connection (`connect_error` with the error's code as message, e.g. ERR_UNAUTHENTICATED).
+   */
+  authenticate?: (handshake: { headers: Record<string, string | string[] | undefined>; auth?: Record<string, unknown> }) => unknown;
 }
 
 export function attachLiveSocket(server: HttpServer, opts: LiveSocketOptions): Server<ClientToServerEvents, ServerToClientEvents> {
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, { serveClient: false, cors: { origin: false } });
+  const authenticate = opts.authenticate;
+  if (authenticate) {
+    io.use((socket, next) => {
+      try {
+        socket.data = authenticate(socket.handshake);
+        next();
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'ERR_UNAUTHENTICATED';
+        next(Object.assign(new Error(code), { data: { code, message: (err as Error).message } }));
+      }
+    });
+  }
   io.on('connection', (socket) => {
     socket.on('subscribe', (site, ack) => {
       if (typeof site !== 'string' || !opts.registry.site(site)) {

@@ -1,9 +1,13 @@
 /**
  * The embedded MQTT broker: aedes, extended only through its hooks (STYLE §8).
- * Listeners: TCP, and MQTT over WebSocket at `/mqtt` on the HTTP server.
+ * Listeners: TCP, TLS (mqtts) when certificates are configured, and MQTT over WebSocket at
+ * `/mqtt` on the HTTP(S) server. Device authentication and the ACL are in `auth.ts`.
  */
 import { Aedes, type AedesOptions, type AuthenticateHandler, type AuthorizePublishHandler, type AuthorizeSubscribeHandler } from 'aedes';
 import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { limitPacketSize } from './frame-limit.ts';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { DERIVED_PREFIX } from '../devices/topics.ts';
@@ -12,12 +16,16 @@ export interface BrokerHooks {
   authenticate?: AuthenticateHandler;
   authorizePublish?: AuthorizePublishHandler;
   authorizeSubscribe?: AuthorizeSubscribeHandler;
+  /** Connections announcing a larger MQTT packet are dropped before it is buffered. */
+  maxPacketBytes?: number;
 }
 
 export interface EmbeddedBroker {
   readonly aedes: Aedes;
   /** Starts the TCP listener; resolves with the bound port (0 picks a free one). */
   listenTcp(port: number, host?: string): Promise<number>;
+  /** Starts the TLS (mqtts) listener; resolves with the bound port. */
+  listenTls(port: number, host: string, credentials: { cert: Buffer | string; key: Buffer | string }): Promise<number>;
   /** Serves MQTT over WebSocket on an HTTP server at `path`. */
   attachWebSocket(server: HttpServer, path?: string): void;
   clients(): number;
@@ -45,29 +53,38 @@ export async function createEmbeddedBroker(hooks: BrokerHooks = {}): Promise<Emb
   const aedes = await Aedes.createBroker(options);
   const tcpServers: net.Server[] = [];
   const wsServers: WebSocketServer[] = [];
+  const handle = (conn: Duplex, req?: IncomingMessage) => {
+    aedes.handle(conn as never, req as never);
+    if (hooks.maxPacketBytes) limitPacketSize(conn, hooks.maxPacketBytes);
+  };
+  const listen = (server: net.Server, port: number, host: string) => {
+    tcpServers.push(server);
+    return new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as net.AddressInfo).port);
+      });
+    });
+  };
 
   return {
     aedes,
     listenTcp(port, host = '0.0.0.0') {
-      const server = net.createServer(aedes.handle as (socket: net.Socket) => void);
-      tcpServers.push(server);
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as net.AddressInfo).port);
-        });
-      });
+      return listen(net.createServer((socket) => handle(socket)), port, host);
+    },
+    listenTls(port, host, credentials) {
+      return listen(tls.createServer({ cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' }, (socket) => handle(socket)), port, host);
     },
     attachWebSocket(server, path = '/mqtt') {
-      const wss = new WebSocketServer({ noServer: true });
+      // ws refuses frames over maxPayload itself (close code 1009).
+      const wss = new WebSocketServer({ noServer: true, ...(hooks.maxPacketBytes ? { maxPayload: hooks.maxPacketBytes + 5 } : {}) });
       wsServers.push(wss);
       server.on('upgrade', (req: IncomingMessage, socket, head) => {
         const url = new URL(req.url ?? '/', 'http://localhost');
         if (url.pathname !== path) return; // socket.io and others handle their own upgrades
         wss.handleUpgrade(req, socket, head, (ws) => {
-          const stream = createWebSocketStream(ws);
-          aedes.handle(stream as never, req);
+          handle(createWebSocketStream(ws), req);
         });
       });
     },

@@ -33,8 +33,31 @@ export const configSchema = z
     simulate: bool.default(true),
     /** Build the dashboard on start when dashboard/dist is missing or older than its sources. */
     buildDashboard: bool.default(true),
+    /** PEM certificate and key files: with both, MQTT over TLS on mqttTlsPort and HTTPS (and wss) on httpPort. */
+    tlsCert: optionalString,
+    tlsKey: optionalString,
+    mqttTlsPort: port.default(8883),
+    /**
+     * Largest MQTT packet the embedded broker accepts; a larger one drops the connection.
+     * Above maxPayloadBytes, so ingest still counts (and reports) moderately oversize payloads.
+     */
+    mqttMaxPacketBytes: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+    /** Messages per second one MQTT client may sustain (bridges and services: 10×); 0 disables. */
+    mqttRateLimit: z.coerce.number().min(0).default(10),
+    /** Messages one MQTT client may send at once before the sustained rate applies. */
+    mqttRateBurst: z.coerce.number().int().positive().default(100),
+    /** Lifetime of a dashboard sign-in (session cookie). */
+    sessionTtlHours: z.coerce.number().positive().default(12),
+    /** Months identifiable presence data (check-ins, presence sessions) is kept; aggregates stay. */
+    retentionMonths: z.coerce.number().int().positive().default(13),
   })
   .superRefine((c, ctx) => {
+    if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) {
+      ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'DESKPRINT_TLS_CERT and DESKPRINT_TLS_KEY go together' });
+    }
+    if (c.mqttMaxPacketBytes < c.maxPayloadBytes) {
+      ctx.addIssue({ code: 'custom', path: ['mqttMaxPacketBytes'], message: 'must be at least DESKPRINT_MAX_PAYLOAD_BYTES' });
+    }
     if (c.store === 'influx') {
       if (!c.influxUrl) ctx.addIssue({ code: 'custom', path: ['influxUrl'], message: 'DESKPRINT_INFLUX_URL is required with --store influx' });
       if (!c.influxDatabase) ctx.addIssue({ code: 'custom', path: ['influxDatabase'], message: 'DESKPRINT_INFLUX_DATABASE is required with --store influx' });

@@ -4,6 +4,7 @@
  * building's simulator publishing over real MQTT.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,11 @@ import { createStore } from '../store/index.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { createApp } from '../api/app.ts';
 import { attachLiveSocket } from '../api/socket.ts';
+import { authenticateSocket, socketCanSee } from '../api/auth/index.ts';
+import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
+import { startRetention } from '../api/auth/privacy.ts';
+import { createBrokerAuth, type BrokerAuth } from '../broker/auth.ts';
+import { Accounts, registerAddedDevices } from '../store/accounts.ts';
 import { loadConfig, type Config, type ConfigInput } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 
@@ -37,6 +43,14 @@ export interface DeskprintHandle {
   mqttPort: number | null;
   /** URL devices and simulators publish to. */
   mqttUrl: string;
+  /** Embedded broker's TLS (mqtts) port when certificates are configured; else null. */
+  mqttsPort: number | null;
+  /** Users, tokens, device credentials, audit log (docs/security.md). */
+  accounts: Accounts;
+  /** Embedded broker's authentication and ACL; null with an external broker. */
+  brokerAuth: BrokerAuth | null;
+  /** With --demo: the demo sign-ins and their passwords for this run. */
+  demoUsers: DemoUser[];
   registry: Registry;
   store: TimeSeriesStore;
   ingest: Ingest;
@@ -50,6 +64,8 @@ export interface StartExtras {
   log?: Logger;
   /** Extra processors (tests). */
   processors?: Processor[];
+  /** Clock for sessions, lockouts, audit and broker rate limits (tests). */
+  authClock?: () => number;
 }
 
 /** Starts deskprint; `input` takes the same keys as the configuration (flags/env already merged or not). */
@@ -74,6 +90,11 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     const registry = new Registry(path.join(dataDir, 'registry.db'));
     cleanups.push(() => registry.close());
     for (const file of config.sites) registry.loadSite(parseSiteYaml(readFileSync(path.resolve(ROOT, file), 'utf8'), file));
+    const accounts = new Accounts({ file: path.join(dataDir, 'accounts.db'), ...(extras.authClock ? { clock: extras.authClock } : {}) });
+    cleanups.push(() => accounts.close());
+    registerAddedDevices(registry, accounts.credentials());
+    const demoUsers = config.demo ? await ensureDemoUsers(accounts, registry) : [];
+    const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(path.resolve(config.tlsCert)), key: readFileSync(path.resolve(config.tlsKey)) } : null;
 
     const store = createStore(
       config.store === 'influx'
@@ -94,13 +115,29 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     let broker: EmbeddedBroker | undefined;
     let source: MessageSource;
     let mqttPort: number | null = null;
+    let mqttsPort: number | null = null;
+    let brokerAuth: BrokerAuth | null = null;
     if (config.mqttUrl) {
       source = new MqttSource({ url: config.mqttUrl, ...(config.mqttUsername ? { username: config.mqttUsername } : {}), ...(config.mqttPassword ? { password: config.mqttPassword } : {}) });
     } else {
-      broker = await createEmbeddedBroker();
+      const auth = createBrokerAuth({
+        accounts,
+        allowAnonymous: config.demo,
+        maxPayloadBytes: config.mqttMaxPacketBytes,
+        rate: { perSecond: config.mqttRateLimit, burst: config.mqttRateBurst },
+        ...(extras.authClock ? { clock: extras.authClock } : {}),
+        // A device added with `deskprint devices add --kind` while running: register it on connect.
+        onDeviceConnect: (c) => {
+          if (c.site && !registry.device(c.site, c.username)) registerAddedDevices(registry, [c]);
+        },
+        log: log.child({ module: 'broker:auth' }),
+      });
+      brokerAuth = auth;
+      broker = await createEmbeddedBroker({ ...auth, maxPacketBytes: config.mqttMaxPacketBytes });
       const b = broker;
       cleanups.push(() => b.close());
       mqttPort = await broker.listenTcp(config.mqttPort, config.host);
+      if (tls) mqttsPort = await broker.listenTls(config.mqttTlsPort, config.host, tls);
       source = new AedesSource(broker.aedes);
     }
 
@@ -159,10 +196,15 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       await ensureDashboardBuilt(log).catch((err: Error) => log.error({ err: err.message.split('\n')[0] }, 'dashboard build failed; serving the API only'));
     }
     const routers: Router[] = [];
-    const app = createApp({ registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers });
-    const server = http.createServer(app);
+    const app = createApp({
+      registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers,
+      accounts, sessionTtlMs: config.sessionTtlHours * 3_600_000, https: tls !== null,
+    });
+    const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app) : http.createServer(app);
     broker?.attachWebSocket(server, '/mqtt');
-    const io = attachLiveSocket(server, { registry, live });
+    const io = attachLiveSocket(server, { registry, live, authenticate: authenticateSocket(accounts), canSee: socketCanSee });
+    const retention = startRetention({ store, accounts, log: log.child({ module: 'retention' }) }, config.retentionMonths);
+    cleanups.push(() => retention.stop());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.httpPort, config.host, () => resolve());
@@ -177,9 +219,13 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     );
     const httpPort = (server.address() as AddressInfo).port;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-    const httpUrl = `http://${shownHost}:${httpPort}`;
+    const httpUrl = `${tls ? 'https' : 'http'}://${shownHost}:${httpPort}`;
     const mqttUrl = config.mqttUrl ?? `mqtt://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${mqttPort}`;
-    log.info({ httpPort, mqttPort, store: store.kind, dataDir }, `deskprint ${VERSION}: dashboard ${httpUrl}  MQTT ${mqttUrl}  (WebSocket ${httpUrl.replace('http', 'ws')}/mqtt)`);
+    log.info({ httpPort, mqttPort, mqttsPort, store: store.kind, dataDir }, `deskprint ${VERSION}: dashboard ${httpUrl}  MQTT ${mqttUrl}${mqttsPort !== null ? `  MQTTS port ${mqttsPort}` : ''}  (WebSocket ${httpUrl.replace('http', 'ws')}/mqtt)`);
+    if (demoUsers.length) {
+      // Demo only: fresh random passwords each start, shown once here (docs/security.md).
+      log.info(`demo sign-in (this run only): ${demoUsers.map((u) => `${u.name} / ${u.password}`).join('   ')}`);
+    }
 
     if (config.demo && config.simulate) {
       const { startSimulator } = await import('../simulators/demo.ts');
@@ -189,7 +235,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
     }
 
-    return { config, httpUrl, httpPort, mqttPort, mqttUrl, registry, store, ingest, live, writer, health, close: closeAll };
+    return { config, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live, writer, health, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

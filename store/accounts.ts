@@ -12,6 +12,8 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DeviceKind } from '../devices/kinds.ts';
+import type { SiteDevice } from '../devices/site.ts';
+import type { Registry } from './registry.ts';
 
 export const ROLES = ['manager', 'member', 'funder'] as const;
 export type Role = (typeof ROLES)[number];
@@ -526,4 +528,30 @@ function toCredential(r: CredentialRow): DeviceCredential {
     rotatedAt: r.rotated_at,
     revokedAt: r.revoked_at,
   };
+}
+
+/**
+ * Adds devices registered with `deskprint devices add --kind` (not in the site file) to the
+ * registry; returns how many were added. Devices the site file already has are left alone.
+ */
+export function registerAddedDevices(registry: Registry, credentials: readonly DeviceCredential[]): number {
+  let added = 0;
+  const bySite = new Map<string, DeviceCredential[]>();
+  for (const c of credentials) {
+    if (c.type !== 'device' || !c.registration || c.revokedAt !== null || !c.site) continue;
+    if (registry.device(c.site, c.username)) continue;
+    bySite.set(c.site, [...(bySite.get(c.site) ?? []), c]);
+  }
+  for (const [siteId, list] of bySite) {
+    const site = registry.site(siteId);
+    if (!site) continue;
+    const devices: SiteDevice[] = [...site.devices];
+    for (const c of list) {
+      const r = c.registration!;
+      devices.push({ id: c.username, kind: r.kind, ...(r.name ? { name: r.name } : {}), ...(r.desk ? { desk: r.desk } : {}), ...(r.zone ? { zone: r.zone } : {}) });
+      added++;
+    }
+    registry.loadSite({ ...site, devices });
+  }
+  return added;
 }

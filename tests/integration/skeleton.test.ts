@@ -13,13 +13,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
 import type { ClientToServerEvents, Health, LiveSnapshot, ServerToClientEvents } from '../../devices/api-types.ts';
 import { getJson, waitFor } from '../support/wait.ts';
+import { apiToken, bearer } from '../support/auth.ts';
 
 let dp: DeskprintHandle;
 let dataDir: string;
+/** A manager's API token: everything under /api but health and openapi needs sign-in. */
+let auth: ReturnType<typeof bearer>;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-skeleton-'));
   dp = await startDeskprint({ demo: true, httpPort: 0, mqttPort: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', buildDashboard: false });
+  auth = bearer(await apiToken(dp));
 });
 
 afterAll(async () => {
@@ -49,7 +53,7 @@ describe('deskprint start --demo', () => {
 
   it('shows live power and occupancy for the demo site', async () => {
     const live = await waitFor('live power and occupancy', async () => {
-      const { body } = await getJson<LiveSnapshot>(`${dp.httpUrl}/api/sites/demo/live`);
+      const { body } = await getJson<LiveSnapshot>(`${dp.httpUrl}/api/sites/demo/live`, auth);
       return body.power_w.total > 0 && body.desks.occupied > 0 ? body : null;
     });
     expect(live.desks.total).toBe(24);
@@ -59,7 +63,7 @@ describe('deskprint start --demo', () => {
   });
 
   it('pushes live snapshots to socket.io subscribers about once a second', async () => {
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = ioClient(dp.httpUrl, { transports: ['websocket'] });
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = ioClient(dp.httpUrl, { transports: ['websocket'], extraHeaders: auth.headers });
     try {
       const received: LiveSnapshot[] = [];
       socket.on('live', (s) => received.push(s));
@@ -112,14 +116,15 @@ describe('deskprint start --demo', () => {
   it('serves windowed series by category, and clear errors for bad queries', async () => {
     const { status, body } = await getJson<{ series: { tags: { category: string }; points: [number, number][] }[] }>(
       `${dp.httpUrl}/api/sites/demo/series?metric=power_w&by=category&every=1s&from=now-1m`,
+      auth,
     );
     expect(status).toBe(200);
     const desk = body.series.find((s) => s.tags.category === 'desk');
     expect(desk?.points.some(([, w]) => w > 0)).toBe(true);
     expect(body.series.some((s) => s.tags.category === 'main')).toBe(false);
-    const bad = await getJson<{ error: { code: string; message: string } }>(`${dp.httpUrl}/api/sites/demo/series?metric=power_kw`);
+    const bad = await getJson<{ error: { code: string; message: string } }>(`${dp.httpUrl}/api/sites/demo/series?metric=power_kw`, auth);
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'ERR_METRIC_UNKNOWN' } } });
-    const noSite = await getJson<{ error: { code: string } }>(`${dp.httpUrl}/api/sites/nowhere/live`);
+    const noSite = await getJson<{ error: { code: string } }>(`${dp.httpUrl}/api/sites/nowhere/live`, auth);
     expect(noSite).toMatchObject({ status: 404, body: { error: { code: 'ERR_SITE_NOT_FOUND' } } });
     const openapi = await getJson<{ paths: Record<string, unknown> }>(`${dp.httpUrl}/api/openapi.json`);
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/api/health', '/api/sites/{site}/live', '/api/sites/{site}/series']));

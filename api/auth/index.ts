@@ -1,0 +1,75 @@
+/**
+ * Mounts authentication and access rules on the /api router, in this order: identify the
+ * caller, refuse cross-site writes, require sign-in (except /health, /openapi.json and
+ * /auth/*), then the per-path rules every router inherits, then the auth and admin routes.
+ * Routers mounted later (footprint, reports) also declare their own needs with the
+ * middleware from `middleware.ts`.
+ */
+import type { Router } from 'express';
+import type { Accounts } from '../../store/accounts.ts';
+import type { Registry } from '../../store/registry.ts';
+import type { TimeSeriesStore } from '../../store/types.ts';
+import { adminRoutes } from '../routes/admin.ts';
+import { authRoutes } from '../routes/auth.ts';
+import { ApiError } from '../errors.ts';
+import { csrfProtection, identify, requireAuth, requireMemberSelf, requireSiteAccess, resolveCredential, type AuthContext } from './middleware.ts';
+
+export interface ApiAuthOptions {
+  accounts: Accounts;
+  registry: Registry;
+  store: TimeSeriesStore;
+  sessionTtlMs: number;
+  https: boolean;
+}
+
+export function protectApi(api: Router, opts: ApiAuthOptions): void {
+  api.use(identify(opts.accounts), csrfProtection(), requireAuth());
+  // Path rules that hold for every router mounted after these lines.
+  api.use('/sites/:site', requireSiteAccess('site', opts.registry));
+  api.use('/members/:member', requireMemberSelf(opts.registry, 'member'));
+  // A user lists only their own sites.
+  api.get('/sites', (req, res, next) => {
+    const json = res.json.bind(res);
+    res.json = ((body: unknown) =>
+      json(Array.isArray(body) ? body.filter((s: { id?: unknown }) => typeof s.id === 'string' && req.auth!.user.sites.includes(s.id)) : body)) as typeof res.json;
+    next();
+  });
+  api.use(authRoutes({ accounts: opts.accounts, sessionTtlMs: opts.sessionTtlMs, secureCookies: opts.https }));
+  api.use(adminRoutes({ accounts: opts.accounts, registry: opts.registry, store: opts.store }));
+}
+
+/**
+ * socket.io handshake authentication: the session cookie, `auth: { token }` in the
+ * handshake, or an `Authorization: Bearer` header. Returns what goes into `socket.data`.
+ */
+export function authenticateSocket(accounts: Accounts) {
+  return (handshake: { headers: Record<string, string | string[] | undefined>; auth?: Record<string, unknown> }): SocketAuth => {
+    const token = typeof handshake.auth?.token === 'string' ? handshake.auth.token : undefined;
+    const header = (k: string) => {
+      const v = handshake.headers[k];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const creds = { authorization: header('authorization'), cookie: header('cookie') };
+    const auth = resolveCredential(accounts, creds, token);
+    if (!auth) throw new ApiError('ERR_UNAUTHENTICATED');
+    return { auth, recheck: () => resolveCredential(accounts, creds, token) };
+  };
+}
+
+export interface SocketAuth {
+  auth: AuthContext;
+  /** Re-reads the credential: a socket loses access when its session ends or its token is revoked. */
+  recheck(): AuthContext | undefined;
+}
+
+/** May a socket authenticated as `data` join a site's live room? */
+export function socketCanSee(data: unknown, site: string): boolean {
+  const s = data as Partial<SocketAuth> | undefined;
+  if (!s?.recheck) return false;
+  try {
+    const auth = s.recheck();
+    return auth !== undefined && auth.user.sites.includes(site);
+  } catch {
+    return false;
+  }
+}

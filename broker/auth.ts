@@ -1,0 +1,215 @@
+/**
+ * Device authentication and the ACL, through aedes's hooks only (STYLE §8): `authenticate`
+ * checks a credential from the accounts store, `authorizePublish` confines each client to
+ * its topics and meters its message rate, `authorizeSubscribe` keeps everything but
+ * services away from device topics.
+ *
+ * Who may do what:
+ * - device (username = device id): publishes `deskprint/<site>/<device>/telemetry|status`
+ *   and nothing else; subscribes to nothing.
+ * - bridge (a Zigbee2MQTT, Shelly or Tasmota installation): publishes and subscribes under
+ *   its topic scopes (e.g. `zigbee2mqtt/#`) only.
+ * - service (ingest or API processes against this broker): everything except `$SYS/`
+ *   publishing. The in-process ingest needs no credential (client null).
+ * - anonymous: refused, except with `--demo`, where it may publish anything but reserved
+ *   topics (the simulator) and subscribe only to deskprint's derived topics.
+ * A client that publishes faster than its rate limit is disconnected and refused for a
+ * short penalty; other clients are unaffected.
+ */
+import type { AuthenticateHandler, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
+import { DERIVED_PREFIX, deviceTopics } from '../devices/topics.ts';
+import type { Accounts, DeviceCredential } from '../store/accounts.ts';
+
+export interface BrokerPrincipal {
+  type: 'device' | 'bridge' | 'service' | 'anonymous';
+  /** Credential username; null for anonymous. */
+  username: string | null;
+  site: string | null;
+  scopes: string[];
+}
+
+export interface RateLimit {
+  /** Sustained messages per second per client; 0 disables the limit. */
+  perSecond: number;
+  /** Messages a client may send at once before the sustained rate applies. */
+  burst: number;
+}
+
+export interface BrokerAuthOptions {
+  accounts: Accounts;
+  /** Anonymous clients are allowed only in demo mode. */
+  allowAnonymous: boolean;
+  /** Largest PUBLISH payload accepted, bytes. */
+  maxPayloadBytes: number;
+  /** Per-client rate for devices and anonymous clients; bridges and services get `bridgeRateFactor` times it. */
+  rate: RateLimit;
+  bridgeRateFactor?: number;
+  /** How long a client disconnected for flooding is refused. */
+  floodPenaltyMs?: number;
+  clock?: () => number;
+  /** Called for a device credential on connect (registers devices added by `deskprint devices add`). */
+  onDeviceConnect?: (credential: DeviceCredential) => void;
+  log?: { info(o: object, m: string): void; warn(o: object, m: string): void; debug(o: object, m: string): void };
+}
+
+export interface BrokerAuth {
+  authenticate: AuthenticateHandler;
+  authorizePublish: AuthorizePublishHandler;
+  authorizeSubscribe: AuthorizeSubscribeHandler;
+  /** Counters for health and tests. */
+  readonly counters: { refusedConnects: number; refusedPublishes: number; refusedSubscribes: number; floodDisconnects: number };
+  principal(client: Client): BrokerPrincipal | undefined;
+}
+
+/** MQTT 3.1.1 CONNACK return codes (§3.2.2.3). */
+const RC_IDENTIFIER_REJECTED = 2;
+const RC_SERVER_UNAVAILABLE = 3;
+const RC_BAD_CREDENTIALS = 4;
+const RC_NOT_AUTHORIZED = 5;
+
+function refusal(message: string, returnCode: number): Error & { returnCode: number } {
+  return Object.assign(new Error(message), { returnCode });
+}
+
+export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
+  const now = opts.clock ?? Date.now;
+  const principals = new WeakMap<Client, BrokerPrincipal>();
+  const buckets = new WeakMap<Client, { tokens: number; at: number }>();
+  /** username (or client id for anonymous) → refused until. */
+  const penalties = new Map<string, number>();
+  const counters = { refusedConnects: 0, refusedPublishes: 0, refusedSubscribes: 0, floodDisconnects: 0 };
+  const bridgeFactor = opts.bridgeRateFactor ?? 10;
+  const penaltyMs = opts.floodPenaltyMs ?? 10_000;
+  const penaltyKey = (client: Client, p: BrokerPrincipal | undefined) => (p?.username ? `u:${p.username}` : `c:${client.id}`);
+
+  const authenticate: AuthenticateHandler = (client, username, password, callback) => {
+    const refuse = (why: string, rc: number) => {
+      counters.refusedConnects++;
+      opts.log?.debug({ clientId: client.id, username, why }, 'MQTT connection refused');
+      callback(refusal(why, rc), false);
+    };
+    const key = username ? `u:${username}` : `c:${client.id}`;
+    const penalty = penalties.get(key);
+    if (penalty !== undefined) {
+      if (penalty > now()) return refuse('flood penalty', RC_SERVER_UNAVAILABLE);
+      penalties.delete(key);
+    }
+    // One identity per client id: a credential must not take over another's session.
+    const holder = (client as unknown as { broker: { clients: Record<string, Client | undefined> } }).broker.clients[client.id];
+    const holderPrincipal = holder && holder !== client ? principals.get(holder) : undefined;
+    if (holderPrincipal && holderPrincipal.username !== (username ?? null)) return refuse('client id in use by another identity', RC_IDENTIFIER_REJECTED);
+
+    if (!username) {
+      if (!opts.allowAnonymous) return refuse('anonymous connections are refused (credentials required outside --demo)', RC_NOT_AUTHORIZED);
+      principals.set(client, { type: 'anonymous', username: null, site: null, scopes: [] });
+      return callback(null, true);
+    }
+    opts.accounts.verifyCredential(username, password ? password.toString('utf8') : '').then(
+      (credential) => {
+        if (!credential) return refuse('bad username or secret', RC_BAD_CREDENTIALS);
+        principals.set(client, { type: credential.type, username: credential.username, site: credential.site, scopes: credential.scopes });
+        if (credential.type === 'device') opts.onDeviceConnect?.(credential);
+        callback(null, true);
+      },
+      (err: Error) => refuse(`credential check failed: ${err.message}`, RC_SERVER_UNAVAILABLE),
+    );
+  };
+
+  /** Token bucket per client; false when the client is over its rate. */
+  const withinRate = (client: Client, p: BrokerPrincipal): boolean => {
+    const perSecond = opts.rate.perSecond * (p.type === 'bridge' || p.type === 'service' ? bridgeFactor : 1);
+    if (perSecond <= 0) return true;
+    const burst = Math.max(1, opts.rate.burst * (p.type === 'bridge' || p.type === 'service' ? bridgeFactor : 1));
+    const t = now();
+    const b = buckets.get(client) ?? { tokens: burst, at: t };
+    b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
+    b.at = t;
+    buckets.set(client, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
+
+  const authorizePublish: AuthorizePublishHandler = (client, packet, callback) => {
+    // In-process publishes (ingest's derived topics, an obsolete client's last will).
+    if (!client) return callback(null);
+    const p = principals.get(client);
+    const deny = (why: string) => {
+      counters.refusedPublishes++;
+      opts.log?.debug({ clientId: client.id, username: p?.username, topic: packet.topic, why }, 'MQTT publish refused; disconnecting');
+      callback(new Error(why));
+    };
+    if (!p) return deny('not authenticated');
+    if (!withinRate(client, p)) {
+      counters.floodDisconnects++;
+      penalties.set(penaltyKey(client, p), now() + penaltyMs);
+      opts.log?.warn({ clientId: client.id, username: p.username }, 'MQTT client over its message rate: disconnected');
+      return deny('message rate exceeded');
+    }
+    const size = typeof packet.payload === 'string' ? Buffer.byteLength(packet.payload) : packet.payload.length;
+    if (size > opts.maxPayloadBytes) return deny(`payload of ${size} bytes exceeds ${opts.maxPayloadBytes}`);
+    const topic = packet.topic;
+    if (topic.startsWith('$SYS/')) return deny('$SYS is reserved');
+    if (p.type === 'service') return callback(null);
+    if (topic === DERIVED_PREFIX || topic.startsWith(`${DERIVED_PREFIX}/`)) return deny('derived topics are reserved for deskprint');
+    switch (p.type) {
+      case 'device':
+        return deviceTopics(p.site!, p.username!).includes(topic) ? callback(null) : deny('a device publishes only under its own topics');
+      case 'bridge':
+        return p.scopes.some((s) => topicMatches(topic, s)) ? callback(null) : deny('outside the bridge’s topic scope');
+      case 'anonymous':
+        return callback(null);
+    }
+  };
+
+  const authorizeSubscribe: AuthorizeSubscribeHandler = (client, sub, callback) => {
+    const p = client ? principals.get(client) : undefined;
+    let allowed = false;
+    if (p?.type === 'service') allowed = true;
+    else if (p?.type === 'bridge') allowed = p.scopes.some((s) => filterWithin(sub.topic, s));
+    else if (p?.type === 'anonymous') allowed = filterWithin(sub.topic, `${DERIVED_PREFIX}/#`);
+    if (!allowed) {
+      counters.refusedSubscribes++;
+      opts.log?.debug({ clientId: client?.id, username: p?.username, filter: sub.topic }, 'MQTT subscription refused');
+    }
+    // null negates the subscription: SUBACK 0x80 for it, the connection stays up.
+    callback(null, allowed ? sub : null);
+  };
+
+  return { authenticate, authorizePublish, authorizeSubscribe, counters, principal: (c) => principals.get(c) };
+}
+
+/** Does a topic name match a filter (MQTT 3.1.1 §4.7)? */
+export function topicMatches(topic: string, filter: string): boolean {
+  const t = topic.split('/');
+  const f = filter.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return !(i === 0 && t[0]!.startsWith('$'));
+    if (i >= t.length) return false;
+    if (f[i] === '+') {
+      if (i === 0 && t[0]!.startsWith('$')) return false;
+      continue;
+    }
+    if (f[i] !== t[i]) return false;
+  }
+  return t.length === f.length;
+}
+
+/** Is every topic matched by `filter` also matched by `scope`? (`#` fits only under `#`.) */
+export function filterWithin(filter: string, scope: string): boolean {
+  const f = filter.split('/');
+  const s = scope.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (i >= s.length) return false;
+    if (s[i] === '#') return !(i === 0 && f[0]!.startsWith('$'));
+    if (f[i] === '#') return false;
+    if (s[i] === '+') {
+      if (f[i] !== '+' && f[i]!.startsWith('$') && i === 0) return false;
+      continue;
+    }
+    if (f[i] === '+' || f[i] !== s[i]) return false;
+  }
+  // A filter shorter than the scope matches topics the scope does not, unless the scope ends in `/#`
+  // (`a/#` also matches `a`).
+  return f.length === s.length || (s.length === f.length + 1 && s[f.length] === '#');
+}
