@@ -11,6 +11,7 @@ import { errorHandler } from '../../../api/errors.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
 import { checkinToPoint, readingToPoint, recompute } from '../../../ingest/footprint/recompute.ts';
 import { T, checkin, constantPower, makeSite } from './helpers.ts';
+import { createFootprintProcessor } from '../../../ingest/footprint/stream.ts';
 
 const site = makeSite([
   { id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' },
@@ -36,10 +37,20 @@ beforeAll(async () => {
   await recompute({ store, site, from: T('2025-03-01T00:00'), to: T('2025-04-01T00:00'), now: T('2025-04-10T00:00') });
   const app = express();
   app.use('/api', footprintRoutes({ store, sites: new Map([[site.id, site]]), clock: () => T('2025-04-10T00:00') }));
+  // A live engine for April: today's figures are not stored yet, only held in the engine.
+  const proc = createFootprintProcessor({ sites: [site], clock: () => T('2025-04-09T12:00') });
+  const today = [
+    ...constantPower(site, 'plug-d1', 45, T('2025-04-09T09:00'), T('2025-04-09T12:00'), 1),
+    checkin(site, 'm1', 'check_in', T('2025-04-09T09:00'), 'd1'),
+  ];
+  proc.onCheckins!(today.flatMap((e) => (e.type === 'checkin' ? [e.checkin] : [])));
+  proc.onReadings!(today.flatMap((e) => (e.type === 'reading' ? [e.reading] : [])));
+  await proc.tick!(T('2025-04-09T12:00'));
+  app.use('/live', footprintRoutes({ store, sites: new Map([[site.id, site]]), engine: proc, clock: () => T('2025-04-09T12:00') }));
   app.use(errorHandler({ error: () => {} }));
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
@@ -48,7 +59,7 @@ afterAll(async () => {
 });
 
 const get = async (path: string) => {
-  const res = await fetch(base + path);
+  const res = await fetch(base + (path.startsWith('/live') ? path : `/api${path}`));
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
 };
 const range = `from=${encodeURIComponent('2025-03-01T00:00:00Z')}&to=${encodeURIComponent('2025-04-01T00:00:00Z')}`;
@@ -113,5 +124,16 @@ describe('footprint API', () => {
       expect(res.status, path).toBe(status);
       expect(JSON.parse(res.text).error.code).toBe(code);
     }
+  });
+
+  it("overlays the live engine's open day on the stored days", async () => {
+    const res = await get('/live/members/m1/footprint?from=2025-04-01T00:00:00Z&to=2025-04-10T00:00:00Z');
+    const body = JSON.parse(res.text);
+    // Watermark 11:50, close delay 30 min: 09:00–11:00 closed, m1 at d1 all the time:
+    // 45 W × 2 h = 0.09 kWh direct, provisional (April is open).
+    expect(body.totals.kwh_direct).toBeCloseTo(0.09, 9);
+    expect(body.totals.final).toBe(false);
+    const stored = JSON.parse((await get('/members/m1/footprint?from=2025-04-01T00:00:00Z&to=2025-04-10T00:00:00Z')).text);
+    expect(stored.totals.kwh_direct).toBe(0);
   });
 });

@@ -4,7 +4,7 @@
  * max_gap 15 min, UK 2025 factors (electricity 0.177, gas 0.183 kgCO2e/kWh).
  */
 import { describe, expect, it } from 'vitest';
-import { baselineDay } from '../../../ingest/footprint/emissions.ts';
+import { baselineDay, factorSetFor } from '../../../ingest/footprint/emissions.ts';
 import { M_DAY, M_INTERVAL, M_MONTH, M_SITE } from '../../../ingest/footprint/schema.ts';
 import { T, checkin, constantPower, makeSite, pointAt, reading, run, sum, UK_2025 } from './helpers.ts';
 
@@ -16,21 +16,24 @@ describe('footprint scenarios worked by hand', () => {
     const site = makeSite([{ id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' }]);
     const { points } = run(site, [
       ...constantPower(site, 'plug-d1', 45, T('2025-03-10T08:00'), T('2025-03-10T12:00')),
-      checkin(site, 'm1', 'check_in', T('2025-03-10T09:00'), 'd1'),
+      checkin(site, 'm1', 'check_in', T('2025-03-10T09:10'), 'd1'),
       checkin(site, 'm1', 'check_out', T('2025-03-10T11:00')),
     ], T('2025-03-11T00:00'));
-    // Plug: 45 W × 4 h (08–12) = 0.180 kWh. m1 present 09–11: direct 45 W × 2 h = 0.090.
-    // Standby 0.090 goes to the pool; m1 is the only person this month, so gets all of it.
+    // Plug: 45 W × 4 h (08–12) = 0.180 kWh. m1 present 09:10–11:00: direct 45 W × 110 min
+    // = 0.0825. Standby 0.180 − 0.0825 = 0.0975 goes to the pool (including the 10 min of
+    // the 09:00 interval before the check-in); m1 is the only person this month, so gets it all.
     const day = pointAt(points, M_DAY, { account: 'm1' }, T('2025-03-10T00:00'))!;
-    expect(day.fields.kwh_direct).toBeCloseTo(0.09, 12);
-    expect(day.fields.kwh_pool).toBeCloseTo(0.09, 12);
+    expect(day.fields.kwh_direct).toBeCloseTo(0.0825, 12);
+    expect(day.fields.kwh_pool).toBeCloseTo(0.0975, 12);
     expect(day.fields[el]).toBeCloseTo(0.18, 12);
-    expect(day.fields.hours).toBeCloseTo(2, 12);
+    expect(day.fields.hours).toBeCloseTo(110 / 60, 12);
     // Carbon: 0.180 kWh × 0.177 = 0.03186 kgCO2e.
     expect(day.fields.kgco2e).toBeCloseTo(0.03186, 12);
     expect(day.fields.final).toBe(0); // March is still open at the end of the data
-    // The 09:00 interval alone: 45 W × 0.5 h = 0.0225 kWh direct.
-    expect(pointAt(points, M_INTERVAL, { account: 'm1' }, T('2025-03-10T09:00'))!.fields.kwh_direct).toBeCloseTo(0.0225, 12);
+    // The 09:00 interval alone: p = 20/30, so direct = 45 W × 0.5 h × 2/3 = 0.015 kWh and
+    // 0.0075 kWh standby to the pool.
+    expect(pointAt(points, M_INTERVAL, { account: 'm1' }, T('2025-03-10T09:00'))!.fields.kwh_direct).toBeCloseTo(0.015, 12);
+    expect(pointAt(points, M_INTERVAL, { account: '_pool' }, T('2025-03-10T09:00'))!.fields[el]).toBeCloseTo(0.0075, 12);
   });
 
   it('two members sharing a zone at different hours split the lights by presence (M3)', () => {
@@ -288,5 +291,48 @@ describe('footprint scenarios worked by hand', () => {
     expect(d.reduction_central).toBeCloseTo((d.baseline_kgco2e_central! - 0.06372) / d.baseline_kgco2e_central!, 12);
     // The interval accruals add up to the day's baseline.
     expect(sum(points, M_INTERVAL, { account: 'm1' }, 'baseline_kgco2e_central')).toBeCloseTo(d.baseline_kgco2e_central!, 12);
+  });
+
+  it('adds the supplementary grid-intensity figure beside the annual-factor one (§3)', () => {
+    const site = makeSite([
+      { id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' },
+      { id: 'grid', kind: 'grid_feed' },
+    ]);
+    const { points } = run(site, [
+      ...constantPower(site, 'plug-d1', 100, T('2025-03-10T09:00'), T('2025-03-10T10:00')),
+      ...constantPower(site, 'plug-d1', 100, T('2025-03-10T11:30'), T('2025-03-10T12:00')),
+      reading(site, 'grid', 'grid_intensity_g_per_kwh', 200, T('2025-03-10T09:00')),
+      reading(site, 'grid', 'grid_intensity_g_per_kwh', 300, T('2025-03-10T09:30')),
+      checkin(site, 'm1', 'check_in', T('2025-03-10T09:00'), 'd1'),
+      checkin(site, 'm1', 'check_out', T('2025-03-10T10:00')),
+      checkin(site, 'm1', 'check_in', T('2025-03-10T11:30'), 'd1'),
+      checkin(site, 'm1', 'check_out', T('2025-03-10T12:00')),
+    ], T('2025-03-11T00:00'));
+    const at = (iso: string) => pointAt(points, M_INTERVAL, { account: 'm1' }, T(iso))!.fields;
+    // 100 W × 0.5 h = 0.05 kWh per interval: 0.05 × 0.177 = 0.00885 kg with the annual
+    // factor; beside it 0.05 × 200 g = 0.010 kg, then 0.05 × 300 g = 0.015 kg.
+    expect(at('2025-03-10T09:00').kgco2e).toBeCloseTo(0.00885, 12);
+    expect(at('2025-03-10T09:00').grid_kgco2e).toBeCloseTo(0.01, 12);
+    expect(at('2025-03-10T09:30').grid_kgco2e).toBeCloseTo(0.015, 12);
+    // At 12:00 the last intensity (09:30) is 2.5 h old, older than 2 h: no grid figure.
+    expect(at('2025-03-10T11:30').grid_kgco2e).toBeUndefined();
+    expect(at('2025-03-10T11:30').kgco2e).toBeCloseTo(0.00885, 12);
+  });
+
+  it("uses each year's factor set for that year's data", () => {
+    const f2026 = { ...UK_2025, name: 'Test 2026', year: 2026, electricity: 0.15 };
+    const site = makeSite([{ id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' }], { factors: [UK_2025, f2026] });
+    const { points } = run(site, [
+      ...constantPower(site, 'plug-d1', 100, T('2025-12-31T23:00'), T('2026-01-01T01:00')),
+      checkin(site, 'm1', 'check_in', T('2025-12-31T23:00'), 'd1'),
+      checkin(site, 'm1', 'check_in', T('2026-01-01T00:00'), 'd1'), // the day ended at midnight
+      checkin(site, 'm1', 'check_out', T('2026-01-01T01:00')),
+    ], T('2026-01-02T00:00'));
+    // 0.1 kWh on each side of midnight: 0.1 × 0.177 in 2025, 0.1 × 0.150 in 2026.
+    expect(pointAt(points, M_DAY, { account: 'm1' }, T('2025-12-31T00:00'))!.fields.kgco2e).toBeCloseTo(0.0177, 12);
+    expect(pointAt(points, M_DAY, { account: 'm1' }, T('2026-01-01T00:00'))!.fields.kgco2e).toBeCloseTo(0.015, 12);
+    // No 2027 set: the latest earlier one; before every set: the earliest.
+    expect(factorSetFor(site.factors, 2027).name).toBe('Test 2026');
+    expect(factorSetFor(site.factors, 2020).name).toBe('UK DESNZ 2025');
   });
 });
