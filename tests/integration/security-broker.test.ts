@@ -1,0 +1,204 @@
+/**
+ * The embedded broker's security against the running process (real aedes over TCP,
+ * MQTT.js clients): device credentials, the ACL, anonymous refusal outside --demo, the
+ * packet-size bound and the per-client rate limit.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
+import { waitFor } from '../support/wait.ts';
+
+let dp: DeskprintHandle;
+let dataDir: string;
+const clients: MqttClient[] = [];
+const secrets: Record<string, string> = {};
+
+/** Rate limit for this suite: 20 messages at once, then 20 per second. */
+const RATE = { perSecond: 20, burst: 20 };
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-sec-broker-'));
+  dp = await startDeskprint(
+    {
+      httpPort: 0, mqttPort: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', buildDashboard: false,
+      maxPayloadBytes: 64 * 1024, mqttMaxPacketBytes: 256 * 1024, mqttRateLimit: RATE.perSecond, mqttRateBurst: RATE.burst,
+    },
+  );
+  for (const device of ['plug-n01', 'plug-n02', 'plug-n03', 'plug-n04', 'plug-n05']) {
+    secrets[device] = (await dp.accounts.addCredential({ username: device, type: 'device', site: 'demo' })).secret;
+  }
+  secrets.z2m = (await dp.accounts.addCredential({ username: 'z2m', type: 'bridge', site: 'demo', scopes: ['zigbee2mqtt/#'] })).secret;
+  secrets.ops = (await dp.accounts.addCredential({ username: 'ops', type: 'service', site: null })).secret;
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+});
+
+afterAll(async () => {
+  await dp?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function connect(username: string | undefined, opts: IClientOptions = {}): Promise<MqttClient> {
+  const p = mqtt.connectAsync(dp.mqttUrl, {
+    clientId: `${username ?? 'anon'}-${Math.random().toString(16).slice(2, 8)}`,
+    reconnectPeriod: 0,
+    connectTimeout: 5_000,
+    ...(username !== undefined ? { username, password: secrets[username] ?? 'nope' } : {}),
+    ...opts,
+  });
+  return p.then((c) => {
+    clients.push(c);
+    return c;
+  });
+}
+
+/** SUBACK return codes (128 = refused), whether or not MQTT.js treats a refusal as an error. */
+async function granted(c: MqttClient, filters: string[]): Promise<number[]> {
+  try {
+    return (await c.subscribeAsync(filters)).map((g) => g.qos);
+  } catch (err) {
+    const packet = (err as { packet?: { granted?: number[] } }).packet;
+    if (!packet?.granted) throw err;
+    return packet.granted;
+  }
+}
+
+const closed = (c: MqttClient) => new Promise<void>((resolve) => (c.connected ? c.once('close', () => resolve()) : resolve()));
+const received = () => dp.ingest.counters.received;
+
+describe('authentication', () => {
+  it('refuses anonymous connections outside --demo', async () => {
+    await expect(connect(undefined)).rejects.toThrow(/Not authorized/);
+    expect(dp.brokerAuth!.counters.refusedConnects).toBeGreaterThan(0);
+  });
+
+  it('refuses a wrong secret, a revoked credential and a rotated-out secret', async () => {
+    await expect(connect('plug-n01', { password: 'guess' })).rejects.toThrow(/Bad username or password/);
+    const { secret } = await dp.accounts.addCredential({ username: 'plug-s01', type: 'device', site: 'demo' });
+    secrets['plug-s01'] = secret;
+    await (await connect('plug-s01')).endAsync();
+    const next = await dp.accounts.rotateCredential('plug-s01');
+    await expect(connect('plug-s01')).rejects.toThrow(/Bad username or password/);
+    secrets['plug-s01'] = next;
+    await (await connect('plug-s01')).endAsync();
+    dp.accounts.revokeCredential('plug-s01');
+    await expect(connect('plug-s01')).rejects.toThrow(/Bad username or password/);
+  });
+
+  it('does not let one credential take over another client’s session by client id', async () => {
+    await connect('plug-n01', { clientId: 'plug-n01-session' });
+    await expect(connect('plug-n02', { clientId: 'plug-n01-session' })).rejects.toThrow(/Identifier rejected/);
+  });
+});
+
+describe('publishing', () => {
+  it('accepts a device’s own telemetry', async () => {
+    const before = received();
+    const device = await connect('plug-n01');
+    await device.publishAsync('deskprint/demo/plug-n01/telemetry', JSON.stringify({ power_w: 42 }), { qos: 1 });
+    await waitFor('telemetry received', () => received() > before, 5_000, 20);
+    expect(device.connected).toBe(true);
+  });
+
+  it('disconnects a device that publishes under another device’s topic, and nothing reaches ingest', async () => {
+    const before = received();
+    const device = await connect('plug-n01');
+    const gone = closed(device);
+    device.publish('deskprint/demo/plug-n02/telemetry', JSON.stringify({ power_w: 999 }));
+    await gone;
+    // A legitimate message afterwards proves the refused one was not merely late.
+    const other = await connect('plug-n02');
+    await other.publishAsync('deskprint/demo/plug-n02/telemetry', JSON.stringify({ power_w: 10 }), { qos: 1 });
+    await waitFor('the legitimate message', () => received() > before, 5_000, 20);
+    expect(received()).toBe(before + 1);
+  });
+
+  it('keeps devices out of derived and $SYS topics', async () => {
+    for (const topic of ['deskprint/_derived/demo/live', '$SYS/x']) {
+      const device = await connect('plug-n03');
+      const gone = closed(device);
+      device.publish(topic, '{}');
+      await gone;
+    }
+  });
+
+  it('confines a bridge to its base topic', async () => {
+    const bridge = await connect('z2m');
+    await bridge.publishAsync('zigbee2mqtt/desk-lamp', JSON.stringify({ state: 'ON' }), { qos: 1 });
+    expect(bridge.connected).toBe(true);
+    const gone = closed(bridge);
+    bridge.publish('deskprint/demo/plug-n01/telemetry', JSON.stringify({ power_w: 5 }));
+    await gone;
+  });
+});
+
+describe('subscribing', () => {
+  it('refuses `#` and other devices’ topics to devices, and keeps the connection', async () => {
+    const device = await connect('plug-n01');
+    expect(await granted(device, ['#', 'deskprint/demo/plug-n02/telemetry', 'deskprint/+/+/+'])).toEqual([128, 128, 128]);
+    expect(device.connected).toBe(true);
+  });
+
+  it('gives a bridge its own scope only, and a service everything', async () => {
+    const bridge = await connect('z2m');
+    expect(await granted(bridge, ['zigbee2mqtt/+/set', 'zigbee2mqtt/#', 'zigbee2mqtt', '#', 'deskprint/#'])).toEqual([0, 0, 0, 128, 128]);
+    expect(bridge.connected).toBe(true);
+    const service = await connect('ops');
+    expect(await granted(service, ['deskprint/#'])).toEqual([0]);
+    const got = new Promise<string>((resolve) => service.on('message', (topic) => resolve(topic)));
+    const device = await connect('plug-n04');
+    await device.publishAsync('deskprint/demo/plug-n04/telemetry', JSON.stringify({ power_w: 7 }), { qos: 1 });
+    expect(await got).toBe('deskprint/demo/plug-n04/telemetry');
+  });
+});
+
+describe('limits', () => {
+  it('drops a connection that sends an oversize packet; other clients carry on', async () => {
+    const bystander = await connect('plug-n02');
+    const big = await connect('plug-n01');
+    const gone = closed(big);
+    big.publish('deskprint/demo/plug-n01/telemetry', Buffer.alloc(512 * 1024, 0x61));
+    await gone;
+    const before = received();
+    await bystander.publishAsync('deskprint/demo/plug-n02/telemetry', JSON.stringify({ power_w: 11 }), { qos: 1 });
+    await waitFor('the bystander’s message', () => received() > before, 5_000, 20);
+    expect(bystander.connected).toBe(true);
+  });
+
+  it('disconnects a flooding device and refuses it for a while; a device at a normal rate is unaffected', async () => {
+    const watcher = await connect('ops');
+    let steadyArrived = 0;
+    let floodArrived = 0;
+    watcher.on('message', (topic) => (topic.includes('plug-n05') ? steadyArrived++ : floodArrived++));
+    await watcher.subscribeAsync(['deskprint/demo/plug-n05/telemetry', 'deskprint/demo/plug-n03/telemetry']);
+    const steady = await connect('plug-n05');
+    const flooder = await connect('plug-n03');
+    const gone = closed(flooder);
+    let steadySent = 0;
+    const ticker = setInterval(() => {
+      steadySent++;
+      steady.publish('deskprint/demo/plug-n05/telemetry', JSON.stringify({ power_w: 20 + steadySent }));
+    }, 100); // 10 msg/s, half the limit
+    let floodSent = 0;
+    try {
+      for (; floodSent < 500 && flooder.connected; floodSent++) flooder.publish('deskprint/demo/plug-n03/telemetry', JSON.stringify({ power_w: floodSent }));
+      await gone;
+      expect(dp.brokerAuth!.counters.floodDisconnects).toBeGreaterThan(0);
+      await expect(connect('plug-n03')).rejects.toThrow(/Server unavailable/);
+      await new Promise((r) => setTimeout(r, 1_000));
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(steady.connected).toBe(true);
+    // Every steady message arrived (QoS 0 over loopback loses nothing); of the flood, only about the burst.
+    await waitFor('the steady device’s messages', () => steadyArrived === steadySent, 5_000, 20);
+    expect(steadySent).toBeGreaterThanOrEqual(10);
+    expect(floodArrived).toBeGreaterThanOrEqual(RATE.burst - 1);
+    expect(floodArrived).toBeLessThan(RATE.burst + 5);
+  });
+});
