@@ -85,6 +85,8 @@ interface DeviceSim {
   /** The carrier's main meter this device is a sub-meter of. */
   main: DeviceSim | null;
   readonly topic: string;
+  /** The desk a desk plug powers. */
+  desk: DeskSim | null;
 }
 
 interface DeskSim {
@@ -115,7 +117,11 @@ interface ZoneSim {
 
 interface MemberSim {
   readonly id: string;
+  /** Draws for the member's timetable: which days, when, how long. */
   readonly rng: Rng;
+  /** Draws for choices inside the building (desk, reader, check-out), kept apart so that the
+   * same population keeps the same timetable in another building (the comparison scenarios). */
+  readonly choiceRng: Rng;
   readonly favouriteDesk: string | null;
   readonly daysPerWeek: number;
   readonly inUseW: number;
@@ -299,12 +305,16 @@ export class BuildingModel {
         battery: batteryPowered ? rng.uniform(40, 100) : null,
         main: null,
         topic: topics.telemetry(site.id, spec.id),
+        desk: null,
       };
       this.devices.push(d);
       this.truth?.describe({ device: spec.id, kind, category, carrier: d.carrier, desk: spec.desk ?? null, zone: spec.zone ?? null });
       const zone = spec.zone ? this.zones.get(spec.zone) : undefined;
       const desk = spec.desk ? this.desks.get(spec.desk) : undefined;
-      if (kind === 'desk_plug' && desk) desk.plugs.push(d);
+      if (kind === 'desk_plug' && desk) {
+        desk.plugs.push(d);
+        d.desk = desk;
+      }
       else if (kind === 'desk_occupancy' && desk) desk.sensors.push(d);
       else if (kind === 'zone_heating' && zone) zone.heating.push(d);
       else if (kind === 'zone_lighting' && zone) zone.lighting.push(d);
@@ -333,7 +343,7 @@ export class BuildingModel {
       const mr = this.rng.fork(`member/${id}`);
       const favourite = deskIds.length > 0 && mr.chance(sc.members.favourite_desk_share) ? deskIds[i % deskIds.length]! : null;
       this.members.push({
-        id, rng: mr, favouriteDesk: favourite,
+        id, rng: mr, choiceRng: this.rng.fork(`member-choices/${id}`), favouriteDesk: favourite,
         daysPerWeek: mr.weighted(sc.members.days_per_week) + 1,
         inUseW: mr.uniform(sc.equipment.in_use_w.min, sc.equipment.in_use_w.max),
         present: false, atLunch: false, desk: null, reader: null, session: null, forgetsCheckout: false,
@@ -397,9 +407,9 @@ export class BuildingModel {
       const fav = this.desks.get(m.favouriteDesk)!;
       if (fav.occupant === null) return fav;
       const sameZone = free.filter((d) => d.zone === fav.zone);
-      if (sameZone.length > 0) return m.rng.pick(sameZone);
+      if (sameZone.length > 0) return m.choiceRng.pick(sameZone);
     }
-    return m.rng.pick(free);
+    return m.choiceRng.pick(free);
   }
 
   private memberEvent(type: 'arrive' | 'lunch_start' | 'lunch_end' | 'leave', m: MemberSim, t: number): void {
@@ -407,12 +417,13 @@ export class BuildingModel {
     if (type === 'arrive') {
       if (m.present) return;
       const desk = this.chooseDesk(m);
+      if (desk) this.settleDesk(desk, t);
       m.present = true;
       m.atLunch = false;
       m.desk = desk;
-      m.forgetsCheckout = m.rng.chance(sc.members.forget_checkout);
+      m.forgetsCheckout = m.choiceRng.chance(sc.members.forget_checkout);
       const zone = desk ? this.zones.get(desk.zone)! : null;
-      const kiosk = zone && zone.kiosks.length > 0 && m.rng.chance(sc.members.kiosk_share) ? zone.kiosks[0]! : null;
+      const kiosk = zone && zone.kiosks.length > 0 && m.choiceRng.chance(sc.members.kiosk_share) ? zone.kiosks[0]! : null;
       m.reader = kiosk ?? this.entranceReaders[0] ?? zone?.kiosks[0] ?? null;
       m.session = { member: m.id, desk: desk?.id ?? null, zone: desk?.zone ?? null, reader: m.reader?.spec.id ?? null, arrive: t, leave: null, checked_out: false, breaks: [] };
       this.truth?.sessions.push(m.session);
@@ -431,6 +442,7 @@ export class BuildingModel {
         m.session.checked_out = m.reader !== null && !m.forgetsCheckout;
       }
       const desk = m.desk;
+      if (desk) this.settleDesk(desk, t);
       m.present = false;
       m.atLunch = false;
       m.desk = null;
@@ -442,6 +454,7 @@ export class BuildingModel {
       }
       if (this.demo) this.pushMemberAction('arrive', m, t + Math.round(Math.max(10, m.rng.exponential(DEMO_MEAN_AWAY_S)) * 1000));
     } else if (m.present) {
+      if (m.desk) this.settleDesk(m.desk, t);
       m.atLunch = type === 'lunch_start';
       if (m.session) {
         if (m.atLunch) m.session.breaks.push([t, t]);
@@ -457,6 +470,11 @@ export class BuildingModel {
     const desk = reader.spec.zone !== undefined && m.desk ? m.desk.id : null;
     this.send(reader, t, { member: m.id, action, ...(desk ? { desk } : {}) }, 1);
     this.truth?.checkins.push({ ts: t, member: m.id, action, device: reader.spec.id, desk });
+  }
+
+  /** Integrates a desk's plugs up to `t` before its occupant changes, so energy goes to whoever held it. */
+  private settleDesk(desk: DeskSim, t: number): void {
+    for (const plug of desk.plugs) this.integrate(plug, t);
   }
 
   private deskInUse(desk: DeskSim): boolean {
@@ -616,6 +634,7 @@ export class BuildingModel {
     const wh = (d.powerW * (t - from)) / 3_600_000;
     d.counterWh += wh;
     this.truth?.addEnergy(d.spec.id, from, t, d.powerW);
+    if (d.desk?.occupant) this.truth?.addMemberDeskEnergy(d.desk.occupant.id, this.day.date, wh);
     if (d.main) {
       d.main.counterWh += wh;
       this.truth?.addEnergy(d.main.spec.id, from, t, d.powerW);

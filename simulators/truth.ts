@@ -5,6 +5,7 @@
  * resets and no lost messages), per device per accounting interval.
  */
 import { writeFileSync } from 'node:fs';
+import { localDay } from './clock.ts';
 
 export interface TruthSession {
   member: string;
@@ -51,8 +52,56 @@ export class GroundTruth {
   readonly checkins: TruthCheckin[] = [];
   readonly events: TruthEvent[] = [];
   readonly devices = new Map<string, DeviceInfo>();
+  /** `member date` → desk plug Wh while the member held the desk (lunch included). */
+  readonly memberDeskWh = new Map<string, number>();
 
-  constructor(readonly intervalMs: number) {}
+  /** `timeZone` splits presence into local days for the member-day records. */
+  constructor(
+    readonly intervalMs: number,
+    readonly timeZone = 'UTC',
+  ) {}
+
+  addMemberDeskEnergy(member: string, localDate: string, wh: number): void {
+    const key = `${member} ${localDate}`;
+    this.memberDeskWh.set(key, (this.memberDeskWh.get(key) ?? 0) + wh);
+  }
+
+  /**
+   * Per member and local day: hours present (arrival to leaving, split at local midnight),
+   * hours at the desk (present minus breaks), and desk plug energy while holding the desk.
+   * Sessions still open count up to `end`.
+   */
+  memberDays(end: number): Array<{ member: string; date: string; present_h: number; at_desk_h: number; desk_wh: number }> {
+    const days = new Map<string, { member: string; date: string; present_h: number; at_desk_h: number; desk_wh: number }>();
+    const row = (member: string, date: string) => {
+      const key = `${member} ${date}`;
+      let r = days.get(key);
+      if (!r) {
+        r = { member, date, present_h: 0, at_desk_h: 0, desk_wh: this.memberDeskWh.get(key) ?? 0 };
+        days.set(key, r);
+      }
+      return r;
+    };
+    const spread = (member: string, from: number, to: number, field: 'present_h' | 'at_desk_h', sign: number) => {
+      for (let t = from; t < to; ) {
+        const day = localDay(t, this.timeZone);
+        const until = Math.min(to, day.end);
+        row(member, day.date)[field] += (sign * (until - t)) / 3_600_000;
+        t = until;
+      }
+    };
+    for (const s of this.sessions) {
+      const leave = s.leave ?? end;
+      spread(s.member, s.arrive, leave, 'present_h', 1);
+      spread(s.member, s.arrive, leave, 'at_desk_h', 1);
+      for (const [a, b] of s.breaks) spread(s.member, a, b, 'at_desk_h', -1);
+    }
+    for (const key of this.memberDeskWh.keys()) {
+      const [member, date] = key.split(' ') as [string, string];
+      row(member, date);
+    }
+    return [...days.values()].sort((a, b) => (a.date === b.date ? a.member.localeCompare(b.member) : a.date.localeCompare(b.date)));
+  }
 
   describe(info: DeviceInfo): void {
     this.devices.set(info.device, info);
@@ -81,7 +130,7 @@ export class GroundTruth {
     return sum;
   }
 
-  /** NDJSON lines in a stable order: meta, devices, energy, sessions, check-ins, events. */
+  /** NDJSON lines in a stable order: meta, devices, energy, sessions, member days, check-ins, events. */
   toNdjson(meta: Record<string, unknown>): string {
     const lines: string[] = [JSON.stringify({ type: 'meta', interval_min: this.intervalMs / 60_000, ...meta })];
     for (const info of [...this.devices.values()].sort((a, b) => a.device.localeCompare(b.device))) lines.push(JSON.stringify({ type: 'device', ...info }));
@@ -105,6 +154,10 @@ export class GroundTruth {
         }),
       );
     }
+    const end = typeof meta.to === 'string' ? Date.parse(meta.to) : this.sessions.reduce((m, s) => Math.max(m, s.leave ?? s.arrive), 0);
+    for (const d of this.memberDays(end)) {
+      lines.push(JSON.stringify({ type: 'member_day', ...d, present_h: round3(d.present_h), at_desk_h: round3(d.at_desk_h), desk_wh: round3(d.desk_wh) }));
+    }
     for (const c of this.checkins) lines.push(JSON.stringify({ type: 'checkin', ts: new Date(c.ts).toISOString(), member: c.member, action: c.action, device: c.device, desk: c.desk }));
     for (const e of this.events) {
       lines.push(JSON.stringify({ type: e.type, device: e.device, ts: new Date(e.ts).toISOString(), ...(e.until !== undefined ? { until: new Date(e.until).toISOString() } : {}) }));
@@ -116,3 +169,5 @@ export class GroundTruth {
     writeFileSync(path, this.toNdjson(meta));
   }
 }
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;

@@ -189,7 +189,7 @@ export async function runSimulate(args: string[]): Promise<number> {
   if (to !== undefined && from !== undefined && to <= from) problems.push('--to: must be after --from');
   if (problems.length > 0) return usageError(problems);
 
-  const truth = values.truth ? new GroundTruth(scenario.site.accounting_interval_min * 60_000) : undefined;
+  const truth = values.truth ? new GroundTruth(scenario.site.accounting_interval_min * 60_000, scenario.site.timezone) : undefined;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);

@@ -22,7 +22,7 @@ export interface Captured {
 /** Runs at max speed into memory, one message per sample (no gateway batching). */
 export async function capture(sc: Scenario, from: string, to: string, opts: { seed?: number; batchS?: number } = {}): Promise<Captured> {
   const sink = new CaptureSink();
-  const truth = new GroundTruth(sc.site.accounting_interval_min * 60_000);
+  const truth = new GroundTruth(sc.site.accounting_interval_min * 60_000, sc.site.timezone);
   const stats = await runScenario({ scenario: sc, from: Date.parse(from), to: Date.parse(to), speed: 'max', sink, truth, batchS: opts.batchS ?? 0, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
   return { messages: sink.messages, truth, stats, bytes: sink.serialize() };
 }
