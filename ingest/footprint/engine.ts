@@ -196,23 +196,29 @@ export class SiteFootprintEngine {
 
   // ---------------------------------------------------------------- input (time order)
 
+  /** Whether a reading can affect the footprint (energy, occupancy, grid intensity). */
+  uses(r: Pick<EnrichedReading, 'device' | 'metric'>): boolean {
+    if (this.#meterById.has(r.device)) return r.metric === 'energy_wh' || r.metric === 'power_w';
+    if (this.#occupancyDesk.has(r.device)) return r.metric === 'occupied';
+    return this.#gridDevices.has(r.device) && r.metric === 'grid_intensity_g_per_kwh';
+  }
+
   onReading(r: EnrichedReading): void {
+    if (!this.uses(r)) return; // temperature, battery, …: no effect, not even on the clock
     this.#start(r.ts);
     const meter = this.#meterById.get(r.device);
     if (meter) {
       if (r.metric === 'energy_wh') this.#onCounter(meter, r.ts, r.value);
-      else if (r.metric === 'power_w') this.#onPower(meter, r.ts, r.value);
+      else this.#onPower(meter, r.ts, r.value);
       return;
     }
     const desk = this.#occupancyDesk.get(r.device);
-    if (desk !== undefined && r.metric === 'occupied') {
+    if (desk !== undefined) {
       this.#presence.occupancy(desk, r.value >= 0.5, r.ts);
       return;
     }
-    if (this.#gridDevices.has(r.device) && r.metric === 'grid_intensity_g_per_kwh') {
-      const iv = this.#interval(this.clock.intervalStart(r.ts));
-      if (iv) iv.grid = { ts: r.ts, value: r.value };
-    }
+    const iv = this.#interval(this.clock.intervalStart(r.ts));
+    if (iv) iv.grid = { ts: r.ts, value: r.value };
   }
 
   onCheckin(c: EnrichedCheckin): void {

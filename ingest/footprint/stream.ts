@@ -78,6 +78,7 @@ export class SiteFootprintStream {
   }
 
   push(e: FootprintEvent): void {
+    if (e.type === 'reading' && !this.engine.uses(e.reading)) return;
     if (e.ts < this.#released) {
       // Its window has closed: the engine has moved on. The store has the reading, so a
       // recompute of its month will include it.
@@ -194,25 +195,37 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
   const lateness = opts.latenessMs ?? DEFAULT_LATENESS_MS;
   const recomputeDelay = opts.recomputeDelayMs ?? 60_000;
   const dirtySince = new Map<string, number>();
-  let lastArrival = clock();
+  /** Wall-clock time of each site's latest message, for the idle rule. */
+  const lastArrival = new Map<string, number>();
+  const started = clock();
   let recomputing = false;
 
   return {
     name: 'footprint',
     onReadings(batch) {
-      lastArrival = clock();
-      for (const r of batch) streams.get(r.site)?.push({ type: 'reading', ts: r.ts, reading: r });
+      const t = clock();
+      for (const r of batch) {
+        const s = streams.get(r.site);
+        if (!s) continue;
+        s.push({ type: 'reading', ts: r.ts, reading: r });
+        lastArrival.set(r.site, t);
+      }
     },
     onCheckins(batch) {
-      lastArrival = clock();
-      for (const c of batch) streams.get(c.site)?.push({ type: 'checkin', ts: c.ts, checkin: c });
+      const t = clock();
+      for (const c of batch) {
+        const s = streams.get(c.site);
+        if (!s) continue;
+        s.push({ type: 'checkin', ts: c.ts, checkin: c });
+        lastArrival.set(c.site, t);
+      }
     },
     async tick(now) {
-      // A quiet site still needs its intervals closed: after a lateness of silence the wall
-      // clock stands in for event time.
-      const idle = now - lastArrival >= lateness ? now : undefined;
       const points: Point[] = [];
-      for (const s of streams.values()) {
+      for (const [site, s] of streams) {
+        // A quiet site still needs its intervals closed: after a lateness of silence the
+        // wall clock stands in for event time.
+        const idle = now - (lastArrival.get(site) ?? started) >= lateness ? now : undefined;
         s.release(idle);
         points.push(...s.engine.drainPoints());
       }

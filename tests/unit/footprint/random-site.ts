@@ -68,6 +68,7 @@ export function randomEvents(site: SiteFile, rand: () => number, from: number, t
           wh = rand() < 0.02 ? Math.floor(rand() * 50) : wh + (watts * 5) / 60;
           out.push(reading(site, d.id, 'energy_wh', wh, t));
           if (rand() < 0.3) out.push(reading(site, d.id, 'power_w', watts, t)); // ignored: counters win
+          if (d.kind === 'zone_heating' && rand() < 0.5) out.push(reading(site, d.id, 'temperature_c', 18 + rand() * 4, t)); // no effect
         } else out.push(reading(site, d.id, 'power_w', watts, t));
         t += rand() < 0.05 ? Math.floor((16 + rand() * 20) * MIN) : Math.floor((1 + rand() * 7) * MIN);
       }
