@@ -53,6 +53,6 @@ describe('load generator', () => {
     expect(result.published).toBe(result.completed);
     expect(result.achievedRate).toBeLessThan(200_000 * 0.5);
     expect(result.achievedRate).toBeCloseTo(result.completed / result.elapsedS, 5);
-    expect(result.throttledTicks).toBeGreaterThan(0);
+    expect(result.published).toBeLessThan(200_000 * 0.5);
   });
 });
