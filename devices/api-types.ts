@@ -117,6 +117,8 @@ export const errorEnvelopeSchema = z.object({
 /** socket.io events, server → client. Versioned when the payload shape may change. */
 export interface ServerToClientEvents {
   live: (snapshot: LiveSnapshot) => void;
+  /** A site's active and recently resolved alerts; sent on subscribe (to managers) and whenever they change. */
+  alerts: (update: AlertsResponse) => void;
 }
 
 /** socket.io events, client → server. */
@@ -125,3 +127,114 @@ export interface ClientToServerEvents {
   subscribe: (site: string, ack?: (res: { ok: boolean; error?: string }) => void) => void;
   unsubscribe: (site: string) => void;
 }
+
+// ------------------------------------------------------------------ alerts, devices, check-ins (issue 7)
+
+/**
+ * Waste and maintenance alerts raised by ingest (ingest/alerts.ts):
+ * - `lights_empty_zone`, `heating_empty_zone`: lights or heating on in a zone nobody is in, for over 15 min;
+ * - `plug_after_hours`: a desk plug drawing power outside opening hours with nobody checked in at the desk;
+ * - `device_silent`: nothing heard for over three times the device's cadence;
+ * - `device_offline`: the device (or its bridge) announced itself offline;
+ * - `battery_low`: battery under 15 %.
+ */
+export const ALERT_KINDS = ['lights_empty_zone', 'heating_empty_zone', 'plug_after_hours', 'device_silent', 'device_offline', 'battery_low'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export const alertSchema = z.object({
+  /** Stable for one occurrence: kind, subject and start. */
+  id: z.string(),
+  site: z.string(),
+  kind: z.enum(ALERT_KINDS),
+  device: z.string().nullable(),
+  zone: z.string().nullable(),
+  desk: z.string().nullable(),
+  /** One sentence a facility manager can act on. */
+  message: z.string(),
+  /** Epoch ms when the condition began (not when it was noticed). */
+  since: z.number(),
+  /** Epoch ms when the alert was raised. */
+  raised_at: z.number(),
+  /** Epoch ms when the condition ended; null while active. */
+  resolved_at: z.number().nullable(),
+  /** Estimated energy wasted from `since` to now (or to resolution); null for alerts that are not about energy, or without a power reading. */
+  wasted_kwh: z.number().nullable(),
+  /** `wasted_kwh` × the site's factor for the device's carrier (METHODOLOGY §3). */
+  wasted_kgco2e: z.number().nullable(),
+  /** Battery percentage for `battery_low`; last power in W for waste alerts; else null. */
+  value: z.number().nullable(),
+});
+export type Alert = z.infer<typeof alertSchema>;
+
+export const alertsResponseSchema = z.object({
+  site: z.string(),
+  /** Epoch ms of the evaluation these lists come from. */
+  at: z.number(),
+  /** Newest first. */
+  active: z.array(alertSchema),
+  /** Resolved in the last 24 h, most recently resolved first. */
+  resolved: z.array(alertSchema),
+});
+export type AlertsResponse = z.infer<typeof alertsResponseSchema>;
+
+export const DEVICE_STATUSES = ['online', 'offline', 'silent', 'never_seen'] as const;
+
+export const deviceStatusSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  kind: z.string(),
+  kind_label: z.string(),
+  zone: z.string().nullable(),
+  desk: z.string().nullable(),
+  category: z.string().nullable(),
+  carrier: z.string().nullable(),
+  foreign: z.object({ ecosystem: z.string(), id: z.string() }).nullable(),
+  /** Expected reporting interval, s; silent after three of them. */
+  cadence_s: z.number(),
+  /** `offline` when the device said so; `silent` past 3× cadence; `never_seen` since ingest started. */
+  status: z.enum(DEVICE_STATUSES),
+  /** The device's own availability message, when it sends one. */
+  availability: z.enum(['online', 'offline']).nullable(),
+  /** Epoch ms of the last accepted message (server clock); null when never seen. */
+  last_seen: z.number().nullable(),
+  battery_pct: z.number().nullable(),
+  /** Messages from this device rejected since start, and the reason of the last one. */
+  rejected: z.number().int(),
+  last_rejected: z.string().nullable(),
+});
+export type DeviceStatus = z.infer<typeof deviceStatusSchema>;
+
+export const discoveredDeviceSchema = z.object({
+  ecosystem: z.string(),
+  foreign_id: z.string(),
+  first_seen: z.number(),
+  last_seen: z.number(),
+  messages: z.number().int(),
+});
+
+export const devicesResponseSchema = z.object({
+  site: z.string(),
+  at: z.number(),
+  devices: z.array(deviceStatusSchema),
+  /** Foreign devices heard on the broker that no site file assigns yet (any site). */
+  discovered: z.array(discoveredDeviceSchema),
+});
+export type DevicesResponse = z.infer<typeof devicesResponseSchema>;
+
+export const memberCheckinsResponseSchema = z.object({
+  member: z.string(),
+  from: z.number(),
+  to: z.number(),
+  /** Check-in and check-out events, newest first. */
+  events: z.array(
+    z.object({
+      site: z.string(),
+      ts: z.number(),
+      action: z.enum(['check_in', 'check_out']),
+      desk: z.string().nullable(),
+      zone: z.string().nullable(),
+      device: z.string(),
+    }),
+  ),
+});
+export type MemberCheckinsResponse = z.infer<typeof memberCheckinsResponseSchema>;

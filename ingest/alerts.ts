@@ -1,0 +1,507 @@
+/**
+ * Waste and maintenance alerts (issue 7), raised by ingest so they exist without a browser
+ * open. A processor with explicit state: it follows enriched readings and check-ins, and
+ * once a second (`tick(now)`) decides which conditions hold, with the estimated energy and
+ * emissions wasted since each began:
+ *
+ * - lights or heating on in a zone nobody is in, for over 15 minutes;
+ * - a desk plug drawing power outside opening hours with nobody checked in at the desk;
+ * - a device silent for over three times its cadence, or announcing itself offline
+ *   (Zigbee2MQTT devices that report on change only are judged by their availability);
+ * - a battery under 15 %.
+ *
+ * Conditions are dated by the readings' own timestamps (a gateway replaying its buffer
+ * raises alerts dated when the waste began); "after hours" is the site's local time.
+ */
+import { EventEmitter } from 'node:events';
+import type { Alert, AlertKind, AlertsResponse } from '../devices/api-types.ts';
+import { DEVICE_KINDS, type Carrier } from '../devices/kinds.ts';
+import type { Registry, RegisteredDevice } from '../store/registry.ts';
+import { LocalClock } from './footprint/clock.ts';
+import { factorOf, factorSetFor } from './footprint/emissions.ts';
+import type { EnrichedCheckin, EnrichedReading, Processor } from './types.ts';
+
+/** Lights or heating must be on in an empty zone this long before it counts as waste (issue 7). */
+export const WASTE_AFTER_MS = 15 * 60_000;
+/** A battery under this is low (issue 7). */
+export const LOW_BATTERY_PCT = 15;
+/** …and stops being low only at this, so a reading wobbling around 15 % does not flap. */
+export const BATTERY_RECOVERED_PCT = 20;
+/** Silent after this many missed reporting intervals (DEVICE_KINDS cadence; issue 7). */
+export const SILENT_CADENCES = 3;
+/**
+ * Above this a desk plug is powering something in use rather than idling: EU ecodesign
+ * rules cap off/standby draw at 0.5 W per device (Regulation (EU) 2019/2021, Annex II), so
+ * a few chargers and a docked monitor on standby stay well under 5 W.
+ */
+export const DRAWING_POWER_W = 5;
+/** A lighting circuit drawing more than this is on even without an `on` field. */
+export const LIGHTS_ON_W = 5;
+/** Resolved alerts are listed this long. */
+export const RESOLVED_KEPT_MS = 24 * 3_600_000;
+const RESOLVED_KEPT_MAX = 100;
+/** Energy checkpoints kept per device, enough for hours of 30 s readings. */
+const CHECKPOINTS_KEPT = 1_024;
+
+/**
+ * Opening hours in the site's local time. The site file has no opening hours yet, so the
+ * default is a common coworking day: Monday to Friday, 07:00 to 20:00.
+ */
+export interface OpeningHours {
+  /** Open days, 0 = Sunday … 6 = Saturday. */
+  days: readonly number[];
+  /** Minutes after local midnight. */
+  openMin: number;
+  closeMin: number;
+}
+
+export const DEFAULT_OPENING_HOURS: OpeningHours = { days: [1, 2, 3, 4, 5], openMin: 7 * 60, closeMin: 20 * 60 };
+
+export interface AlertsOptions {
+  registry: Registry;
+  /** Availability and last-seen per device, from ingest (`Ingest.activity`). */
+  activity?: (site: string, device: string) => { lastSeen: number; status: 'online' | 'offline' | null } | undefined;
+  /** Opening hours per site (default DEFAULT_OPENING_HOURS). */
+  openingHours?: (site: string) => OpeningHours;
+}
+
+interface Timed {
+  value: number;
+  ts: number;
+}
+
+/** Cumulative energy of one device at the time of each reading, for "wasted since". */
+interface EnergyTrack {
+  /** [ts, cumulative Wh] ascending. */
+  checkpoints: [number, number][];
+  lastPower: Timed | null;
+  lastCounter: Timed | null;
+  /** Once a device reports a counter, its energy comes from the counter (METHODOLOGY §1). */
+  usesCounter: boolean;
+}
+
+interface DeviceTrack {
+  values: Map<string, Timed>;
+  /** When the device last became active (lights/heating on, plug drawing); null while inactive. */
+  activeSince: number | null;
+  energy: EnergyTrack;
+  batteryLowSince: number | null;
+}
+
+interface Presence {
+  desk?: string;
+  zone?: string;
+  since: number;
+  day: string;
+}
+
+interface SiteTrack {
+  presence: Map<string, Presence>;
+  /** Per desk: occupied and since when that state holds. */
+  desks: Map<string, { occupied: boolean; since: number }>;
+  /** Last check-out (or session end) per zone and per desk. */
+  zoneLeft: Map<string, number>;
+  deskLeft: Map<string, number>;
+  active: Map<string, Alert>;
+  resolved: Alert[];
+  clock: LocalClock;
+}
+
+interface Condition {
+  key: string;
+  kind: AlertKind;
+  device: RegisteredDevice;
+  since: number;
+  message: string;
+  value: number | null;
+  waste: boolean;
+}
+
+export class AlertsProcessor extends EventEmitter implements Processor {
+  readonly name = 'alerts';
+  readonly #opts: AlertsOptions;
+  readonly #devices = new Map<string, DeviceTrack>();
+  readonly #sites = new Map<string, SiteTrack>();
+  /** First tick: devices never heard from are silent counted from here. */
+  #startedAt: number | null = null;
+  #lastTick: number | null = null;
+
+  constructor(opts: AlertsOptions) {
+    super();
+    this.#opts = opts;
+  }
+
+  onReadings(batch: readonly EnrichedReading[]): void {
+    for (const r of batch) {
+      const d = this.#device(r.site, r.device);
+      if (r.metric === 'power_w' || r.metric === 'energy_wh') this.#integrate(d.energy, r.metric, r.value, r.ts);
+      const prev = d.values.get(r.metric);
+      if (prev && prev.ts > r.ts) continue; // a late, older reading does not change the state
+      d.values.set(r.metric, { value: r.value, ts: r.ts });
+
+      if (r.metric === 'occupied' && r.desk) {
+        const desks = this.#site(r.site)?.desks;
+        const occupied = r.value === 1;
+        const cur = desks?.get(r.desk);
+        if (desks && (!cur || cur.occupied !== occupied)) desks.set(r.desk, { occupied, since: r.ts });
+      }
+      if (r.metric === 'battery_pct') {
+        if (r.value < LOW_BATTERY_PCT) d.batteryLowSince ??= r.ts;
+        else if (r.value >= BATTERY_RECOVERED_PCT) d.batteryLowSince = null;
+      }
+      const active = isActive(r.kind, d.values);
+      if (active) d.activeSince ??= r.ts;
+      else d.activeSince = null;
+    }
+  }
+
+  onCheckins(batch: readonly EnrichedCheckin[]): void {
+    for (const c of batch) {
+      const site = this.#site(c.site);
+      if (!site) continue;
+      const previous = site.presence.get(c.member);
+      // Checking in elsewhere ends the previous session (METHODOLOGY §1, presence).
+      if (previous) this.#left(site, previous, c.ts);
+      if (c.action === 'check_out') site.presence.delete(c.member);
+      else site.presence.set(c.member, { ...(c.desk ? { desk: c.desk } : {}), ...(c.zone ? { zone: c.zone } : {}), since: c.ts, day: site.clock.day(c.ts).key });
+    }
+  }
+
+  tick(now: number): [] {
+    this.#startedAt ??= now;
+    this.#lastTick = now;
+    for (const site of this.#opts.registry.sites()) this.#evaluate(site.id, now);
+    return [];
+  }
+
+  /** Active and recently resolved alerts of a site, as of the last tick. */
+  list(siteId: string, now = this.#lastTick ?? Date.now()): AlertsResponse {
+    const site = this.#sites.get(siteId);
+    return {
+      site: siteId,
+      at: now,
+      active: site ? [...site.active.values()].sort((a, b) => b.since - a.since) : [],
+      resolved: site ? site.resolved.filter((a) => now - (a.resolved_at ?? now) <= RESOLVED_KEPT_MS) : [],
+    };
+  }
+
+  /** Latest battery reading of a device, for the devices page. */
+  battery(site: string, device: string): Timed | undefined {
+    return this.#devices.get(`${site}/${device}`)?.values.get('battery_pct');
+  }
+
+  // ---------------------------------------------------------------- evaluation
+
+  #evaluate(siteId: string, now: number): void {
+    const site = this.#site(siteId);
+    if (!site) return;
+    const conditions = new Map<string, Condition>();
+    const add = (c: Condition) => conditions.set(c.key, c);
+    const devices = this.#opts.registry.devices(siteId);
+    const today = site.clock.day(now).key;
+    const closedSince = this.#closedSince(siteId, site.clock, now);
+    const zoneEmpty = new Map<string, number | null>();
+    const emptySince = (zone: string) => {
+      if (!zoneEmpty.has(zone)) zoneEmpty.set(zone, this.#zoneEmptySince(siteId, site, zone, today, now));
+      return zoneEmpty.get(zone)!;
+    };
+    const zoneName = (zone: string) => this.#opts.registry.site(siteId)?.zones.find((z) => z.id === zone)?.name ?? zone;
+
+    for (const device of devices) {
+      const track = this.#devices.get(`${siteId}/${device.device}`);
+      const label = device.name ?? device.device;
+
+      // Waste: lights or heating on in an empty zone.
+      if ((device.kind === 'zone_lighting' || device.kind === 'zone_heating') && device.zone && !device.desk && track?.activeSince != null) {
+        const empty = emptySince(device.zone);
+        if (empty !== null) {
+          const since = Math.max(empty, track.activeSince);
+          if (now - since >= WASTE_AFTER_MS) {
+            const lights = device.kind === 'zone_lighting';
+            add({
+              key: `${lights ? 'lights_empty_zone' : 'heating_empty_zone'}:${device.device}`,
+              kind: lights ? 'lights_empty_zone' : 'heating_empty_zone',
+              device,
+              since,
+              message: `${lights ? 'Lights' : 'Heating'} on in ${zoneName(device.zone)} with nobody there (${label})`,
+              value: track.values.get('power_w')?.value ?? null,
+              waste: true,
+            });
+          }
+        }
+      }
+
+      // Waste: a desk plug drawing power after hours with nobody checked in at the desk.
+      if (device.kind === 'desk_plug' && device.desk && track?.activeSince != null && closedSince !== null) {
+        const desk = device.desk;
+        const someoneThere = [...site.presence.values()].some((p) => p.desk === desk && p.day === today);
+        if (!someoneThere) {
+          const since = Math.max(closedSince, track.activeSince, site.deskLeft.get(desk) ?? -Infinity);
+          if (now - since >= WASTE_AFTER_MS) {
+            add({
+              key: `plug_after_hours:${device.device}`,
+              kind: 'plug_after_hours',
+              device,
+              since,
+              message: `Desk ${desk} plug drawing power after hours with nobody checked in`,
+              value: track.values.get('power_w')?.value ?? null,
+              waste: true,
+            });
+          }
+        }
+      }
+
+      // Maintenance: battery low.
+      if (track?.batteryLowSince != null) {
+        const pct = track.values.get('battery_pct')?.value ?? null;
+        add({ key: `battery_low:${device.device}`, kind: 'battery_low', device, since: track.batteryLowSince, message: `Battery low on ${label}${pct !== null ? ` (${Math.round(pct)} %)` : ''}: replace it soon`, value: pct, waste: false });
+      }
+
+      // Maintenance: offline or silent.
+      const silence = this.#silence(device, now);
+      if (silence) add(silence);
+    }
+
+    this.#apply(siteId, site, conditions, now);
+  }
+
+  #silence(device: RegisteredDevice, now: number): Condition | null {
+    if (!this.#opts.activity) return null;
+    const act = this.#opts.activity(device.site, device.device);
+    const label = device.name ?? device.device;
+    if (act?.status === 'offline') {
+      return { key: `device_offline:${device.device}`, kind: 'device_offline', device, since: act.lastSeen, message: `${label} reports itself offline`, value: null, waste: false };
+    }
+    // Zigbee2MQTT devices often report on change only: with availability known and online,
+    // a quiet device is a calm room, not a fault.
+    if (device.foreign?.ecosystem === 'zigbee2mqtt' && act?.status === 'online') return null;
+    const limit = SILENT_CADENCES * DEVICE_KINDS[device.kind].cadenceS * 1000;
+    const lastSeen = act && act.lastSeen > 0 ? act.lastSeen : null;
+    const since = lastSeen ?? this.#startedAt ?? now;
+    if (now - since <= limit) return null;
+    return {
+      key: `device_silent:${device.device}`,
+      kind: 'device_silent',
+      device,
+      since,
+      message: lastSeen === null ? `${label} has not reported since deskprint started` : `${label} is silent: nothing for over ${SILENT_CADENCES}× its ${formatCadence(DEVICE_KINDS[device.kind].cadenceS)} reporting interval`,
+      value: null,
+      waste: false,
+    };
+  }
+
+  /** Raises new alerts, refreshes the estimates of active ones, resolves the rest. */
+  #apply(siteId: string, site: SiteTrack, conditions: Map<string, Condition>, now: number): void {
+    let changed = false;
+    for (const [key, c] of conditions) {
+      const existing = site.active.get(key);
+      const waste = c.waste ? this.#waste(siteId, c.device, c.since, now) : { kwh: null, kg: null };
+      if (existing && existing.since === c.since) {
+        site.active.set(key, { ...existing, message: c.message, value: c.value, wasted_kwh: waste.kwh, wasted_kgco2e: waste.kg });
+        continue;
+      }
+      if (existing) this.#resolve(site, existing, now);
+      site.active.set(key, {
+        id: `${siteId}:${key}:${c.since}`,
+        site: siteId,
+        kind: c.kind,
+        device: c.device.device,
+        zone: c.device.zone ?? null,
+        desk: c.device.desk ?? null,
+        message: c.message,
+        since: c.since,
+        raised_at: now,
+        resolved_at: null,
+        wasted_kwh: waste.kwh,
+        wasted_kgco2e: waste.kg,
+        value: c.value,
+      });
+      changed = true;
+    }
+    for (const [key, alert] of site.active) {
+      if (conditions.has(key)) continue;
+      site.active.delete(key);
+      this.#resolve(site, alert, now);
+      changed = true;
+    }
+    // Waste estimates grow every second, so active alerts go out on every tick.
+    if (changed || site.active.size > 0) this.emit('alerts', this.list(siteId, now));
+  }
+
+  #resolve(site: SiteTrack, alert: Alert, now: number): void {
+    // The waste estimate runs up to the tick that saw the condition end.
+    const device = alert.wasted_kwh !== null && alert.device ? this.#opts.registry.device(alert.site, alert.device) : undefined;
+    const waste = device ? this.#waste(alert.site, device, alert.since, now) : { kwh: alert.wasted_kwh, kg: alert.wasted_kgco2e };
+    site.resolved.unshift({ ...alert, resolved_at: now, wasted_kwh: waste.kwh, wasted_kgco2e: waste.kg });
+    const cutoff = now - RESOLVED_KEPT_MS;
+    site.resolved = site.resolved.filter((a) => (a.resolved_at ?? now) >= cutoff).slice(0, RESOLVED_KEPT_MAX);
+  }
+
+  /** Energy a device used from `since` to `now`, and its emissions at the site's factor for the year. */
+  #waste(siteId: string, device: RegisteredDevice, since: number, now: number): { kwh: number | null; kg: number | null } {
+    const track = this.#devices.get(`${siteId}/${device.device}`);
+    if (!track || (track.energy.lastPower === null && track.energy.lastCounter === null)) return { kwh: null, kg: null };
+    const kwh = Math.max(0, energyAt(track.energy, now) - energyAt(track.energy, since)) / 1000;
+    const site = this.#opts.registry.site(siteId);
+    if (!site || !device.carrier) return { kwh, kg: null };
+    const year = this.#sites.get(siteId)!.clock.day(since).year;
+    return { kwh, kg: kwh * factorOf(factorSetFor(site.factors, year), device.carrier as Carrier) };
+  }
+
+  // ---------------------------------------------------------------- presence and hours
+
+  /** Since when a zone has been empty, or null while someone is there. */
+  #zoneEmptySince(siteId: string, site: SiteTrack, zone: string, today: string, now: number): number | null {
+    const registry = this.#opts.registry;
+    const siteFile = registry.site(siteId);
+    if (!siteFile) return null;
+    let since = site.zoneLeft.get(zone) ?? -Infinity;
+    for (const p of site.presence.values()) {
+      if (p.zone !== zone) continue;
+      if (p.day === today) return null;
+      // A session from an earlier day ended with that day (METHODOLOGY §1).
+      since = Math.max(since, site.clock.day(p.since).end);
+    }
+    const zoneDesks = siteFile.desks.filter((d) => d.zone === zone);
+    let heard = false;
+    for (const desk of zoneDesks) {
+      const state = site.desks.get(desk.id);
+      if (!state) continue;
+      if (state.occupied) return null;
+      heard = true;
+      since = Math.max(since, state.since);
+    }
+    // Without a single occupancy reading the zone is known empty only since we started listening.
+    if (!heard) since = Math.max(since, this.#startedAt ?? now);
+    return since;
+  }
+
+  /** When the current closed period began in the site's local time, or null while open. */
+  #closedSince(siteId: string, clock: LocalClock, now: number): number | null {
+    const hours = this.#opts.openingHours?.(siteId) ?? DEFAULT_OPENING_HOURS;
+    const at = (dayStart: number, min: number) => wallTime(clock, dayStart, min);
+    let day = clock.day(now);
+    const isOpenDay = (d: { start: number }) => hours.days.includes(new Date(d.start + clock.offsetMs(d.start) + 12 * 3_600_000).getUTCDay());
+    if (isOpenDay(day)) {
+      const open = at(day.start, hours.openMin);
+      const close = at(day.start, hours.closeMin);
+      if (now >= open && now < close) return null;
+      if (now >= close) return close;
+    }
+    // Before opening, or a closed day: closed since the last open day's closing time.
+    for (let i = 0; i < 8; i++) {
+      day = clock.day(day.start - 1);
+      if (isOpenDay(day)) return at(day.start, hours.closeMin);
+    }
+    return day.start;
+  }
+
+  #left(site: SiteTrack, p: Presence, ts: number): void {
+    if (p.zone) site.zoneLeft.set(p.zone, Math.max(site.zoneLeft.get(p.zone) ?? -Infinity, ts));
+    if (p.desk) site.deskLeft.set(p.desk, Math.max(site.deskLeft.get(p.desk) ?? -Infinity, ts));
+  }
+
+  // ---------------------------------------------------------------- state
+
+  #device(site: string, device: string): DeviceTrack {
+    const key = `${site}/${device}`;
+    let d = this.#devices.get(key);
+    if (!d) {
+      d = { values: new Map(), activeSince: null, energy: { checkpoints: [], lastPower: null, lastCounter: null, usesCounter: false }, batteryLowSince: null };
+      this.#devices.set(key, d);
+    }
+    return d;
+  }
+
+  #site(siteId: string): SiteTrack | undefined {
+    let s = this.#sites.get(siteId);
+    if (!s) {
+      const file = this.#opts.registry.site(siteId);
+      if (!file) return undefined;
+      s = { presence: new Map(), desks: new Map(), zoneLeft: new Map(), deskLeft: new Map(), active: new Map(), resolved: [], clock: new LocalClock(file.timezone, file.accounting_interval_min) };
+      this.#sites.set(siteId, s);
+    }
+    return s;
+  }
+
+  #integrate(e: EnergyTrack, metric: 'power_w' | 'energy_wh', value: number, ts: number): void {
+    const last = e.checkpoints.at(-1);
+    // Energy is integrated in arrival order; a late reading only updates nothing (the live
+    // estimate is not a footprint of record, which recomputes from the store).
+    if (last && ts < last[0]) return;
+    let cum = last?.[1] ?? 0;
+    if (metric === 'energy_wh') {
+      const c = e.lastCounter;
+      if (!e.usesCounter) {
+        e.usesCounter = true;
+      } else if (c && ts > c.ts) {
+        // A decrease is a counter reset: the new reading is the energy since the reset.
+        cum += value >= c.value ? value - c.value : value;
+      }
+      e.lastCounter = { value, ts };
+    } else {
+      const p = e.lastPower;
+      if (!e.usesCounter && p) cum += ((p.value + value) / 2) * ((ts - p.ts) / 3_600_000);
+      e.lastPower = { value, ts };
+    }
+    if (last && last[0] === ts) last[1] = cum;
+    else e.checkpoints.push([ts, cum]);
+    if (e.checkpoints.length > CHECKPOINTS_KEPT) e.checkpoints.splice(0, e.checkpoints.length - CHECKPOINTS_KEPT);
+  }
+}
+
+/** Whether a device is in the state that wastes energy when nobody needs it. */
+function isActive(kind: RegisteredDevice['kind'], values: Map<string, Timed>): boolean {
+  const v = (m: string) => values.get(m)?.value;
+  if (kind === 'zone_lighting') return v('on') === 1 || (v('on') === undefined && (v('power_w') ?? 0) > LIGHTS_ON_W);
+  if (kind === 'zone_heating') return (v('valve_pct') ?? 0) > 0 || v('on') === 1;
+  if (kind === 'desk_plug') return (v('power_w') ?? 0) > DRAWING_POWER_W && v('on') !== 0;
+  return false;
+}
+
+/**
+ * Cumulative Wh of a device at instant `t`: interpolated between checkpoints, and after the
+ * last one extended at the last known power. Many devices report on change only, so the
+ * last value holds, as it does for the on/off state that keeps the alert active; this is
+ * an estimate for action, not the footprint of record (which recomputes from the store).
+ */
+function energyAt(e: EnergyTrack, t: number): number {
+  const cps = e.checkpoints;
+  if (cps.length === 0) return 0;
+  const first = cps[0]!;
+  if (t <= first[0]) return first[1];
+  let lo = 0;
+  let hi = cps.length - 1;
+  if (t >= cps[hi]![0]) {
+    const [ts, cum] = cps[hi]!;
+    const watts = e.usesCounter ? counterPower(cps) : (e.lastPower?.value ?? 0);
+    return cum + (watts * (t - ts)) / 3_600_000;
+  }
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (cps[mid]![0] <= t) lo = mid;
+    else hi = mid;
+  }
+  const [t0, c0] = cps[lo]!;
+  const [t1, c1] = cps[hi]!;
+  return c0 + ((c1 - c0) * (t - t0)) / (t1 - t0);
+}
+
+/** Mean power over the last two counter readings, W. */
+function counterPower(cps: [number, number][]): number {
+  const a = cps.at(-2);
+  const b = cps.at(-1);
+  if (!a || !b || b[0] <= a[0]) return 0;
+  return ((b[1] - a[1]) * 3_600_000) / (b[0] - a[0]);
+}
+
+/** The instant of local wall time `min` minutes after the local midnight `dayStart`. */
+function wallTime(clock: LocalClock, dayStart: number, min: number): number {
+  // Wall-clock minutes, not elapsed: on a DST day 20:00 is not 20 h after midnight.
+  const guess = dayStart + min * 60_000;
+  return guess - (clock.offsetMs(guess) - clock.offsetMs(dayStart));
+}
+
+function formatCadence(seconds: number): string {
+  return seconds >= 3600 ? `${seconds / 3600} h` : seconds >= 60 ? `${seconds / 60} min` : `${seconds} s`;
+}
