@@ -4,6 +4,7 @@
  * max_gap 15 min, UK 2025 factors (electricity 0.177, gas 0.183 kgCO2e/kWh).
  */
 import { describe, expect, it } from 'vitest';
+import { allocateInterval } from '../../../ingest/footprint/allocate.ts';
 import { baselineDay, factorSetFor } from '../../../ingest/footprint/emissions.ts';
 import { M_DAY, M_INTERVAL, M_MONTH, M_SITE } from '../../../ingest/footprint/schema.ts';
 import { T, checkin, constantPower, makeSite, pointAt, reading, run, sum, UK_2025 } from './helpers.ts';
@@ -334,5 +335,33 @@ describe('footprint scenarios worked by hand', () => {
     // No 2027 set: the latest earlier one; before every set: the earliest.
     expect(factorSetFor(site.factors, 2027).name).toBe('Test 2026');
     expect(factorSetFor(site.factors, 2020).name).toBe('UK DESNZ 2025');
+  });
+
+  it('uses the counter of a device that reports both power and a counter', () => {
+    const site = makeSite([{ id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' }]);
+    const events = [];
+    for (let i = 0; i <= 12; i++) {
+      const t = T('2025-03-10T09:00') + i * 5 * 60_000;
+      events.push(reading(site, 'plug-d1', 'power_w', 1000, t)); // would give 1 kWh in the hour
+      events.push(reading(site, 'plug-d1', 'energy_wh', 500 + 10 * i, t)); // 10 Wh per 5 min
+    }
+    const { points } = run(site, events, T('2025-03-11T00:00'));
+    // The counter rises 120 Wh over 09:00–10:00: 0.12 kWh, not the 1 kWh the power implies.
+    expect(sum(points, M_SITE, { carrier: 'electricity' }, 'metered_kwh')).toBeCloseTo(0.12, 12);
+  });
+
+  it('splits a desk by p/Σp, without standby, when two people are checked in at it', () => {
+    const presence = {
+      site: new Map([['m1', 1], ['m2', 1]]), siteN: 2,
+      zone: new Map([['z1', new Map([['m1', 1], ['m2', 1]])]]), zoneN: new Map([['z1', 2]]),
+      desk: new Map([['d1', new Map([['m1', 1], ['m2', 1]])]]),
+      hours: { desk_sessions: 1, desk_sessions_sensor: 0, entrance_sessions: 0, unidentified: 0 },
+    };
+    const out = allocateInterval([{ device: 'plug-d1', role: 'desk', carrier: 'electricity', desk: 'd1', zone: 'z1', kwh: 0.1 }], presence, ['electricity'], new Set());
+    const b = out.get('electricity')!;
+    // Σp = 2 > 1: 0.1 kWh × 1/2 each, nothing left for standby (never negative).
+    expect(b.direct.get('m1')).toBeCloseTo(0.05, 15);
+    expect(b.direct.get('m2')).toBeCloseTo(0.05, 15);
+    expect(b.pool).toBe(0);
   });
 });
