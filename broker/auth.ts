@@ -26,7 +26,12 @@ export interface BrokerPrincipal {
   username: string | null;
   site: string | null;
   scopes: string[];
+  /** When the credential was last confirmed not revoked. */
+  checkedAt: number;
 }
+
+/** A connected client's credential is re-read this often, so revocation reaches live sessions. */
+export const REVOCATION_CHECK_MS = 10_000;
 
 export interface RateLimit {
   /** Sustained messages per second per client; 0 disables the limit. */
@@ -101,13 +106,13 @@ export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
 
     if (!username) {
       if (!opts.allowAnonymous) return refuse('anonymous connections are refused (credentials required outside --demo)', RC_NOT_AUTHORIZED);
-      principals.set(client, { type: 'anonymous', username: null, site: null, scopes: [] });
+      principals.set(client, { type: 'anonymous', username: null, site: null, scopes: [], checkedAt: now() });
       return callback(null, true);
     }
     opts.accounts.verifyCredential(username, password ? password.toString('utf8') : '').then(
       (credential) => {
         if (!credential) return refuse('bad username or secret', RC_BAD_CREDENTIALS);
-        principals.set(client, { type: credential.type, username: credential.username, site: credential.site, scopes: credential.scopes });
+        principals.set(client, { type: credential.type, username: credential.username, site: credential.site, scopes: credential.scopes, checkedAt: now() });
         if (credential.type === 'device') opts.onDeviceConnect?.(credential);
         callback(null, true);
       },
@@ -140,6 +145,11 @@ export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
       callback(new Error(why));
     };
     if (!p) return deny('not authenticated');
+    if (p.username !== null && now() - p.checkedAt > REVOCATION_CHECK_MS) {
+      const c = opts.accounts.credential(p.username);
+      if (!c || c.revokedAt !== null) return deny('credential revoked');
+      p.checkedAt = now();
+    }
     if (!withinRate(client, p)) {
       counters.floodDisconnects++;
       penalties.set(penaltyKey(client, p), now() + penaltyMs);

@@ -4,6 +4,8 @@
  *   simulate   publish a simulated building, or load, to any broker
  *   recompute  recompute footprints from stored raw data
  *   report     write an impact report
+ *   users      people who sign in (add, passwd, token, list, delete)
+ *   devices    MQTT credentials for devices, bridges and services (add, rotate, revoke, list)
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, configFromEnv, type ConfigInput } from './config.ts';
@@ -18,6 +20,8 @@ commands:
   simulate --scenario FILE --mqtt URL [--from ISO --to ISO] [--speed max|1x|Nx] [--seed N]
   simulate --load --rate N --devices M [--mqtt URL]
   recompute --site S --from ISO --to ISO [--data-dir DIR]
+  users add NAME --role manager|member|funder --site S [--member M] | passwd NAME | token NAME | list
+  devices add --site S --kind K [--desk D | --zone Z] | add --site S --bridge NAME --scope F | rotate ID | revoke ID | list
 
 Every option can also be set as an environment variable: DESKPRINT_<OPTION>, e.g.
 DESKPRINT_HTTP_PORT=8080 (see .env.example).`;
@@ -34,6 +38,14 @@ async function main(argv: string[]): Promise<number> {
     case 'recompute': {
       const { runRecompute } = await import('./commands/recompute.ts');
       return runRecompute(rest);
+    }
+    case 'users': {
+      const { runUsers } = await import('./commands/users.ts');
+      return runUsers(rest);
+    }
+    case 'devices': {
+      const { runDevices } = await import('./commands/devices.ts');
+      return runDevices(rest);
     }
     case undefined:
     case '-h':

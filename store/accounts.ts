@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { DeviceKind } from '../devices/kinds.ts';
+import type { Carrier, Category, DeviceKind } from '../devices/kinds.ts';
 import type { SiteDevice } from '../devices/site.ts';
 import type { Registry } from './registry.ts';
 
@@ -74,6 +74,8 @@ export interface DeviceRegistration {
   desk?: string;
   zone?: string;
   name?: string;
+  category?: Category;
+  carrier?: Carrier;
 }
 
 export interface AuditEntry {
@@ -548,7 +550,7 @@ export function registerAddedDevices(registry: Registry, credentials: readonly D
     const devices: SiteDevice[] = [...site.devices];
     for (const c of list) {
       const r = c.registration!;
-      devices.push({ id: c.username, kind: r.kind, ...(r.name ? { name: r.name } : {}), ...(r.desk ? { desk: r.desk } : {}), ...(r.zone ? { zone: r.zone } : {}) });
+      devices.push({ id: c.username, ...r });
       added++;
     }
     registry.loadSite({ ...site, devices });

@@ -9,12 +9,16 @@ import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
+import { runDevices } from '../../cli/commands/devices.ts';
+import { REVOCATION_CHECK_MS } from '../../broker/auth.ts';
 import { waitFor } from '../support/wait.ts';
 
 let dp: DeskprintHandle;
 let dataDir: string;
 const clients: MqttClient[] = [];
 const secrets: Record<string, string> = {};
+/** Added to the broker's clock, to move past the revocation re-check without waiting. */
+let skewMs = 0;
 
 /** Rate limit for this suite: 20 messages at once, then 20 per second. */
 const RATE = { perSecond: 20, burst: 20 };
@@ -26,6 +30,7 @@ beforeAll(async () => {
       httpPort: 0, mqttPort: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', buildDashboard: false,
       maxPayloadBytes: 64 * 1024, mqttMaxPacketBytes: 256 * 1024, mqttRateLimit: RATE.perSecond, mqttRateBurst: RATE.burst,
     },
+    { authClock: () => Date.now() + skewMs },
   );
   for (const device of ['plug-n01', 'plug-n02', 'plug-n03', 'plug-n04', 'plug-n05']) {
     secrets[device] = (await dp.accounts.addCredential({ username: device, type: 'device', site: 'demo' })).secret;
@@ -93,6 +98,36 @@ describe('authentication', () => {
   it('does not let one credential take over another client’s session by client id', async () => {
     await connect('plug-n01', { clientId: 'plug-n01-session' });
     await expect(connect('plug-n02', { clientId: 'plug-n01-session' })).rejects.toThrow(/Identifier rejected/);
+  });
+});
+
+describe('credentials managed while running', () => {
+  it('accepts a device added with `deskprint devices add --kind` and registers it on connect', async () => {
+    const out: string[] = [];
+    const code = await runDevices(['add', '--site', 'demo', '--kind', 'desk_occupancy', '--desk', 'n02', '--id', 'occ-added'], {
+      out: (l) => out.push(l), err: (l) => out.push(l), readStdin: async () => '', env: { DESKPRINT_DATA_DIR: dataDir },
+    });
+    expect(code).toBe(0);
+    secrets['occ-added'] = out.find((l) => l.startsWith('MQTT password (shown once): '))!.split(': ')[1]!;
+    expect(dp.registry.device('demo', 'occ-added')).toBeUndefined();
+    const device = await connect('occ-added');
+    expect(dp.registry.device('demo', 'occ-added')).toMatchObject({ kind: 'desk_occupancy', desk: 'n02', zone: 'north' });
+    const readings = dp.ingest.counters.readings;
+    await device.publishAsync('deskprint/demo/occ-added/telemetry', JSON.stringify({ occupied: true }), { qos: 1 });
+    await waitFor('the new device’s reading', () => dp.ingest.counters.readings > readings, 5_000, 20);
+  });
+
+  it('disconnects a connected device soon after its credential is revoked', async () => {
+    const { secret } = await dp.accounts.addCredential({ username: 'plug-r01', type: 'device', site: 'demo' });
+    secrets['plug-r01'] = secret;
+    const device = await connect('plug-r01');
+    await device.publishAsync('deskprint/demo/plug-r01/telemetry', JSON.stringify({ power_w: 1 }), { qos: 1 });
+    dp.accounts.revokeCredential('plug-r01');
+    skewMs += REVOCATION_CHECK_MS + 1;
+    const gone = closed(device);
+    device.publish('deskprint/demo/plug-r01/telemetry', JSON.stringify({ power_w: 2 }));
+    await gone;
+    await expect(connect('plug-r01')).rejects.toThrow(/Bad username or password/);
   });
 });
 
