@@ -17,12 +17,11 @@ export function literal(value: string): string {
 }
 
 /**
- * The WHERE clause for a half-open time range and tag filter; `null` when the filter can
- * match nothing (a tag filtered by an empty list of values).
+ * Tag conditions of a filter, ANDed (`''` for no filter); `null` when the filter can match
+ * nothing (a tag filtered by an empty list of values).
  */
-export function whereClause(from: number, to: number, where: TagFilter | undefined): string | null {
-  // Integer ms: a point at ts matches `ts >= from` iff ts >= ceil(from), likewise for `to`.
-  const parts = [`time >= ${Math.ceil(from)}ms`, `time < ${Math.ceil(to)}ms`];
+export function tagCondition(where: TagFilter | undefined): string | null {
+  const parts: string[] = [];
   for (const [key, want] of Object.entries(where ?? {})) {
     const values = typeof want === 'string' ? [want] : want;
     if (values.length === 0) return null;
@@ -31,6 +30,15 @@ export function whereClause(from: number, to: number, where: TagFilter | undefin
     parts.push(alternatives.length === 1 ? alternatives[0]! : `(${alternatives.join(' OR ')})`);
   }
   return parts.join(' AND ');
+}
+
+/** The WHERE clause for a half-open time range and tag filter; `null` as for `tagCondition`. */
+export function whereClause(from: number, to: number, where: TagFilter | undefined): string | null {
+  const tags = tagCondition(where);
+  if (tags === null) return null;
+  // Integer ms: a point at ts matches `ts >= from` iff ts >= ceil(from), likewise for `to`.
+  const time = `time >= ${Math.ceil(from)}ms AND time < ${Math.ceil(to)}ms`;
+  return tags ? `${time} AND ${tags}` : time;
 }
 
 export function aggregateStatement(q: AggregateQuery): string | null {
@@ -42,14 +50,18 @@ export function aggregateStatement(q: AggregateQuery): string | null {
 }
 
 /**
- * Two statements: the measurement's tag keys (to tell tag columns from field columns in
- * `SELECT *`), then the points in time order, all series interleaved so LIMIT is global.
+ * Two queries: the measurement's tag keys (to tell tag columns from field columns in
+ * `SELECT *`), and the points in time order, all series interleaved so LIMIT is global.
+ * Sent as two requests: not every server takes several statements in one.
  */
-export function rawStatements(q: RawQuery): string | null {
+export function rawStatements(q: RawQuery): { tagKeys: string; points: string } | null {
   const where = whereClause(q.from, q.to, q.where);
   if (where === null) return null;
   const limit = Math.max(1, Math.floor(q.limit ?? 100_000));
-  return `SHOW TAG KEYS FROM ${ident(q.measurement)}; SELECT * FROM ${ident(q.measurement)} WHERE ${where} ORDER BY time ASC LIMIT ${limit}`;
+  return {
+    tagKeys: `SHOW TAG KEYS FROM ${ident(q.measurement)}`,
+    points: `SELECT * FROM ${ident(q.measurement)} WHERE ${where} ORDER BY time ASC LIMIT ${limit}`,
+  };
 }
 
 export function decodeAggregate(result: InfluxStatementResult | undefined, by: readonly string[]): SeriesResult[] {
@@ -68,11 +80,11 @@ export function decodeAggregate(result: InfluxStatementResult | undefined, by: r
   return out.sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));
 }
 
-export function decodeRaw(measurement: string, results: InfluxStatementResult[]): Point[] {
+export function decodeRaw(measurement: string, tagKeyResult: InfluxStatementResult | undefined, pointResult: InfluxStatementResult | undefined): Point[] {
   const tagKeys = new Set<string>();
-  for (const s of results[0]?.series ?? []) for (const row of s.values) tagKeys.add(String(row[0]));
+  for (const s of tagKeyResult?.series ?? []) for (const row of s.values) tagKeys.add(String(row[0]));
   const out: Point[] = [];
-  const series = results[1]?.series?.[0];
+  const series = pointResult?.series?.[0];
   if (!series) return out;
   const cols = series.columns;
   for (const row of series.values) {

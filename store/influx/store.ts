@@ -4,9 +4,9 @@
  * Writes go through `InfluxWriter` (batching, failure classes, durable spool).
  */
 import path from 'node:path';
-import type { AggregateQuery, Point, RawQuery, SeriesResult, StoreHealth, StoreState, TimeSeriesStore } from '../types.ts';
+import type { AggregateQuery, Point, RawQuery, SeriesResult, StoreHealth, StoreState, TagFilter, TimeSeriesStore } from '../types.ts';
 import { InfluxHttp, InfluxQueryError, type InfluxConnection } from './http.ts';
-import { aggregateStatement, decodeAggregate, decodeRaw, ident, rawStatements } from './influxql.ts';
+import { aggregateStatement, decodeAggregate, decodeRaw, ident, rawStatements, tagCondition } from './influxql.ts';
 import { encodePoint } from './line-protocol.ts';
 import { LOCK_STALE_MS, Spool, SpoolLockedError } from './spool.ts';
 import { InfluxWriter } from './writer.ts';
@@ -27,8 +27,10 @@ export interface InfluxStoreOptions extends InfluxConnection {
   maxSpoolBytes?: number;
   /** Spool segment size in bytes (default 8 MiB). */
   spoolSegmentBytes?: number;
-  /** InfluxDB 2.x organisation; needed only for deleteBefore() on 2.x (v2 delete API). */
+  /** InfluxDB 2.x organisation; needed only for deletes on 2.x (v2 delete API). */
   org?: string;
+  /** Longest a delete waits for queued and spooled points to reach InfluxDB (default 30 s). */
+  deleteDrainTimeoutMs?: number;
   /** Told about state changes (ok/degraded/down), for logging. */
   onStateChange?(state: StoreState, lastError: StoreHealth['lastError']): void;
 }
@@ -158,7 +160,8 @@ export class InfluxStore implements TimeSeriesStore {
   async queryRaw(q: RawQuery): Promise<Point[]> {
     const statements = rawStatements(q);
     if (statements === null || q.to <= q.from) return [];
-    return decodeRaw(q.measurement, await this.#query(statements));
+    const [tagKeys, points] = await Promise.all([this.#query(statements.tagKeys), this.#query(statements.points)]);
+    return decodeRaw(q.measurement, tagKeys[0], points[0]);
   }
 
   async #query(influxql: string) {
@@ -171,30 +174,57 @@ export class InfluxStore implements TimeSeriesStore {
   }
 
   /**
-   * InfluxQL `DELETE` (1.x). 2.x does not serve it on the v1 API, so there the v2 delete
-   * API is used when `org` is configured; a bucket retention period is the usual choice there.
+   * Deletes go through InfluxQL `DELETE` (1.x). 2.x does not serve it on the v1 API, so there
+   * the v2 delete API is used when `org` is configured (a bucket retention period is the
+   * usual choice for retention there).
+   *
+   * Points still queued or spooled would come back after a delete, so a delete first waits
+   * for them to reach InfluxDB and refuses (throws) when they cannot: try again later.
    */
   async deleteBefore(measurement: string, before: number): Promise<void> {
-    try {
-      await this.#http.query(`DELETE FROM ${ident(measurement)} WHERE time < ${Math.ceil(before)}ms`);
-    } catch (err) {
-      if (!(err instanceof InfluxQueryError) || !this.#opts.org) throw err;
-      await this.#deleteV2(measurement, before);
+    await this.#drainBeforeDelete();
+    await this.#delete(measurement, `time < ${Math.ceil(before)}ms`, {}, Math.ceil(before) - 1);
+  }
+
+  /** Deletes every point of the series of `measurement` whose tags match `where`. */
+  async deleteWhere(measurement: string, where: TagFilter): Promise<void> {
+    const condition = tagCondition(where);
+    if (condition === null) return;
+    await this.#drainBeforeDelete();
+    await this.#delete(measurement, condition, where, Date.UTC(2262, 0, 1));
+  }
+
+  async #drainBeforeDelete(): Promise<void> {
+    const writer = this.#writer;
+    if (!writer) return;
+    if (!(await writer.flush(this.#opts.deleteDrainTimeoutMs ?? 30_000))) {
+      throw new Error(`InfluxDB store still has ${writer.health().queueDepth} unsent point(s); delete refused so they cannot come back after it`);
     }
   }
 
-  async #deleteV2(measurement: string, before: number): Promise<void> {
+  async #delete(measurement: string, condition: string, where: TagFilter, stop: number): Promise<void> {
+    try {
+      await this.#http.query(`DELETE FROM ${ident(measurement)}${condition ? ` WHERE ${condition}` : ''}`);
+    } catch (err) {
+      if (!(err instanceof InfluxQueryError) || !this.#opts.org) throw err;
+      // The v2 predicate has no OR: one request per combination of filter values.
+      let combos: string[] = [`_measurement="${v2Escape(measurement)}"`];
+      for (const [k, want] of Object.entries(where)) {
+        const values = typeof want === 'string' ? [want] : want;
+        combos = combos.flatMap((c) => values.map((v) => `${c} AND ${k}="${v2Escape(v)}"`));
+      }
+      for (const predicate of combos) await this.#deleteV2(predicate, stop);
+    }
+  }
+
+  async #deleteV2(predicate: string, stop: number): Promise<void> {
     const { url, token, org, database } = this.#opts;
     const qs = new URLSearchParams({ org: org!, bucket: database });
     const res = await fetch(`${url.replace(/\/$/, '')}/api/v2/delete?${qs}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Token ${token}` } : {}) },
-      body: JSON.stringify({
-        start: new Date(0).toISOString(),
-        // The v2 range includes its stop time; `before` is exclusive here.
-        stop: new Date(Math.ceil(before) - 1).toISOString(),
-        predicate: `_measurement="${measurement.replace(/"/g, '\\"')}"`,
-      }),
+      // The v2 range includes its stop time.
+      body: JSON.stringify({ start: new Date(0).toISOString(), stop: new Date(stop).toISOString(), predicate }),
     });
     if (!res.ok) throw new Error(`InfluxDB v2 delete failed (${res.status}): ${await res.text()}`);
   }
@@ -223,4 +253,8 @@ export class InfluxStore implements TimeSeriesStore {
     this.#adoptTimer = null;
     await this.#writer!.close();
   }
+}
+
+function v2Escape(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }

@@ -89,6 +89,8 @@ export class InfluxWriter {
   #closed = false;
   #wake: (() => void) | null = null;
   #roomWaiters: (() => void)[] = [];
+  /** Send what is queued now instead of waiting for a full batch (flush()). */
+  #flushNow = false;
   #pump: Promise<void>;
   /** False until `prepare()` succeeds, and again after a 404 (database not found). */
   ready = true;
@@ -261,7 +263,7 @@ export class InfluxWriter {
       const now = Date.now();
       let sendAt: number;
       if (this.#retryAt > now) sendAt = this.#closing ? now : this.#retryAt; // backing off without a spool
-      else if (this.#closing || this.#queuedLines >= this.#o.batchSize) sendAt = now;
+      else if (this.#closing || this.#flushNow || this.#queuedLines >= this.#o.batchSize) sendAt = now;
       else sendAt = this.#firstQueuedAt + this.#o.flushIntervalMs;
       if (sendAt > now) {
         await this.#sleep(sendAt - now);
@@ -295,6 +297,25 @@ export class InfluxWriter {
         }
       }
       this.#releaseRoom();
+    }
+  }
+
+  /**
+   * Sends what is queued without waiting for a full batch and waits until nothing is left
+   * in memory or in the spool; false when that did not happen within `timeoutMs`.
+   */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    this.#flushNow = true;
+    this.#signal();
+    try {
+      while (this.health().queueDepth > 0 || this.#attached) {
+        if (Date.now() >= deadline || this.#closed) return false;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return true;
+    } finally {
+      this.#flushNow = false;
     }
   }
 

@@ -231,6 +231,19 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(raw.map((p) => p.ts)).toEqual([T0 + HOUR, T0 + 2 * HOUR]);
       expect(await store.queryRaw({ measurement: 'other', from: 0, to: T0 + 1 })).toHaveLength(1);
     });
+
+    it('deletes every point of the series matching a tag filter, at any time, and nothing else', async () => {
+      expect(store.deleteWhere).toBeTypeOf('function');
+      const c = (member: string, ts: number, site = 'demo'): Point => ({ measurement: 'checkins', tags: { site, member, device: 'badge' }, fields: { check_in: 1 }, ts });
+      await store.write([c('m01', T0), c('m01', T0 + 400 * 86_400_000), c('m02', T0), c('m03', T0), c('m04', T0), c('m01', T0, 'other')]);
+      await store.write([{ ...c('m01', T0), measurement: 'footprint_session' }]);
+      await store.deleteWhere!('checkins', { site: 'demo', member: ['m01', 'm03'] });
+      const left = await store.queryRaw({ measurement: 'checkins', from: 0, to: T0 + 500 * 86_400_000 });
+      expect(left.map((p) => `${p.tags.site}/${p.tags.member}`).sort()).toEqual(['demo/m02', 'demo/m04', 'other/m01']);
+      expect(await store.queryRaw({ measurement: 'footprint_session', from: 0, to: T0 + 1 })).toHaveLength(1);
+      await store.deleteWhere!('checkins', { member: [] });
+      expect(await store.queryRaw({ measurement: 'checkins', from: 0, to: T0 + 1 })).toHaveLength(3);
+    });
   });
 }
 

@@ -205,6 +205,21 @@ describe('InfluxDB store set-up and auth', () => {
     await missing.close();
   });
 
+  it('refuses to delete while points are still spooled, so they cannot come back after the delete', async () => {
+    let down = true;
+    fake.script = () => (down ? { status: 503, body: '{"error":"unavailable"}' } : { status: 204 });
+    const store = createInfluxStore({ url: fake.url, database: 'd', spoolDir, flushIntervalMs: 5, minRetryDelayMs: 20, maxRetryDelayMs: 50, deleteDrainTimeoutMs: 300 });
+    await store.init();
+    await store.write([{ measurement: 'checkins', tags: { site: 'demo', member: 'm01' }, fields: { check_in: 1 }, ts: T0 }]);
+    await expect(store.deleteWhere!('checkins', { site: 'demo', member: 'm01' })).rejects.toThrow(/1 unsent point/);
+    expect(fake.queries.some((q) => q.q.startsWith('DELETE'))).toBe(false);
+    down = false;
+    await store.deleteWhere!('checkins', { site: 'demo', member: 'm01' });
+    expect(fake.stored).toHaveLength(1); // reached InfluxDB before the DELETE went out
+    expect(fake.queries.at(-1)!.q).toBe(`DELETE FROM "checkins" WHERE "site"::tag = 'demo' AND "member"::tag = 'm01'`);
+    await store.close();
+  });
+
   it('starts while InfluxDB is unreachable, and writes once it answers', async () => {
     await fake.close();
     const port = Number(new URL(fake.url).port);
