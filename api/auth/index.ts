@@ -12,7 +12,7 @@ import type { TimeSeriesStore } from '../../store/types.ts';
 import { adminRoutes } from '../routes/admin.ts';
 import { authRoutes } from '../routes/auth.ts';
 import { ApiError } from '../errors.ts';
-import { csrfProtection, identify, requireAuth, requireMemberSelf, requireSiteAccess, resolveCredential, type AuthContext } from './middleware.ts';
+import { csrfProtection, identify, requireAuth, requireMemberSelf, requireRole, requireSiteAccess, resolveCredential, type AuthContext } from './middleware.ts';
 
 export interface ApiAuthOptions {
   accounts: Accounts;
@@ -27,6 +27,16 @@ export function protectApi(api: Router, opts: ApiAuthOptions): void {
   // Path rules that hold for every router mounted after these lines.
   api.use('/sites/:site', requireSiteAccess('site', opts.registry));
   api.use('/members/:member', requireMemberSelf(opts.registry, 'member'));
+  // The footprint input export lists presence sessions by member: managers only.
+  api.get('/sites/:site/export', requireRole('manager'));
+  // The site footprint's per-member allocation is individual data: only managers see it;
+  // funders and members get the site's aggregates (totals, operator, unallocated, conservation).
+  api.get('/sites/:site/footprint', (req, res, next) => {
+    if (req.auth?.user.role === 'manager') return next();
+    const json = res.json.bind(res);
+    res.json = ((body: unknown) => json(withoutMemberAllocation(body))) as typeof res.json;
+    next();
+  });
   // A user lists only their own sites.
   api.get('/sites', (req, res, next) => {
     const json = res.json.bind(res);
@@ -36,6 +46,14 @@ export function protectApi(api: Router, opts: ApiAuthOptions): void {
   });
   api.use(authRoutes({ accounts: opts.accounts, sessionTtlMs: opts.sessionTtlMs, secureCookies: opts.https }));
   api.use(adminRoutes({ accounts: opts.accounts, registry: opts.registry, store: opts.store }));
+}
+
+/** Drops `allocation.members` (per-member figures) from a site footprint body, keeping how many there were. */
+export function withoutMemberAllocation(body: unknown): unknown {
+  const b = body as { allocation?: { members?: Record<string, unknown> } } | null;
+  if (!b || typeof b !== 'object' || !b.allocation || typeof b.allocation !== 'object' || !b.allocation.members) return body;
+  const { members, ...rest } = b.allocation;
+  return { ...b, allocation: { ...rest, member_count: Object.keys(members).length } };
 }
 
 /**
