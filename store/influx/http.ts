@@ -35,6 +35,13 @@ export interface InfluxStatementResult {
 /** Failure of an InfluxQL statement that InfluxDB answered (not a transport failure). */
 export class InfluxQueryError extends Error {
   override name = 'InfluxQueryError';
+  constructor(
+    message: string,
+    /** HTTP status when InfluxDB refused the request itself (401, 403, 404…). */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
 }
 
 export class InfluxHttp {
@@ -82,7 +89,7 @@ export class InfluxHttp {
       });
     } catch (err) {
       if (err instanceof HttpError && err.statusCode >= 400 && err.statusCode < 500) {
-        throw new InfluxQueryError(`${err.statusCode}: ${errorText(err)} (${influxql})`);
+        throw new InfluxQueryError(`${err.statusCode}: ${errorText(err)} (${influxql})`, err.statusCode);
       }
       throw err;
     }

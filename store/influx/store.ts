@@ -128,6 +128,9 @@ export class InfluxStore implements TimeSeriesStore {
       await this.#http.query(`CREATE DATABASE ${ident(db)}`, { db: false });
     } catch (err) {
       if (!(err instanceof InfluxQueryError)) throw err;
+      if (err.status === 401) {
+        throw new InfluxQueryError(`InfluxDB refused deskprint's credentials (${err.message}); check DESKPRINT_INFLUX_TOKEN or DESKPRINT_INFLUX_USERNAME/PASSWORD`, 401);
+      }
       try {
         await this.#http.query('SHOW MEASUREMENTS LIMIT 1');
       } catch (check) {

@@ -33,10 +33,12 @@ async function hasContainerRuntime(): Promise<boolean> {
 }
 
 async function localInfluxd(): Promise<InfluxTarget> {
-  const influxd: Influxd = await startInfluxd();
+  // Authentication on, so the store's username/password (HTTP Basic) path is exercised too.
+  const admin = { username: 'deskprint', password: "contract-pa'ss" };
+  const influxd: Influxd = await startInfluxd({ admin });
   return {
-    label: 'influxd 1.6 (local, no container runtime)',
-    connection: { url: influxd.url },
+    label: 'influxd 1.6 (local, no container runtime; username/password auth)',
+    connection: { url: influxd.url, username: admin.username, password: admin.password },
     createDatabase: async (name) => void (await influxd.query(`CREATE DATABASE "${name}"`)),
     dropDatabase: async (name) => void (await influxd.query(`DROP DATABASE "${name}"`)),
     stop: () => influxd.cleanup(),

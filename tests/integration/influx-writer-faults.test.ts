@@ -205,6 +205,13 @@ describe('InfluxDB store set-up and auth', () => {
     await missing.close();
   });
 
+  it('fails init with a pointer to the credentials when InfluxDB refuses them (401)', async () => {
+    fake.queryScript = () => ({ status: 401, body: '{"error":"authorization failed"}' });
+    const store = createInfluxStore({ url: fake.url, database: 'd', username: 'desk', password: 'wrong', spoolDir });
+    await expect(store.init()).rejects.toThrow(/refused deskprint's credentials .*DESKPRINT_INFLUX_USERNAME/);
+    await store.close();
+  });
+
   it('refuses to delete while points are still spooled, so they cannot come back after the delete', async () => {
     let down = true;
     fake.script = () => (down ? { status: 503, body: '{"error":"unavailable"}' } : { status: 204 });

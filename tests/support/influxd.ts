@@ -50,6 +50,8 @@ export interface StartInfluxdOptions {
   database?: string;
   /** `[http] max-body-size` in bytes; small values provoke 413 responses. */
   maxBodySize?: number;
+  /** Turns on authentication with this admin user; the harness signs in as it. */
+  admin?: { username: string; password: string };
 }
 
 export async function startInfluxd(opts: StartInfluxdOptions = {}): Promise<Influxd> {
@@ -82,6 +84,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
   max-body-size = ${opts.maxBodySize ?? 25_000_000}
+  auth-enabled = ${opts.admin ? 'true' : 'false'}
 
 [logging]
   level = "warn"
@@ -94,10 +97,14 @@ bind-address = "127.0.0.1:${rpcPort}"
   let child: ChildProcess | null = null;
   let log = '';
 
+  const authorization: Record<string, string> = opts.admin
+    ? { authorization: `Basic ${Buffer.from(`${opts.admin.username}:${opts.admin.password}`).toString('base64')}` }
+    : {};
+
   async function query(q: string): Promise<InfluxQueryBody> {
     const res = await fetch(`${url}/query?db=${encodeURIComponent(database)}&epoch=ms`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...authorization },
       body: new URLSearchParams({ q }).toString(),
     });
     const body = (await res.json()) as InfluxQueryBody;
@@ -151,6 +158,11 @@ bind-address = "127.0.0.1:${rpcPort}"
   }
 
   await start();
+  if (opts.admin) {
+    // With auth on and no user yet, InfluxDB 1.x accepts exactly this one statement unauthenticated.
+    const { username, password } = opts.admin;
+    await query(`CREATE USER "${username}" WITH PASSWORD '${password.replace(/'/g, "\\'")}' WITH ALL PRIVILEGES`);
+  }
   await query(`CREATE DATABASE "${database}"`);
 
   return {
