@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createInfluxStore } from '../../store/influx/index.ts';
 import { LOCK_STALE_MS, Spool, SpoolLockedError } from '../../store/influx/spool.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
+import { countPoints, startInfluxd } from '../support/influxd.ts';
 
 type Answer = { status: number; body?: string; headers?: Record<string, string> };
 type Script = (lines: string[], nth: number) => Answer;
@@ -161,6 +162,30 @@ describe('InfluxDB writer failure classes', () => {
     expect(fake.stored.slice(-3).every((l) => l.includes('power_w=4.5'))).toBe(true);
     expect(fake.stored.map((l) => /power_w=([\d.]+)/.exec(l)![1])).toEqual([0.5, 1.5, 2.5, 3.5, 4.5].flatMap((v) => [String(v), String(v), String(v)]));
     expect(store.health().dropped).toEqual({});
+  });
+});
+
+describe('InfluxDB writer against a real influxd that refuses large bodies', () => {
+  it('splits batches that influxd answers with 413 and stores every point', async () => {
+    const influxd = await startInfluxd({ maxBodySize: 4_000 });
+    const spoolDir = await mkdtemp(path.join(tmpdir(), 'deskprint-413-'));
+    try {
+      const pts = points(300);
+      // The server really refuses the whole batch as one body.
+      const whole = pts.map((p) => `readings,desk=${p.tags.desk},site=demo power_w=${p.fields.power_w} ${p.ts}`).join('\n');
+      const direct = await fetch(`${influxd.url}/write?db=${influxd.database}&precision=ms`, { method: 'POST', body: whole });
+      expect(direct.status).toBe(413);
+
+      const store = createInfluxStore({ url: influxd.url, database: influxd.database, spoolDir, flushIntervalMs: 5 });
+      await store.init();
+      await store.write(pts);
+      expect(await countPoints(influxd, 'readings', 'power_w')).toBe(300);
+      expect(store.health()).toMatchObject({ written: 300, dropped: {}, state: 'ok' });
+      await store.close();
+    } finally {
+      await influxd.cleanup();
+      await rm(spoolDir, { recursive: true, force: true });
+    }
   });
 });
 
