@@ -6,7 +6,7 @@
  * middleware from `middleware.ts`.
  */
 import type { Router } from 'express';
-import type { Accounts } from '../../store/accounts.ts';
+import type { Accounts, Role } from '../../store/accounts.ts';
 import type { Registry } from '../../store/registry.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { adminRoutes } from '../routes/admin.ts';
@@ -80,13 +80,16 @@ export interface SocketAuth {
   recheck(): AuthContext | undefined;
 }
 
-/** May a socket authenticated as `data` join a site's live room? */
-export function socketCanSee(data: unknown, site: string): boolean {
+/**
+ * May a socket authenticated as `data` join a site's room? `roles` narrows it, e.g. the
+ * alerts room: `mayReceive: (data, site) => socketCanSee(data, site, ['manager'])`.
+ */
+export function socketCanSee(data: unknown, site: string, roles?: readonly Role[]): boolean {
   const s = data as Partial<SocketAuth> | undefined;
   if (!s?.recheck) return false;
   try {
     const auth = s.recheck();
-    return auth !== undefined && auth.user.sites.includes(site);
+    return auth !== undefined && auth.user.sites.includes(site) && (!roles || roles.includes(auth.user.role));
   } catch {
     return false;
   }
