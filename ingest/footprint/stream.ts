@@ -9,7 +9,7 @@ import type { SiteFile } from '../../devices/site.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import type { EnrichedCheckin, EnrichedReading, Processor } from '../types.ts';
 import { SiteFootprintEngine } from './engine.ts';
-import { recompute } from './recompute.ts';
+import { recompute, replayMonth } from './recompute.ts';
 
 export const DEFAULT_LATENESS_MS = 10 * 60_000;
 /** How long a live interval waits for a counter that reported recently (see engine.ts). */
@@ -54,7 +54,8 @@ export interface SiteStreamOptions {
 
 /** One site's live engine behind its reorder buffer. */
 export class SiteFootprintStream {
-  readonly engine: SiteFootprintEngine;
+  #engine: SiteFootprintEngine;
+  readonly #opts: SiteStreamOptions;
   readonly latenessMs: number;
   /** Buffered events in canonical order (ts, key, arrival). */
   #pending: Buffered[] = [];
@@ -70,10 +71,42 @@ export class SiteFootprintStream {
 
   constructor(site: SiteFile, opts: SiteStreamOptions = {}) {
     this.latenessMs = opts.latenessMs ?? DEFAULT_LATENESS_MS;
-    this.engine = new SiteFootprintEngine(site, {
-      counterHoldMs: opts.counterHoldMs ?? DEFAULT_COUNTER_HOLD_MS,
+    this.#opts = opts;
+    this.#engine = this.#newEngine(site);
+  }
+
+  get engine(): SiteFootprintEngine {
+    return this.#engine;
+  }
+
+  /**
+   * After a restart: rebuilds the open month from the raw data in the store up to
+   * `now − lateness`, so its pool, hours and days are whole, then continues live. Call it
+   * before the first release; messages buffered meanwhile that are older than the replayed
+   * range are treated as late. Returns the number of stored events replayed.
+   */
+  async warmStart(store: TimeSeriesStore, now: number): Promise<number> {
+    const upTo = now - this.latenessMs;
+    const monthStart = this.#engine.clock.monthStart(upTo);
+    // Intervals before the month are only warm-up: the previous month stays as stored.
+    this.#engine = this.#newEngine(this.#engine.site, monthStart);
+    const n = await replayMonth(store, this.#engine.site, this.#engine, monthStart, upTo, this.latenessMs);
+    this.#released = Math.max(this.#released, upTo);
+    this.#incoming = this.#incoming.filter((b) => {
+      if (b.e.ts >= upTo) return true;
+      this.lateEvents++;
+      this.#markDirty(b.e.ts);
+      return false;
+    });
+    return n;
+  }
+
+  #newEngine(site: SiteFile, outputFrom?: number): SiteFootprintEngine {
+    return new SiteFootprintEngine(site, {
+      counterHoldMs: this.#opts.counterHoldMs ?? DEFAULT_COUNTER_HOLD_MS,
       onLateEnergy: (start) => this.#markDirty(start),
       onPartialMonth: (start) => this.dirtyMonths.add(start),
+      ...(outputFrom !== undefined ? { outputFrom } : {}),
     });
   }
 
@@ -172,6 +205,11 @@ export interface FootprintProcessorOptions {
   counterHoldMs?: number;
   /** Recompute a dirty month this long after it was last marked (lets the writer store the late data first). */
   recomputeDelayMs?: number;
+  /**
+   * With a store: rebuild each site's open month from stored raw data at the first tick, so a
+   * restart does not leave the month's pool and hours partial (default true).
+   */
+  warmStart?: boolean;
 }
 
 export interface FootprintProcessor extends Processor {
@@ -181,6 +219,8 @@ export interface FootprintProcessor extends Processor {
   stream(site: string): SiteFootprintStream | undefined;
   /** Months waiting for a recompute, per site. */
   dirty(): { site: string; from: number; to: number }[];
+  /** Resolves once the warm start (if any) is done; ticks return nothing until then. */
+  ready(): Promise<void>;
 }
 
 /**
@@ -199,6 +239,23 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
   const lastArrival = new Map<string, number>();
   const started = clock();
   let recomputing = false;
+  /** Warm start: not begun (undefined), running (a promise), or done (true). */
+  let warm: Promise<void> | true | undefined = opts.store && opts.warmStart !== false ? undefined : true;
+  const warmUp = (now: number): Promise<void> => {
+    if (warm === true) return Promise.resolve();
+    warm ??= (async () => {
+      for (const s of streams.values()) {
+        try {
+          await s.warmStart(opts.store!, now);
+        } catch {
+          // Store unreachable: carry on live; the month is flagged for a recompute.
+          s.dirtyMonths.add(s.engine.clock.monthStart(now));
+        }
+      }
+      warm = true;
+    })();
+    return warm;
+  };
 
   return {
     name: 'footprint',
@@ -221,6 +278,10 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
       }
     },
     async tick(now) {
+      if (warm !== true) {
+        void warmUp(now);
+        return [];
+      }
       const points: Point[] = [];
       for (const [site, s] of streams) {
         // A quiet site still needs its intervals closed: after a lateness of silence the
@@ -270,6 +331,9 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
       const out: { site: string; from: number; to: number }[] = [];
       for (const [site, s] of streams) for (const m of s.dirtyMonths) out.push({ site, from: m, to: s.engine.clock.nextMonthStart(m) });
       return out;
+    },
+    ready() {
+      return warm === true ? Promise.resolve() : warmUp(clock());
     },
     async close() {
       streams.clear();

@@ -132,7 +132,7 @@ describe('streaming and recompute', () => {
     const store = new SqliteStore({ file: ':memory:' });
     await store.init();
     let now = T('2025-03-02T00:00');
-    const proc = createFootprintProcessor({ sites: [site], store, clock: () => now, recomputeDelayMs: 60_000 });
+    const proc = createFootprintProcessor({ sites: [site], store, clock: () => now, recomputeDelayMs: 60_000, warmStart: false });
     // February's last two days, streamed live and stored raw (as the ingest writer would).
     const power = constantPower(site, 'plug-d1', 100, T('2025-02-27T00:00'), T('2025-03-01T23:59'), 1);
     await store.write(rawPoints(power));
@@ -151,6 +151,42 @@ describe('streaming and recompute', () => {
     expect(days).toHaveLength(1);
     expect(days[0]!.fields.kwh_direct).toBeCloseTo(0.2, 9);
     expect(days[0]!.fields.final).toBe(1);
+    await store.close();
+  });
+
+  it('after a restart, warms up from the store and then agrees with the batch result', async () => {
+    const rand = prng(21);
+    const site = randomSite(rand);
+    const from = T('2025-03-01T00:00');
+    const to = T('2025-03-03T00:00');
+    const restartAt = T('2025-03-02T12:00');
+    const events = randomEvents(site, rand, from, to);
+    const store = new SqliteStore({ file: ':memory:' });
+    await store.init();
+    await store.write(rawPoints(events));
+
+    // The process restarts at 12:00 on 2 March: what the writer stored before then is in
+    // the store; the live stream resumes with the messages of the last 10 minutes onwards.
+    let now = restartAt;
+    const proc = createFootprintProcessor({ sites: [site], store, clock: () => now });
+    expect(await proc.tick!(now)).toEqual([]); // the warm start begins
+    await proc.ready();
+    const resumeFrom = restartAt - 10 * MIN;
+    const live = shuffleArrivals(events.filter((e) => e.ts >= resumeFrom), rand, 8);
+    const stream = proc.stream('hub')!;
+    const out: Point[] = [...(await proc.tick!(now))];
+    for (let i = 0; i < live.length; i += 50) {
+      for (const e of live.slice(i, i + 50)) stream.push(e);
+      now = Math.max(now, live[Math.min(i + 49, live.length - 1)]!.ts);
+      out.push(...(await proc.tick!(now)));
+    }
+    stream.flush(to);
+    out.push(...stream.engine.drainPoints());
+    expect(stream.lateEvents).toBe(0);
+    expect(proc.dirty()).toEqual([]); // it saw March whole, from the store and then live
+
+    const batch = await recompute({ store, site, from, to, now: to, write: false });
+    expect(sorted(out)).toEqual(sorted(batch.points));
     await store.close();
   });
 });
