@@ -96,6 +96,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 
   let child: ChildProcess | null = null;
   let log = '';
+  let spawnError: Error | null = null;
 
   const authorization: Record<string, string> = opts.admin
     ? { authorization: `Basic ${Buffer.from(`${opts.admin.username}:${opts.admin.password}`).toString('base64')}` }
@@ -115,6 +116,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 
   async function waitForPing(deadline: number): Promise<void> {
     for (;;) {
+      if (spawnError) throw new Error(`cannot run ${INFLUXD_BIN} (install the Debian package influxdb): ${spawnError.message}`);
       if (!child || child.exitCode !== null) throw new Error(`influxd exited during start-up:\n${log.slice(-2000)}`);
       try {
         const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(500) });
@@ -130,6 +132,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   async function start(): Promise<void> {
     if (child) return;
     log = '';
+    spawnError = null;
     child = spawn(INFLUXD_BIN, ['run', '-config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (b: Buffer): void => {
       log = (log + b.toString()).slice(-8_000);
@@ -137,7 +140,7 @@ bind-address = "127.0.0.1:${rpcPort}"
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     child.on('error', (err) => {
-      log += `\nspawn error: ${err.message}`;
+      spawnError = err;
     });
     await waitForPing(Date.now() + 20_000);
   }
@@ -146,7 +149,7 @@ bind-address = "127.0.0.1:${rpcPort}"
     const c = child;
     if (!c) return;
     child = null;
-    if (c.exitCode !== null || c.signalCode !== null) return;
+    if (spawnError || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const kill = setTimeout(() => c.kill('SIGKILL'), 5_000);
       c.once('exit', () => {
@@ -157,13 +160,19 @@ bind-address = "127.0.0.1:${rpcPort}"
     });
   }
 
-  await start();
-  if (opts.admin) {
-    // With auth on and no user yet, InfluxDB 1.x accepts exactly this one statement unauthenticated.
-    const { username, password } = opts.admin;
-    await query(`CREATE USER "${username}" WITH PASSWORD '${password.replace(/'/g, "\\'")}' WITH ALL PRIVILEGES`);
+  try {
+    await start();
+    if (opts.admin) {
+      // With auth on and no user yet, InfluxDB 1.x accepts exactly this one statement unauthenticated.
+      const { username, password } = opts.admin;
+      await query(`CREATE USER "${username}" WITH PASSWORD '${password.replace(/'/g, "\\'")}' WITH ALL PRIVILEGES`);
+    }
+    await query(`CREATE DATABASE "${database}"`);
+  } catch (err) {
+    await stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
-  await query(`CREATE DATABASE "${database}"`);
 
   return {
     url,
