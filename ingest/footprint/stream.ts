@@ -221,6 +221,8 @@ export interface FootprintProcessor extends Processor {
   dirty(): { site: string; from: number; to: number }[];
   /** Resolves once the warm start (if any) is done; ticks return nothing until then. */
   ready(): Promise<void>;
+  /** Resolves once no background recompute is running (shutdown, tests). */
+  settled(): Promise<void>;
 }
 
 /**
@@ -238,7 +240,8 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
   /** Wall-clock time of each site's latest message, for the idle rule. */
   const lastArrival = new Map<string, number>();
   const started = clock();
-  let recomputing = false;
+  /** The background recompute in progress, if any (one at a time). */
+  let recomputing: Promise<void> | false = false;
   /** Warm start: not begun (undefined), running (a promise), or done (true). */
   let warm: Promise<void> | true | undefined = opts.store && opts.warmStart !== false ? undefined : true;
   const warmUp = (now: number): Promise<void> => {
@@ -310,12 +313,15 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
           const monthStart = Number(m);
           dirtySince.delete(key);
           s.dirtyMonths.delete(monthStart);
-          recomputing = true;
-          try {
-            await recompute({ store: opts.store, site: s.engine.site, from: monthStart, to: monthStart + 1, now, write: true });
-          } finally {
-            recomputing = false;
-          }
+          // In the background: a month of raw data takes seconds, and live ticks go on.
+          recomputing = recompute({ store: opts.store, site: s.engine.site, from: monthStart, to: monthStart + 1, now, write: true })
+            .then(() => undefined)
+            .catch(() => {
+              s.dirtyMonths.add(monthStart); // store trouble: try again later
+            })
+            .finally(() => {
+              recomputing = false;
+            });
         }
       }
       return points;
@@ -335,7 +341,11 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
     ready() {
       return warm === true ? Promise.resolve() : warmUp(clock());
     },
+    async settled() {
+      while (recomputing) await recomputing;
+    },
     async close() {
+      while (recomputing) await recomputing;
       streams.clear();
     },
   };

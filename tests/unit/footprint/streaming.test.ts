@@ -146,6 +146,7 @@ describe('streaming and recompute', () => {
     now += 120_000;
     await store.write(await proc.tick!(now));
     expect(proc.dirty()).toEqual([]);
+    await proc.settled(); // the recompute runs in the background
     // After the recompute, m1's 28 February: 100 W × 2 h = 0.2 kWh direct.
     const days = await store.queryRaw({ measurement: 'footprint_day', from: T('2025-02-28T00:00'), to: T('2025-03-01T00:00'), where: { site: 'hub', account: 'm1' } });
     expect(days).toHaveLength(1);
