@@ -88,7 +88,7 @@ describe('InfluxDB store across an outage', () => {
       }
     })();
 
-    await sleep(1_500);
+    await sleep(1_000);
     await influxd.stop();
     const stoppedAt = Date.now();
     await until('store reports down and spools', () => store.health().state === 'down' && store.health().spoolBytes > 0);
@@ -97,7 +97,7 @@ describe('InfluxDB store across an outage', () => {
     const duringOutage = store.health();
     await influxd.start();
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(OUTAGE_MS);
-    await sleep(1_500);
+    await sleep(1_000);
     running = false;
     await producer;
 
