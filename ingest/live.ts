@@ -56,10 +56,16 @@ export class LiveState extends EventEmitter implements Processor {
   }
 
   onReadings(batch: readonly EnrichedReading[]): void {
+    let d: DeviceState | undefined;
+    let last: EnrichedReading | undefined;
     for (const r of batch) {
-      const key = `${r.site}/${r.device}`;
-      let d = this.#devices.get(key);
-      if (!d) this.#devices.set(key, (d = { values: new Map(), derivedPower: null, lastCounter: null }));
+      // A batch is usually one message of one device: look its state up once.
+      if (!d || r.site !== last!.site || r.device !== last!.device) {
+        const key = `${r.site}/${r.device}`;
+        d = this.#devices.get(key);
+        if (!d) this.#devices.set(key, (d = { values: new Map(), derivedPower: null, lastCounter: null }));
+      }
+      last = r;
       const prev = d.values.get(r.metric);
       if (prev && prev.ts > r.ts) continue; // an older, late reading does not change the live view
       d.values.set(r.metric, { value: r.value, ts: r.ts });

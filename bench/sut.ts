@@ -1,0 +1,230 @@
+/**
+ * The system under test, run in its own process (forked by bench/run.ts) so that its CPU
+ * and RSS are its own and every scenario starts cold:
+ *
+ * - `aedes-pass`: the embedded aedes broker with one in-process subscriber that only counts
+ *   (the limit for the embedded default: deskprint's ingest takes messages the same way).
+ * - `mqtt-pass`: one MQTT.js subscriber that only counts, against an external broker,
+ *   subscribed exactly as deskprint's ingest is (ingest/sources.ts MqttSource).
+ * - `deskprint`: the whole process (`startDeskprint`), with the footprint engine as a
+ *   processor, counting what the store acknowledged.
+ *
+ * Talks to the parent over the fork IPC channel: `{ cmd: 'stats' | 'latency' | 'reset' |
+ * 'stop' }` in, `{ id, ... }` out.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
+import os from 'node:os';
+import path from 'node:path';
+import { ADAPTERS } from '../devices/index.ts';
+import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
+import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
+import { startDeskprint, type DeskprintHandle } from '../cli/start.ts';
+import { createFootprintProcessor, type FootprintProcessorOptions } from '../ingest/footprint/stream.ts';
+import { MEASUREMENT_READINGS } from '../ingest/types.ts';
+import type { Point } from '../store/types.ts';
+
+export type SutMode = 'aedes-pass' | 'mqtt-pass' | 'deskprint';
+
+export interface SutConfig {
+  mode: SutMode;
+  /** External broker for `mqtt-pass`, or for `deskprint` instead of the embedded aedes. */
+  mqttUrl?: string;
+  /** Site files (deskprint). */
+  sites?: string[];
+  store?: 'sqlite' | 'influx';
+  influxUrl?: string;
+  influxDatabase?: string;
+  /** Run the footprint engine as a processor (default true). */
+  footprint?: boolean;
+  /** Per-client message limit of the embedded broker; 0 disables (bench gateways carry many devices). */
+  mqttRateLimit?: number;
+}
+
+export interface SutReady {
+  mqttUrl: string;
+  httpUrl: string | null;
+  /** A manager's API token (deskprint). */
+  token: string | null;
+}
+
+export interface SutStats {
+  /** Messages the subscriber or ingest received. */
+  received: number;
+  /** Readings the store acknowledged (deskprint). */
+  stored: number;
+  /** Points waiting in the writer. */
+  pending: number;
+  rejected: number;
+  firstReceivedAt: number;
+  lastReceivedAt: number;
+  lastStoredAt: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** CPU seconds (user + system) since the process started. */
+  cpuS: number;
+  /** Broker clients (embedded). */
+  clients: number | null;
+}
+
+export interface LatencySummary {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export function summarise(values: number[]): LatencySummary {
+  const v = [...values].sort((a, b) => a - b);
+  const at = (p: number) => (v.length ? v[Math.min(v.length - 1, Math.floor(p * v.length))]! : NaN);
+  return { n: v.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: v.length ? v[v.length - 1]! : NaN };
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2] ?? '{}') as SutConfig;
+  let received = 0;
+  let firstReceivedAt = 0;
+  let lastReceivedAt = 0;
+  let lastStoredAt = 0;
+  let storeLatencies: number[] = [];
+  let recording = false;
+  let closeAll: () => Promise<void>;
+  let ready: SutReady;
+  let dp: DeskprintHandle | undefined;
+  let broker: EmbeddedBroker | undefined;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-bench-'));
+  const count = () => {
+    const t = Date.now();
+    if (received++ === 0) firstReceivedAt = t;
+    lastReceivedAt = t;
+  };
+  const filters = [...new Set(ADAPTERS.flatMap((a) => a.subscriptions))];
+
+  if (config.mode === 'aedes-pass') {
+    broker = await createEmbeddedBroker();
+    const port = await broker.listenTcp(0, '127.0.0.1');
+    const source: MessageSource = new AedesSource(broker.aedes);
+    await source.start(filters, count);
+    const b = broker;
+    closeAll = async () => {
+      await source.stop();
+      await b.close();
+    };
+    ready = { mqttUrl: `mqtt://127.0.0.1:${port}`, httpUrl: null, token: null };
+  } else if (config.mode === 'mqtt-pass') {
+    const source = new MqttSource({ url: config.mqttUrl!, clientId: `bench-pass-${process.pid}` });
+    await source.start(filters, count);
+    closeAll = () => source.stop();
+    ready = { mqttUrl: config.mqttUrl!, httpUrl: null, token: null };
+  } else {
+    const { parseSiteYaml } = await import('../devices/site.ts');
+    const { readFileSync } = await import('node:fs');
+    const sites = (config.sites ?? []).map((f) => parseSiteYaml(readFileSync(f, 'utf8'), f));
+    // The footprint engine recomputes from the store, which start creates: handed over below.
+    const footprintOpts: FootprintProcessorOptions = { sites };
+    const footprint = config.footprint === false ? [] : [createFootprintProcessor(footprintOpts)];
+    dp = await startDeskprint(
+      {
+        demo: true, // anonymous clients, as the load generator connects without credentials
+        simulate: false,
+        httpPort: 0,
+        mqttPort: 0,
+        host: '127.0.0.1',
+        dataDir,
+        logLevel: 'silent',
+        buildDashboard: false,
+        sites: config.sites!,
+        mqttRateLimit: config.mqttRateLimit ?? 0,
+        store: config.store ?? 'sqlite',
+        ...(config.influxUrl ? { influxUrl: config.influxUrl, influxDatabase: config.influxDatabase } : {}),
+        ...(config.mqttUrl ? { mqttUrl: config.mqttUrl } : {}),
+      },
+      { processors: footprint },
+    );
+    footprintOpts.store = dp.store;
+    const handle = dp;
+    // Count arrivals, and time each acknowledged reading from its publish timestamp.
+    const handleMessage = handle.ingest.handle.bind(handle.ingest);
+    handle.ingest.handle = (msg) => {
+      count();
+      handleMessage(msg);
+    };
+    const write = handle.store.write.bind(handle.store);
+    handle.store.write = async (points: readonly Point[]) => {
+      await write(points);
+      const t = Date.now();
+      lastStoredAt = t;
+      if (recording) for (const p of points) if (p.measurement === MEASUREMENT_READINGS) storeLatencies.push(t - p.ts);
+    };
+    const token = handle.accounts.createToken('manager', 'bench').token;
+    closeAll = () => handle.close();
+    ready = { mqttUrl: handle.mqttUrl, httpUrl: handle.httpUrl, token };
+  }
+
+  const stats = (): SutStats => {
+    const cpu = process.cpuUsage();
+    const mem = process.memoryUsage();
+    return {
+      received,
+      stored: dp?.writer.stored ?? 0,
+      pending: dp?.writer.depth ?? 0,
+      rejected: dp?.ingest.counters.rejected ?? 0,
+      firstReceivedAt,
+      lastReceivedAt,
+      lastStoredAt,
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+      clients: broker ? broker.clients() : dp?.health().broker?.clients ?? null,
+    };
+  };
+
+  let profiler: inspector.Session | undefined;
+  process.on('message', (m: { id: number; cmd: string }) => {
+    const reply = (body: object) => process.send!({ id: m.id, ...body });
+    switch (m.cmd) {
+      case 'stats':
+        return reply(stats());
+      case 'reset':
+        received = 0;
+        firstReceivedAt = lastReceivedAt = lastStoredAt = 0;
+        storeLatencies = [];
+        return reply({});
+      case 'record':
+        recording = true;
+        storeLatencies = [];
+        return reply({});
+      case 'latency':
+        recording = false;
+        return reply(summarise(storeLatencies));
+      case 'profile-start':
+        profiler ??= new inspector.Session();
+        profiler.connect();
+        profiler.post('Profiler.enable', () => profiler!.post('Profiler.start', () => reply({})));
+        return;
+      case 'profile-stop':
+        profiler!.post('Profiler.stop', (err, result) => {
+          if (!err) writeFileSync((m as unknown as { file: string }).file, JSON.stringify(result.profile));
+          profiler!.disconnect();
+          reply(err ? { error: err.message } : {});
+        });
+        return;
+      case 'stop':
+        void closeAll()
+          .catch(() => undefined)
+          .finally(() => {
+            rmSync(dataDir, { recursive: true, force: true });
+            reply({});
+            process.exit(0);
+          });
+        return;
+    }
+  });
+  process.send!({ id: 0, ...ready });
+}
+
+main().catch((err: Error) => {
+  process.send?.({ id: 0, error: err.stack ?? err.message });
+  process.exit(1);
+});
