@@ -68,3 +68,69 @@ export function formatTimeOfDay(epochMs: number, timeZone: string | undefined, l
   }
   return format.format(epochMs);
 }
+
+/** Energy: "12.3 kWh"; three decimals under 1 kWh so a member's day does not read as zero. */
+export function formatKwh(kwh: number, locale?: string): string {
+  const digits = Math.abs(kwh) < 1 ? 3 : Math.abs(kwh) < 100 ? 1 : 0;
+  return `${formatDecimal(kwh, digits, locale)} kWh`;
+}
+
+/** Emissions: "4.56 kg CO₂e"; tonnes from 10 t up. */
+export function formatKgCo2e(kg: number, locale?: string): string {
+  if (Math.abs(kg) >= 10_000) return `${formatDecimal(kg / 1000, 1, locale)} t CO₂e`;
+  const digits = Math.abs(kg) < 1 ? 3 : Math.abs(kg) < 100 ? 2 : 0;
+  return `${formatDecimal(kg, digits, locale)} kg CO₂e`;
+}
+
+export function formatPercent(share: number, locale?: string, fractionDigits = 0): string {
+  return numberFormat(locale, { style: 'percent', minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits }).format(share);
+}
+
+/** Signed change as a percentage: "+12 %", "−8 %". */
+export function formatChange(share: number, locale?: string): string {
+  return numberFormat(locale, { style: 'percent', signDisplay: 'exceptZero', maximumFractionDigits: 0 }).format(share);
+}
+
+const dateTimeCache = new Map<string, Intl.DateTimeFormat>();
+
+function dateTimeFormat(locale: string | undefined, timeZone: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale ?? ''}|${timeZone ?? ''}|${JSON.stringify(options)}`;
+  let f = dateTimeCache.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+    dateTimeCache.set(key, f);
+  }
+  return f;
+}
+
+/** "Tue 17 Nov, 14:05" at the site. */
+export function formatDateTime(epochMs: number, timeZone: string | undefined, locale?: string): string {
+  return dateTimeFormat(locale, timeZone, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(epochMs);
+}
+
+/** "Tue 17 Nov" at the site. */
+export function formatDay(epochMs: number, timeZone: string | undefined, locale?: string): string {
+  return dateTimeFormat(locale, timeZone, { weekday: 'short', day: 'numeric', month: 'short' }).format(epochMs);
+}
+
+/** "17 Nov 2026" at the site. */
+export function formatDate(epochMs: number, timeZone: string | undefined, locale?: string): string {
+  return dateTimeFormat(locale, timeZone, { day: 'numeric', month: 'short', year: 'numeric' }).format(epochMs);
+}
+
+/** "November 2026". */
+export function formatMonth(epochMs: number, timeZone: string | undefined, locale?: string): string {
+  return dateTimeFormat(locale, timeZone, { month: 'long', year: 'numeric' }).format(epochMs);
+}
+
+/** How long ago, in words: "42 s", "5 min", "3 h 10 min", "2 d". */
+export function formatDuration(ms: number, locale?: string): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const n = (v: number) => formatInteger(v, locale);
+  if (s < 60) return `${n(s)} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${n(min)} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return min % 60 ? `${n(h)} h ${n(min % 60)} min` : `${n(h)} h`;
+  return `${n(Math.floor(h / 24))} d`;
+}

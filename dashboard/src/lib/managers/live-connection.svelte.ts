@@ -4,7 +4,7 @@
  * reconnecting, or refused. Routes `live` events to the site being followed and
  * re-subscribes after every reconnect (socket.io rooms do not survive a reconnect).
  */
-import type { LiveSnapshot } from '../../../../devices/api-types.ts';
+import type { AlertsResponse, LiveSnapshot } from '../../../../devices/api-types.ts';
 import type { LiveSite } from './live-site.svelte.ts';
 
 /** The part of a socket.io client socket this manager uses; tests pass a fake. */
@@ -14,6 +14,7 @@ export interface LiveChannel {
   on(event: 'disconnect', listener: (reason: string) => void): unknown;
   on(event: 'connect_error', listener: (error: Error) => void): unknown;
   on(event: 'live', listener: (snapshot: LiveSnapshot) => void): unknown;
+  on(event: 'alerts', listener: (update: AlertsResponse) => void): unknown;
   emit(event: 'subscribe', site: string, ack: (res: { ok: boolean; error?: string }) => void): unknown;
   emit(event: 'unsubscribe', site: string): unknown;
 }

@@ -1,0 +1,53 @@
+/**
+ * REST calls of the role views (issue 7): sign-in, alerts and devices for managers, a
+ * member's footprint and check-ins, and funders' impact reports.
+ */
+import type { AlertsResponse, DevicesResponse, MemberCheckinsResponse } from '../../../../devices/api-types.ts';
+import type { HttpClient } from './client.ts';
+import type { ImpactReport, LoginResponse, MeResponse, MemberFootprintResponse, SiteFootprintResponse, StoredReport } from './types.ts';
+
+export type ReportFormat = 'json' | 'csv' | 'pdf';
+
+export interface ViewsApi {
+  me(): Promise<MeResponse>;
+  login(username: string, password: string): Promise<LoginResponse>;
+  logout(): Promise<void>;
+  alerts(site: string): Promise<AlertsResponse>;
+  devices(site: string): Promise<DevicesResponse>;
+  siteFootprint(site: string, range: { from: number; to: number }): Promise<SiteFootprintResponse>;
+  memberFootprint(member: string, query: { from: number; to: number; every: 'day' | 'week' | 'month' }): Promise<MemberFootprintResponse>;
+  memberCheckins(member: string, range: { from: number; to: number }): Promise<MemberCheckinsResponse>;
+  impact(site: string, range: { from: number; to: number }): Promise<ImpactReport>;
+  reports(site: string): Promise<StoredReport[]>;
+}
+
+const enc = encodeURIComponent;
+
+/** Where a report file downloads from (a plain link: the browser sends the session cookie). */
+export function reportUrl(site: string, range: { from: number; to: number }, format: ReportFormat): string {
+  return `/api/sites/${enc(site)}/reports/impact?${new URLSearchParams({ from: String(range.from), to: String(range.to), format })}`;
+}
+
+export function viewsApi(client: HttpClient): ViewsApi {
+  const range = (r: { from: number; to: number }) => new URLSearchParams({ from: String(r.from), to: String(r.to) });
+  return {
+    me: () => client.get('/api/auth/me'),
+    login: (username, password) => client.post('/api/auth/login', { username, password }),
+    logout: async () => {
+      await client.post('/api/auth/logout');
+    },
+    alerts: (site) => client.get(`/api/sites/${enc(site)}/alerts`),
+    devices: (site) => client.get(`/api/sites/${enc(site)}/devices`),
+    siteFootprint: (site, r) => client.get(`/api/sites/${enc(site)}/footprint?${range(r)}`),
+    memberFootprint: (member, q) => client.get(`/api/members/${enc(member)}/footprint?${new URLSearchParams({ from: String(q.from), to: String(q.to), every: q.every })}`),
+    memberCheckins: (member, r) => client.get(`/api/members/${enc(member)}/checkins?${range(r)}`),
+    impact: (site, r) => client.get(`/api/sites/${enc(site)}/reports/impact?${range(r)}&format=json`),
+    reports: async (site) => {
+      const body = await client.get<unknown>(`/api/sites/${enc(site)}/reports`);
+      // The list endpoint may wrap its entries; accept both shapes.
+      if (Array.isArray(body)) return body as StoredReport[];
+      const wrapped = (body as { reports?: unknown } | null)?.reports;
+      return Array.isArray(wrapped) ? (wrapped as StoredReport[]) : [];
+    },
+  };
+}
