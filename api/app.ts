@@ -10,6 +10,7 @@ import { ApiError, errorHandler } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { coreRoutes, type CoreRouteDeps } from './routes/core.ts';
 import { protectApi } from './auth/index.ts';
+import { SESSION_COOKIE, parseCookies } from './auth/middleware.ts';
 import { securityHeaders } from './auth/headers.ts';
 import type { Accounts } from '../store/accounts.ts';
 
@@ -26,6 +27,19 @@ export interface AppDeps extends CoreRouteDeps {
   sessionTtlMs?: number;
   /** Served over HTTPS: Secure cookies and HSTS. */
   https?: boolean;
+  /**
+   * The building's aggregate live view (sites, live snapshot, power series) readable without
+   * signing in, like a lobby display. On in --demo so `npm start` shows live data at once;
+   * every per-member, manager and funder route still needs sign-in.
+   */
+  publicLive?: boolean;
+}
+
+/** Aggregate, person-free reads a public live view may serve. */
+const PUBLIC_LIVE_PATHS = [/^\/sites\/?$/, /^\/sites\/[^/]+\/live\/?$/, /^\/sites\/[^/]+\/series\/?$/];
+
+function hasCredentials(req: express.Request): boolean {
+  return Boolean(req.headers.authorization) || parseCookies(req.headers.cookie)[SESSION_COOKIE] !== undefined;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -36,6 +50,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '1mb' }));
 
   const api = express.Router();
+  if (deps.accounts && deps.publicLive) {
+    // Anonymous GETs of the aggregate live view skip sign-in; a signed-in caller takes the
+    // normal path below and gets the view their role allows.
+    const core = coreRoutes(deps);
+    api.use((req, res, next) => {
+      if (req.method !== 'GET' || hasCredentials(req) || !PUBLIC_LIVE_PATHS.some((re) => re.test(req.path))) return next();
+      core(req, res, next);
+    });
+  }
   if (deps.accounts) {
     protectApi(api, { accounts: deps.accounts, registry: deps.registry, store: deps.store, sessionTtlMs: deps.sessionTtlMs ?? 12 * 3_600_000, https: deps.https ?? false });
   }

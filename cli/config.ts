@@ -29,6 +29,8 @@ export const configSchema = z
     influxPassword: optionalString,
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     maxPayloadBytes: z.coerce.number().int().positive().default(256 * 1024),
+    /** The aggregate live view readable without sign-in (lobby display); defaults to on with --demo. */
+    publicLive: bool.optional(),
     /** Run the demo building's simulator in process (with --demo). */
     simulate: bool.default(true),
     /** Build the dashboard on start when dashboard/dist is missing or older than its sources. */

@@ -24,6 +24,10 @@ import { createStore } from '../store/index.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { createApp } from '../api/app.ts';
 import { attachLiveSocket } from '../api/socket.ts';
+import { alertRoutes, attachAlertsSocket } from '../api/routes/alerts.ts';
+import { checkinRoutes } from '../api/routes/checkins.ts';
+import { deviceRoutes } from '../api/routes/devices.ts';
+import { AlertsProcessor } from '../ingest/alerts.ts';
 import { authenticateSocket, socketCanSee } from '../api/auth/index.ts';
 import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
 import { startRetention } from '../api/auth/privacy.ts';
@@ -55,6 +59,8 @@ export interface DeskprintHandle {
   store: TimeSeriesStore;
   ingest: Ingest;
   live: LiveState;
+  /** Waste and device-health alerts (issue 7). */
+  alerts: AlertsProcessor;
   writer: StoreWriter;
   health(): Health;
   close(): Promise<void>;
@@ -144,11 +150,13 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     const writer = new StoreWriter({ store, log: log.child({ module: 'ingest:writer' }) });
     let ingest: Ingest | undefined;
     const live = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`) });
+    // Waste and device-health alerts (issue 7), raised in ingest so they exist without a browser open.
+    const alerts = new AlertsProcessor({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`) });
     ingest = new Ingest({
       registry,
       source,
       writer,
-      processors: [live, ...(extras.processors ?? [])],
+      processors: [live, alerts, ...(extras.processors ?? [])],
       log: log.child({ module: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
     });
@@ -195,14 +203,35 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       // A broken dashboard build must not take the API and ingest down with it.
       await ensureDashboardBuilt(log).catch((err: Error) => log.error({ err: err.message.split('\n')[0] }, 'dashboard build failed; serving the API only'));
     }
-    const routers: Router[] = [];
+    const routers: Router[] = [
+      alertRoutes({ registry, alerts }),
+      deviceRoutes({ registry, activity: (site, device) => ing.activity.get(`${site}/${device}`), battery: (site, device) => alerts.battery(site, device) }),
+      checkinRoutes({ registry, store }),
+    ];
+    const publicLive = config.publicLive ?? config.demo;
     const app = createApp({
-      registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers,
+      registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers, publicLive,
       accounts, sessionTtlMs: config.sessionTtlHours * 3_600_000, https: tls !== null,
     });
     const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app) : http.createServer(app);
     broker?.attachWebSocket(server, '/mqtt');
-    const io = attachLiveSocket(server, { registry, live, authenticate: authenticateSocket(accounts), canSee: socketCanSee });
+    const authenticate = authenticateSocket(accounts);
+    const io = attachLiveSocket(server, {
+      registry,
+      live,
+      // With a public live view, a socket without credentials may still follow the aggregate live room.
+      authenticate: publicLive
+        ? (handshake) => {
+            try {
+              return authenticate(handshake);
+            } catch {
+              return { public: true };
+            }
+          }
+        : authenticate,
+      canSee: (data, site) => socketCanSee(data, site) || (publicLive && registry.site(site) !== undefined),
+    });
+    attachAlertsSocket(io, registry, alerts, { mayReceive: (data, site) => socketCanSee(data, site, ['manager']) });
     const retention = startRetention({ store, accounts, log: log.child({ module: 'retention' }) }, config.retentionMonths);
     cleanups.push(() => retention.stop());
     await new Promise<void>((resolve, reject) => {
@@ -235,7 +264,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
     }
 
-    return { config, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live, writer, health, close: closeAll };
+    return { config, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live, alerts, writer, health, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -129,4 +129,27 @@ describe('deskprint start --demo', () => {
     const openapi = await getJson<{ paths: Record<string, unknown> }>(`${dp.httpUrl}/api/openapi.json`);
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/api/health', '/api/sites/{site}/live', '/api/sites/{site}/series']));
   });
+  it('shows the aggregate live view without sign-in in demo (a lobby display), and nothing personal', async () => {
+    const live = await getJson<LiveSnapshot>(`${dp.httpUrl}/api/sites/demo/live`);
+    expect(live.status).toBe(200);
+    expect(live.body.desks.total).toBe(24);
+    const sites = await getJson<{ id: string }[]>(`${dp.httpUrl}/api/sites`);
+    expect(sites.body.map((s) => s.id)).toEqual(['demo']);
+    // Footprints, exports and member pages still need sign-in.
+    for (const url of ['/api/sites/demo/footprint', '/api/sites/demo/export', '/api/members/m01/footprint', '/api/audit']) {
+      const res = await getJson<{ error: { code: string } }>(`${dp.httpUrl}${url}`);
+      expect(res.status, url).toBe(401);
+      expect(res.body.error.code).toBe('ERR_UNAUTHENTICATED');
+    }
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = ioClient(dp.httpUrl, { transports: ['websocket'] });
+    try {
+      const got: LiveSnapshot[] = [];
+      socket.on('live', (s) => got.push(s));
+      const ack = await new Promise<{ ok: boolean }>((resolve) => socket.emit('subscribe', 'demo', resolve));
+      expect(ack.ok).toBe(true);
+      await waitFor('an anonymous live event', () => got.length >= 1, 5_000);
+    } finally {
+      socket.close();
+    }
+  });
 });
