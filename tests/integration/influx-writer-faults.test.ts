@@ -12,7 +12,7 @@ import { LOCK_STALE_MS, Spool, SpoolLockedError } from '../../store/influx/spool
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { countPoints, startInfluxd } from '../support/influxd.ts';
 
-type Answer = { status: number; body?: string; headers?: Record<string, string> };
+type Answer = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number };
 type Script = (lines: string[], nth: number) => Answer;
 
 interface FakeInflux {
@@ -51,8 +51,12 @@ async function fakeInflux(script: Script, port = 0): Promise<FakeInflux> {
       const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
       const answer = fake.script(lines, fake.requests.length);
       fake.requests.push({ at: Date.now(), lines, status: answer.status });
-      if (answer.status === 204) fake.stored.push(...lines);
-      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '');
+      const respond = () => {
+        if (answer.status === 204) fake.stored.push(...lines);
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '');
+      };
+      if (answer.delayMs) setTimeout(respond, answer.delayMs);
+      else respond();
     });
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
@@ -80,11 +84,38 @@ describe('InfluxDB writer failure classes', () => {
     await rm(spoolDir, { recursive: true, force: true });
   });
 
-  async function open(script: Script, opts: { batchSize?: number } = {}): Promise<void> {
+  async function open(script: Script, opts: { batchSize?: number; flushIntervalMs?: number; maxQueuePoints?: number } = {}): Promise<void> {
     fake = await fakeInflux(script);
     store = createInfluxStore({ url: fake.url, database: 'd', spoolDir, flushIntervalMs: 5, minRetryDelayMs: 20, maxRetryDelayMs: 100, ...opts });
     await store.init();
   }
+
+  it('sends full batches at once and a partial batch after the flush interval', async () => {
+    await open(() => ({ status: 204 }), { batchSize: 100, flushIntervalMs: 300 });
+    const started = Date.now();
+    await store.write(points(250));
+    expect(fake.requests.map((r) => r.lines.length)).toEqual([100, 100, 50]);
+    const small = Date.now();
+    await store.write(points(3));
+    // Three lines wait for the interval, not for a full batch.
+    expect(Date.now() - small).toBeGreaterThanOrEqual(250);
+    expect(fake.requests.at(-1)!.lines).toHaveLength(3);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('holds no more than maxQueuePoints in memory while InfluxDB is slow: write() waits instead', async () => {
+    await open(() => ({ status: 204 }), { batchSize: 50, flushIntervalMs: 5, maxQueuePoints: 100 });
+    // Slow InfluxDB: every answer takes 30 ms.
+    let deepest = 0;
+    fake.script = () => {
+      deepest = Math.max(deepest, store.health().queueDepth);
+      return { status: 204, delayMs: 30 };
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.write(points(25).map((p) => ({ ...p, ts: p.ts + i * 1_000 })))));
+    expect(fake.stored).toHaveLength(500);
+    // One batch in flight plus at most maxQueuePoints waiting.
+    expect(deepest).toBeLessThanOrEqual(150);
+  });
 
   it('drops a point rejected as bad data (400), counts it by reason, and keeps its neighbours', async () => {
     // Like InfluxDB 2.x on a parse error: the whole batch is refused.
