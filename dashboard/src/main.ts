@@ -18,7 +18,8 @@ const client = httpClient({
   onUnauthorized: (error) => session?.expire(error.code === 'ERR_SESSION_EXPIRED' ? 'Your session has expired; sign in again.' : 'You have been signed out; sign in again.'),
 });
 const views = viewsApi(client);
-session = new Session(views);
+// With `--demo` the server shows the building's aggregate live view to anyone (a lobby display).
+session = new Session(views, async () => Array.isArray(await client.get<unknown>('/api/sites')));
 const socket = connectLiveSocket();
 const signedIn = session;
 const dashboard = new Dashboard({ api: httpApi({ client }), channel: socket, views, role: () => signedIn.role });

@@ -10,8 +10,11 @@ import { matchPath, sitePath, type RouteParams } from '../lib/routing.ts';
 
 export type ViewComponent = Component<{ params: RouteParams }>;
 
+/** Who is looking: a signed-in role, or a visitor of a public live view. */
+export type Viewer = Role | 'anonymous';
+
 export interface EnterContext {
-  readonly role: Role;
+  readonly role: Viewer;
   /** The site's time zone, once the site list has loaded. */
   readonly timeZone: string | undefined;
 }
@@ -19,12 +22,12 @@ export interface EnterContext {
 export interface RouteDefinition {
   readonly pattern: string;
   readonly load: () => Promise<{ default: ViewComponent }>;
-  /** Who may open it; `public` for the sign-in page. */
-  readonly roles: readonly Role[] | 'public';
+  /** Who may open it; `public` for the sign-in page; `anonymous` where the server has a public live view. */
+  readonly roles: readonly Viewer[] | 'public';
   /** A further check on the parameters: a member sees only their own page. */
   readonly allows?: (user: SessionUser, params: RouteParams) => boolean;
   /** Per-site views appear in the header navigation under this label. */
-  readonly nav?: { readonly label: string; readonly path: (siteId: string, user: SessionUser) => string | null };
+  readonly nav?: { readonly label: string; readonly path: (siteId: string, user: SessionUser | null) => string | null };
   /** Loads what the view shows; runs when the route, its params or the site's time zone change. */
   readonly enter?: (dashboard: Dashboard, params: RouteParams, context: EnterContext) => void;
 }
@@ -40,7 +43,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     pattern: '/sites/:site/live',
     load: () => import('./LiveView.svelte'),
-    roles: ['manager', 'member'],
+    roles: ['manager', 'member', 'anonymous'],
     nav: { label: 'Live building', path: (site) => sitePath(site, 'live') },
     enter: (dashboard, params, { role, timeZone }) => {
       dashboard.open(params.site!);
@@ -73,7 +76,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     load: () => import('./MemberView.svelte'),
     roles: ['manager', 'member'],
     allows: (user, params) => user.role !== 'member' || user.member === params.member,
-    nav: { label: 'My footprint', path: (site, user) => (user.role === 'member' && user.member ? memberPath(site, user.member) : null) },
+    nav: { label: 'My footprint', path: (site, user) => (user?.role === 'member' && user.member ? memberPath(site, user.member) : null) },
     enter: (dashboard, params, { timeZone }) => {
       dashboard.open(params.site!);
       if (timeZone) dashboard.openMember(params.site!, params.member!, timeZone);
@@ -96,24 +99,25 @@ export function memberPath(siteId: string, member: string): string {
 }
 
 /** Where a role lands on a site: managers on the live building, members on their footprint, funders on impact. */
-export function homePath(user: SessionUser, siteId: string): string {
+export function homePath(user: SessionUser | null, siteId: string): string {
+  if (!user) return sitePath(siteId, 'live');
   if (user.role === 'member') return user.member ? memberPath(siteId, user.member) : sitePath(siteId, 'live');
   if (user.role === 'funder') return sitePath(siteId, 'impact');
   return sitePath(siteId, 'live');
 }
 
-/** May `user` open `route` with `params`? */
+/** May `user` (null: an anonymous visitor) open `route` with `params`? */
 export function mayOpen(route: RouteDefinition, user: SessionUser | null, params: RouteParams): boolean {
   if (route.roles === 'public') return true;
-  if (!user || !route.roles.includes(user.role)) return false;
-  return route.allows ? route.allows(user, params) : true;
+  if (!route.roles.includes(user?.role ?? 'anonymous')) return false;
+  return route.allows && user ? route.allows(user, params) : true;
 }
 
-/** The navigation of a site for a user: only the views their role may open. */
-export function navFor(user: SessionUser, siteId: string): { label: string; path: string; route: RouteDefinition }[] {
+/** The navigation of a site for a user (null: an anonymous visitor): only the views they may open. */
+export function navFor(user: SessionUser | null, siteId: string): { label: string; path: string; route: RouteDefinition }[] {
   const out: { label: string; path: string; route: RouteDefinition }[] = [];
   for (const route of ROUTES) {
-    if (!route.nav || route.roles === 'public' || !route.roles.includes(user.role)) continue;
+    if (!route.nav || route.roles === 'public' || !route.roles.includes(user?.role ?? 'anonymous')) continue;
     const path = route.nav.path(siteId, user);
     if (path) out.push({ label: route.nav.label, path, route });
   }

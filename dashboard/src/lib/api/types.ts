@@ -128,13 +128,12 @@ export interface ImpactReport {
   daily: { date: string; start: number; kwh_total: number; kgco2e: number; members_present: number; members_kgco2e: number; baseline_kgco2e: ScenarioValues; avoided_kgco2e: ScenarioValues; final: boolean }[];
 }
 
-/** An entry of `GET /api/sites/:site/reports`: a report already generated and kept. */
+/** An entry of `GET /api/sites/:site/reports` (`{ site, schedule, reports: [...] }`): a scheduled report already generated and kept. */
 export interface StoredReport {
-  id?: string;
-  name?: string;
-  from?: string | number;
-  to?: string | number;
-  format?: string;
-  url?: string;
-  generated_at?: string;
+  /** Period id: `2026-10` (monthly) or `2026-W44` (weekly). */
+  id: string;
+  period: { from: string; to: string; first_day: string; last_day: string; final: boolean };
+  generated_at: string;
+  /** Download links per file kind (`pdf`, `csv`, `json`, `members.csv`). */
+  downloads: Record<string, { href: string; bytes: number }>;
 }

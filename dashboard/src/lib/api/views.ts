@@ -42,12 +42,6 @@ export function viewsApi(client: HttpClient): ViewsApi {
     memberFootprint: (member, q) => client.get(`/api/members/${enc(member)}/footprint?${new URLSearchParams({ from: String(q.from), to: String(q.to), every: q.every })}`),
     memberCheckins: (member, r) => client.get(`/api/members/${enc(member)}/checkins?${range(r)}`),
     impact: (site, r) => client.get(`/api/sites/${enc(site)}/reports/impact?${range(r)}&format=json`),
-    reports: async (site) => {
-      const body = await client.get<unknown>(`/api/sites/${enc(site)}/reports`);
-      // The list endpoint may wrap its entries; accept both shapes.
-      if (Array.isArray(body)) return body as StoredReport[];
-      const wrapped = (body as { reports?: unknown } | null)?.reports;
-      return Array.isArray(wrapped) ? (wrapped as StoredReport[]) : [];
-    },
+    reports: async (site) => (await client.get<{ reports: StoredReport[] }>(`/api/sites/${enc(site)}/reports`)).reports,
   };
 }
