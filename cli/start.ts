@@ -28,6 +28,8 @@ import { alertRoutes, attachAlertsSocket } from '../api/routes/alerts.ts';
 import { checkinRoutes } from '../api/routes/checkins.ts';
 import { deviceRoutes } from '../api/routes/devices.ts';
 import { AlertsProcessor } from '../ingest/alerts.ts';
+import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint/index.ts';
+import { footprintRoutes } from '../api/routes/footprint.ts';
 import { authenticateSocket, socketCanSee } from '../api/auth/index.ts';
 import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
 import { startRetention } from '../api/auth/privacy.ts';
@@ -59,6 +61,8 @@ export interface DeskprintHandle {
   store: TimeSeriesStore;
   ingest: Ingest;
   live: LiveState;
+  /** The footprint engine (issue 3). */
+  footprint: FootprintProcessor;
   /** Waste and device-health alerts (issue 7). */
   alerts: AlertsProcessor;
   writer: StoreWriter;
@@ -149,14 +153,18 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
 
     const writer = new StoreWriter({ store, log: log.child({ module: 'ingest:writer' }) });
     let ingest: Ingest | undefined;
-    const live = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`) });
+    // The footprint engine (METHODOLOGY.md) runs incrementally as readings arrive; its
+    // closed intervals are stored as series and its running day totals feed the live view.
+    const sitesById = new Map(registry.sites().map((s) => [s.id, s] as const));
+    const footprint = createFootprintProcessor({ sites: sitesById, store });
+    const live = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`), today: (site) => footprint.today(site) });
     // Waste and device-health alerts (issue 7), raised in ingest so they exist without a browser open.
     const alerts = new AlertsProcessor({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`) });
     ingest = new Ingest({
       registry,
       source,
       writer,
-      processors: [live, alerts, ...(extras.processors ?? [])],
+      processors: [footprint, live, alerts, ...(extras.processors ?? [])],
       log: log.child({ module: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
     });
@@ -204,6 +212,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       await ensureDashboardBuilt(log).catch((err: Error) => log.error({ err: err.message.split('\n')[0] }, 'dashboard build failed; serving the API only'));
     }
     const routers: Router[] = [
+      footprintRoutes({ store, sites: sitesById, engine: footprint }),
       alertRoutes({ registry, alerts }),
       deviceRoutes({ registry, activity: (site, device) => ing.activity.get(`${site}/${device}`), battery: (site, device) => alerts.battery(site, device) }),
       checkinRoutes({ registry, store }),
@@ -264,7 +273,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
     }
 
-    return { config, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live, alerts, writer, health, close: closeAll };
+    return { config, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live, footprint, alerts, writer, health, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

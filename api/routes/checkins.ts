@@ -26,7 +26,8 @@ export function checkinRoutes(deps: CheckinRouteDeps): Router {
   const r = Router();
   r.get('/members/:member/checkins', async (req, res) => {
     const member = req.params.member;
-    const sites = deps.registry.sites().filter((s) => deps.registry.isMember(s.id, member));
+    // Member ids are per site: a signed-in user sees the member only at their own sites.
+    const sites = deps.registry.sites().filter((s) => deps.registry.isMember(s.id, member) && (!req.auth || req.auth.user.sites.includes(s.id)));
     if (sites.length === 0) throw new ApiError('ERR_MEMBER_NOT_FOUND', `No member "${member}" at any site`);
     const { from, to } = parseRange(req.query as Record<string, unknown>, (deps.clock ?? Date.now)(), 30 * DAY_MS);
     if (to - from > MAX_RANGE_MS) throw new ApiError('ERR_RANGE_INVALID', `the range may cover at most ${MAX_RANGE_MS / DAY_MS} days`);

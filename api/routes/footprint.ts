@@ -78,7 +78,8 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const member = req.params.member;
     const q = parseQuery(memberQuery, req.query);
     const { from, to } = range(q, now());
-    const sites = [...deps.sites.values()].filter((s) => s.members.some((m) => m.id === member));
+    // Member ids are per site: a signed-in user sees the member only at their own sites.
+    const sites = [...deps.sites.values()].filter((s) => s.members.some((m) => m.id === member) && (!req.auth || req.auth.user.sites.includes(s.id)));
     if (sites.length === 0) throw new ApiError('ERR_MEMBER_NOT_FOUND', `No member "${member}" at any site`);
 
     const buckets = new Map<number, { days: Point[] }>();

@@ -9,6 +9,8 @@ import type { SiteFile } from '../../devices/site.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import type { EnrichedCheckin, EnrichedReading, Processor } from '../types.ts';
 import { SiteFootprintEngine } from './engine.ts';
+import { factorOf, factorSetFor } from './emissions.ts';
+import type { Carrier } from '../../devices/kinds.ts';
 import { recompute, replayMonth } from './recompute.ts';
 
 export const DEFAULT_LATENESS_MS = 10 * 60_000;
@@ -139,6 +141,27 @@ export class SiteFootprintStream {
   flush(to: number): void {
     this.#releaseUpTo(to);
     this.engine.finish(to);
+  }
+
+  /**
+   * Today so far for the live view: what the engine has (up to the watermark) plus a
+   * provisional preview of the readings still waiting in the lateness window.
+   */
+  today(now: number): { kwh: number; kgco2e: number; by_carrier: Record<string, number> } {
+    const base = this.engine.today(now);
+    const day = this.engine.clock.day(now);
+    const from = Math.max(day.start, this.#released);
+    const waiting = [...this.#pending, ...this.#incoming].flatMap((b) => (b.e.type === 'reading' ? [b.e.reading] : []));
+    if (waiting.length === 0 || !(from < day.end)) return base;
+    const extra = this.engine.previewEnergy(waiting, from, day.end);
+    const factors = factorSetFor(this.engine.site.factors, day.year);
+    const byCarrier = { ...base.by_carrier };
+    let kg = base.kgco2e;
+    for (const [c, e] of Object.entries(extra)) {
+      byCarrier[c] = (byCarrier[c] ?? 0) + e;
+      kg += e * factorOf(factors, c as Carrier);
+    }
+    return { kwh: Object.values(byCarrier).reduce((a, b) => a + b, 0), kgco2e: kg, by_carrier: byCarrier };
   }
 
   get pending(): number {
@@ -328,7 +351,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
     },
     today(site) {
       const s = streams.get(site);
-      return s ? s.engine.today(clock()) : null;
+      return s ? s.today(clock()) : null;
     },
     stream(site) {
       return streams.get(site);

@@ -152,4 +152,15 @@ describe('deskprint start --demo', () => {
       socket.close();
     }
   });
+  it('runs the footprint engine live: today’s site kWh and kgCO2e in /live, and the site footprint API', async () => {
+    const live = await waitFor('today in the live view', async () => {
+      const { body } = await getJson<LiveSnapshot>(`${dp.httpUrl}/api/sites/demo/live`, auth);
+      return body.today && body.today.kwh > 0 ? body : null;
+    });
+    expect(live.today!.kgco2e).toBeGreaterThan(0);
+    expect(Object.keys(live.today!.by_carrier).sort()).toEqual(['electricity', 'gas']);
+    const fp = await getJson<Record<string, unknown>>(`${dp.httpUrl}/api/sites/demo/footprint?from=now-1d`, auth);
+    expect(fp.status).toBe(200);
+    expect(fp.body).toHaveProperty('conservation');
+  });
 });
