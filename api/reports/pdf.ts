@@ -103,7 +103,7 @@ function coverPage(doc: Doc, r: ImpactReport, period: string): void {
     { label: 'Energy used', value: `${num(r.energy.kwh, 1)} kWh`, sub: byCarrier },
     { label: 'Emissions (inventory)', value: `${num(r.energy.kgco2e, 1)} kgCO2e`, sub: `location-based: ${r.data_quality.factor_sets.map((s) => s.name).join(', ')}` },
     { label: 'Space intensity (per year)', value: `${num(r.intensity.kwh_per_m2_yr, 1)} kWh/m²`, sub: `${num(r.intensity.kgco2e_per_m2_yr, 2)} kgCO2e/m², annualised from ${r.period.days} days` },
-    { label: 'Members served', value: `${r.people.members_served}`, sub: `${r.people.member_days} member-days, ${num(r.people.member_hours, 0)} hours present` },
+    { label: 'Members served', value: num(r.people.members_served, 0), sub: `${num(r.people.member_days, 0)} member-days, ${num(r.people.member_hours, 0)} hours present` },
     { label: 'Desk occupancy', value: pct(r.people.desk_occupancy), sub: `of ${r.people.desks} desks × ${r.avoided.parameters.h_std_h} h on ${r.people.open_days} open days` },
     { label: 'Estimated avoided emissions', value: `${num(sc.central.avoided_kgco2e, 1)} kgCO2e`, sub: `range ${num(sc.low.avoided_kgco2e, 1)} to ${num(sc.high.avoided_kgco2e, 1)}; outside the inventory` },
   ]);
@@ -148,8 +148,8 @@ function peoplePage(doc: Doc, r: ImpactReport): void {
     { header: 'Figure', width: 180 },
     { header: 'Value', width: CONTENT_W - 425, align: 'right' },
   ], [
-    ['Members served (came at least once)', `${p.members_served}`, 'Desks', `${p.desks}`],
-    ['Member-days (a member present on a day)', `${p.member_days}`, 'Days with anybody present', `${p.open_days}`],
+    ['Members served (came at least once)', num(p.members_served, 0), 'Desks', num(p.desks, 0)],
+    ['Member-days (a member present on a day)', num(p.member_days, 0), 'Days with anybody present', num(p.open_days, 0)],
     ['Hours members were present', num(p.member_hours, 1), 'Desk-hours used', num(p.desk_hours, 1)],
     ['Peak headcount (half-hour average)', num(p.peak_headcount, 1), 'Desk occupancy', pct(p.desk_occupancy)],
     ['Unidentified occupants at desks (staff, guests), hours', num(p.unidentified_hours, 1), 'Entrance-only check-ins, hours', num(p.entrance_hours, 1)],
@@ -170,7 +170,7 @@ function peoplePage(doc: Doc, r: ImpactReport): void {
     line('Private-office baseline, central (kgCO2e)', s.baseline_central_kgco2e, 3),
     line('Estimated avoided, central (kgCO2e)', s.avoided_central_kgco2e, 3),
   ]);
-  para(doc, `Over ${s.kwh.n} member-days. A member-day's footprint is their desk energy, their share of shared meters while present, and that day's share of pooled energy. The interquartile range holds the middle half of member-days; quartiles by linear interpolation (as a spreadsheet's QUARTILE.INC).`, { color: MUTED, size: 7.5 });
+  para(doc, `Over ${num(s.kwh.n, 0)} member-days. A member-day's footprint is their desk energy, their share of shared meters while present, and that day's share of pooled energy. The interquartile range holds the middle half of member-days; quartiles by linear interpolation (as a spreadsheet's QUARTILE.INC).`, { color: MUTED, size: 7.5 });
 
   heading(doc, '3. Estimated avoided emissions, outside the inventory');
   para(doc, r.avoided.note);

@@ -68,8 +68,8 @@ describe('a simulated week of the demo hub', () => {
       expect(pdfText).toMatch(row(label, f(c.kwh, 1), f(c.kg_per_kwh, 4), f(c.kgco2e, 1), f(r.intensity.by_carrier[c.carrier]!, 1), p(r.data_quality.measured_share[c.carrier]!)));
     }
     expect(pdfText).toMatch(row('Total', f(r.energy.kwh, 1), f(r.energy.kgco2e, 1)));
-    expect(pdfText).toContain(`${r.people.member_days} member-days`);
-    expect(pdfText).toMatch(row('Members served (came at least once)', String(r.people.members_served)));
+    expect(pdfText).toContain(`${f(r.people.member_days, 0)} member-days`);
+    expect(pdfText).toMatch(row('Members served (came at least once)', f(r.people.members_served, 0)));
     expect(pdfText).toMatch(row('Desk occupancy', p(r.people.desk_occupancy)));
     const s = r.per_member_day;
     expect(pdfText).toMatch(row('Energy (kWh)', f(s.kwh.median, 2), `${f(s.kwh.q1, 2)} – ${f(s.kwh.q3, 2)}`));
