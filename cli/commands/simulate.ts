@@ -163,7 +163,8 @@ export async function runSimulate(args: string[]): Promise<number> {
   if (problems.length > 0 || !scenario) return usageError(problems);
 
   const wallNow = Date.now();
-  if (from === undefined && to === undefined && scenario.period) {
+  // The scenario's period is the default for a run at max speed; a paced run starts now.
+  if (from === undefined && to === undefined && scenario.period && (speed === undefined || speed === 'max')) {
     from = Date.parse(scenario.period.from);
     to = Date.parse(scenario.period.to);
   }
@@ -233,7 +234,7 @@ export async function runSimulate(args: string[]): Promise<number> {
       `at ${effectiveSpeed === 'max' ? 'max speed' : `${effectiveSpeed}x`}${capture ? '' : ` → ${mqttUrl}`}`,
   );
   let stopTimer: NodeJS.Timeout | undefined;
-  if (durationS !== undefined && effectiveSpeed === 'max') stopTimer = setTimeout(() => controller.abort(), durationS * 1000);
+  if (durationS !== undefined) stopTimer = setTimeout(() => controller.abort(), durationS * 1000);
   try {
     const stats = await runScenario({
       scenario,
