@@ -20,6 +20,9 @@ commands:
   simulate --scenario FILE --mqtt URL [--from ISO --to ISO] [--speed max|1x|Nx] [--seed N]
   simulate --load --rate N --devices M [--mqtt URL]
   recompute --site S --from ISO --to ISO [--data-dir DIR]
+  report --site S --from ISO --to ISO --format json|csv|pdf --out FILE [--data-dir DIR]
+  users add|passwd|token|list|delete …     people and their roles (docs/security.md)
+  devices add|rotate|revoke|list …          device credentials (docs/security.md)
   users add NAME --role manager|member|funder --site S [--member M] | passwd NAME | token NAME | list
   devices add --site S --kind K [--desk D | --zone Z] | add --site S --bridge NAME --scope F | rotate ID | revoke ID | list
 
@@ -34,6 +37,10 @@ async function main(argv: string[]): Promise<number> {
     case 'simulate': {
       const { runSimulate } = await import('./commands/simulate.ts');
       return runSimulate(rest);
+    }
+    case 'report': {
+      const { runReport } = await import('./commands/report.ts');
+      return runReport(rest);
     }
     case 'recompute': {
       const { runRecompute } = await import('./commands/recompute.ts');

@@ -30,12 +30,14 @@ import { deviceRoutes } from '../api/routes/devices.ts';
 import { AlertsProcessor } from '../ingest/alerts.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint/index.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
+import { reportRoutes } from '../api/routes/reports.ts';
+import { ReportConfigError, reportConfigFromEnv, startReportScheduler, type ReportConfig } from '../api/reports/index.ts';
 import { authenticateSocket, socketCanSee } from '../api/auth/index.ts';
 import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
 import { startRetention } from '../api/auth/privacy.ts';
 import { createBrokerAuth, type BrokerAuth } from '../broker/auth.ts';
 import { Accounts, registerAddedDevices } from '../store/accounts.ts';
-import { loadConfig, type Config, type ConfigInput } from './config.ts';
+import { ConfigError, loadConfig, type Config, type ConfigInput } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -81,6 +83,13 @@ export interface StartExtras {
 /** Starts deskprint; `input` takes the same keys as the configuration (flags/env already merged or not). */
 export async function startDeskprint(input: ConfigInput | Config, extras: StartExtras = {}): Promise<DeskprintHandle> {
   const config = loadConfig(input as ConfigInput);
+  let reportConfig: ReportConfig;
+  try {
+    reportConfig = reportConfigFromEnv(process.env);
+  } catch (err) {
+    if (err instanceof ReportConfigError) throw new ConfigError(err.problems);
+    throw err;
+  }
   const log = extras.log ?? createLogger(config.logLevel);
   const dataDir = path.resolve(config.dataDir);
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -213,11 +222,16 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     }
     const routers: Router[] = [
       footprintRoutes({ store, sites: sitesById, engine: footprint }),
+      reportRoutes({ store, registry, dataDir, engine: footprint, scheduleOf: (site) => reportConfig.schedules.get(site) ?? 'monthly' }),
       alertRoutes({ registry, alerts }),
       deviceRoutes({ registry, activity: (site, device) => ing.activity.get(`${site}/${device}`), battery: (site, device) => alerts.battery(site, device) }),
       checkinRoutes({ registry, store }),
     ];
     const publicLive = config.publicLive ?? config.demo;
+    // Funder reports: each closed period's report is generated once, stored, and emailed
+    // when SMTP is configured (docs/reports.md).
+    const reportScheduler = startReportScheduler({ store, sites: registry, dataDir, config: reportConfig, engine: footprint, log: log.child({ module: 'reports' }) });
+    cleanups.push(() => reportScheduler.stop());
     const app = createApp({
       registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers, publicLive,
       accounts, sessionTtlMs: config.sessionTtlHours * 3_600_000, https: tls !== null,

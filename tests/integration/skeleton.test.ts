@@ -162,5 +162,8 @@ describe('deskprint start --demo', () => {
     const fp = await getJson<Record<string, unknown>>(`${dp.httpUrl}/api/sites/demo/footprint?from=now-1d`, auth);
     expect(fp.status).toBe(200);
     expect(fp.body).toHaveProperty('conservation');
+    // The funder report is served from the same process (its content is tested in tests/integration/reports.test.ts).
+    const report = await getJson<{ site: unknown }>(`${dp.httpUrl}/api/sites/demo/reports/impact?from=now-1d&format=json`, auth);
+    expect(report.status).toBe(200);
   });
 });
