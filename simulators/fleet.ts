@@ -24,16 +24,51 @@ export interface FleetOptions {
   username?: (device: string) => string | undefined;
   password?: (device: string) => string | undefined;
   connectTimeoutMs?: number;
+  /**
+   * Most messages per second per client, with a burst allowance: deskprint's embedded broker
+   * disconnects a client that exceeds its rate (DESKPRINT_MQTT_RATE_LIMIT, default 10/s,
+   * burst 100). Unlimited when absent.
+   */
+  rateLimit?: { perSecond: number; burst: number };
   log?: (msg: string) => void;
+}
+
+/** A token bucket per client; publishes wait for a token in order. */
+class ClientPacer {
+  private tokens: number;
+  private last = performance.now();
+  private queue: Promise<void> = Promise.resolve();
+  constructor(private readonly limit: { perSecond: number; burst: number }) {
+    this.tokens = limit.burst;
+  }
+  /** Runs `send` once a token is free, after every earlier send of this client. */
+  schedule(send: () => Promise<void> | void): Promise<void> {
+    const next = this.queue.then(async () => {
+      for (;;) {
+        const now = performance.now();
+        this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.last) / 1000) * this.limit.perSecond);
+        this.last = now;
+        if (this.tokens >= 1) break;
+        await new Promise((r) => setTimeout(r, Math.ceil(((1 - this.tokens) / this.limit.perSecond) * 1000)));
+      }
+      this.tokens -= 1;
+      await send();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
 }
 
 export class DeviceFleet implements PublishSink {
   private published_ = 0;
   private closed = false;
 
+  private readonly pacers = new Map<string, ClientPacer>();
+
   private constructor(
     private readonly site: string,
     private readonly clients: Map<string, MqttClient>,
+    private readonly rateLimit: FleetOptions['rateLimit'],
   ) {}
 
   /** Messages handed to the clients so far (status announcements excluded). */
@@ -45,7 +80,7 @@ export class DeviceFleet implements PublishSink {
     const batchSize = opts.batchSize ?? 25;
     const prefix = opts.clientIdPrefix ?? 'deskprint-sim';
     const clients = new Map<string, MqttClient>();
-    const fleet = new DeviceFleet(opts.site, clients);
+    const fleet = new DeviceFleet(opts.site, clients, opts.rateLimit);
     try {
       for (let i = 0; i < opts.devices.length; i += batchSize) {
         const batch = opts.devices.slice(i, i + batchSize);
@@ -68,6 +103,19 @@ export class DeviceFleet implements PublishSink {
     const client = this.clients.get(msg.device);
     if (!client || this.closed) return;
     this.published_++;
+    if (this.rateLimit && this.rateLimit.perSecond > 0) {
+      let pacer = this.pacers.get(msg.device);
+      if (!pacer) {
+        pacer = new ClientPacer(this.rateLimit);
+        this.pacers.set(msg.device, pacer);
+      }
+      return pacer.schedule(() => this.send(client, msg));
+    }
+    return this.send(client, msg);
+  }
+
+  private send(client: MqttClient, msg: SimMessage): Promise<void> | void {
+    if (this.closed) return;
     if (msg.qos === 0) {
       client.publish(msg.topic, msg.payload, { qos: 0, retain: msg.retain });
       return;

@@ -15,8 +15,14 @@ export interface LoadOptions {
   rate: number;
   /** Distinct devices (topics). */
   devices: number;
-  /** MQTT connections; devices are spread round-robin. Default: min(devices, 100). */
+  /**
+   * MQTT connections; devices are spread round-robin. Default: enough that each connection
+   * sends at most 8 msg/s (deskprint's embedded broker disconnects a client above
+   * DESKPRINT_MQTT_RATE_LIMIT, default 10/s), at least 100, at most one per device.
+   */
   connections?: number;
+  username?: string;
+  password?: string;
   qos?: 0 | 1;
   durationS: number;
   /** Site id in the topics. Default `load`. */
@@ -53,13 +59,20 @@ export interface LoadResult {
 
 export const loadDeviceId = (i: number) => `load-${String(i + 1).padStart(5, '0')}`;
 
+/** Per-connection rate the default stays under: 80 % of deskprint's default client limit (10/s). */
+const DEFAULT_PER_CONNECTION_RATE = 8;
+
+export function defaultConnections(rate: number, devices: number): number {
+  return Math.min(devices, Math.max(100, Math.ceil(rate / DEFAULT_PER_CONNECTION_RATE)));
+}
+
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   if (!(opts.rate > 0)) throw new Error(`--rate must be positive, got ${opts.rate}`);
   if (!Number.isInteger(opts.devices) || opts.devices < 1) throw new Error(`--devices must be a positive integer, got ${opts.devices}`);
   if (!(opts.durationS > 0)) throw new Error(`--duration must be positive, got ${opts.durationS}`);
   const qos = opts.qos ?? 0;
   const site = opts.site ?? 'load';
-  const nConnections = Math.max(1, Math.min(opts.connections ?? Math.min(opts.devices, 100), opts.devices));
+  const nConnections = Math.max(1, Math.min(opts.connections ?? defaultConnections(opts.rate, opts.devices), opts.devices));
   const maxInFlight = opts.maxInFlight ?? Math.max(1_000, Math.ceil(opts.rate * 2));
   const now = opts.now ?? (() => performance.now());
   const rng = new Rng(opts.seed ?? 1);
@@ -68,7 +81,14 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   try {
     for (let i = 0; i < nConnections; i += 50) {
       const batch = Array.from({ length: Math.min(50, nConnections - i) }, (_, k) =>
-        mqtt.connectAsync(opts.mqttUrl, { clientId: `deskprint-load-${site}-${i + k}`, clean: true, reconnectPeriod: 0, connectTimeout: 10_000 }),
+        mqtt.connectAsync(opts.mqttUrl, {
+          clientId: `deskprint-load-${site}-${i + k}`,
+          clean: true,
+          reconnectPeriod: 0,
+          connectTimeout: 10_000,
+          ...(opts.username !== undefined ? { username: opts.username } : {}),
+          ...(opts.password !== undefined ? { password: opts.password } : {}),
+        }),
       );
       clients.push(...(await Promise.all(batch)));
     }

@@ -2,7 +2,7 @@
  * `deskprint simulate`: publish a simulated building to any MQTT broker, or generate load.
  *
  *   deskprint simulate --scenario FILE [--mqtt URL] [--from ISO --to ISO] [--speed max|1x|Nx]
- *                      [--seed N] [--truth FILE] [--batch S] [--demo] [--duration S] [--out FILE]
+ *                      [--seed N] [--truth FILE] [--batch S] [--client-rate N] [--demo] [--duration S] [--out FILE]
  *   deskprint simulate --load --rate N --devices M [--mqtt URL] [--qos 0|1] [--duration S]
  *                      [--connections C] [--site ID] [--json]
  *
@@ -19,7 +19,8 @@ import { GroundTruth } from '../../simulators/truth.ts';
 
 const USAGE = `usage:
   deskprint simulate --scenario FILE [--mqtt URL] [--from ISO --to ISO] [--speed max|1x|Nx]
-                     [--seed N] [--truth FILE] [--batch S] [--demo] [--duration S] [--out FILE] [--quiet]
+                     [--seed N] [--truth FILE] [--batch S] [--client-rate N] [--demo] [--duration S]
+                     [--out FILE] [--quiet]
   deskprint simulate --load --rate N --devices M [--mqtt URL] [--qos 0|1] [--duration S]
                      [--connections C] [--site ID] [--json]
 
@@ -27,6 +28,8 @@ const USAGE = `usage:
   --speed Nx    N times real time (1x is live)
   --batch S     gateway batching: one array payload per device per S simulated seconds
                 (default 3600 at max speed, 0 otherwise)
+  --client-rate N  at most N messages/s per device client (deskprint's embedded broker
+                disconnects a client above DESKPRINT_MQTT_RATE_LIMIT, default 10/s)
   --out FILE    write the message stream to FILE instead of a broker ("-" for stdout)
   --truth FILE  write the ground truth (NDJSON, docs/simulator.md)`;
 
@@ -71,6 +74,7 @@ export async function runSimulate(args: string[]): Promise<number> {
         rate: { type: 'string' },
         devices: { type: 'string' },
         connections: { type: 'string' },
+        'client-rate': { type: 'string' },
         qos: { type: 'string' },
         site: { type: 'string' },
         json: { type: 'boolean' },
@@ -120,6 +124,8 @@ export async function runSimulate(args: string[]): Promise<number> {
         qos: (qos ?? 0) as 0 | 1,
         durationS: durationS ?? 10,
         ...(values.site ? { site: values.site } : {}),
+        ...(process.env.DESKPRINT_MQTT_USERNAME ? { username: process.env.DESKPRINT_MQTT_USERNAME } : {}),
+        ...(process.env.DESKPRINT_MQTT_PASSWORD ? { password: process.env.DESKPRINT_MQTT_PASSWORD } : {}),
         signal: controller.signal,
         log: (m) => console.error(m),
         onProgress: ({ completed, elapsedS }) => {
@@ -149,6 +155,7 @@ export async function runSimulate(args: string[]): Promise<number> {
   if (speed === null) problems.push(`--speed: expected max, 1x or Nx, got "${values.speed}"`);
   const seed = num('seed', values.seed, (n) => Number.isInteger(n), 'an integer');
   const batchS = num('batch', values.batch, (n) => n >= 0, 'a number of seconds (0 = no batching)');
+  const clientRate = num('client-rate', values['client-rate'], (n) => n >= 0, 'a number of messages per second (0 = unlimited)');
   let from = values.from !== undefined ? parseTime(values.from, '--from', problems) : undefined;
   let to = values.to !== undefined ? parseTime(values.to, '--to', problems) : undefined;
   let scenario: Scenario | undefined;
@@ -206,6 +213,8 @@ export async function runSimulate(args: string[]): Promise<number> {
         devices: scenario.site.devices.map((d) => d.id),
         ...(process.env.DESKPRINT_MQTT_USERNAME ? { username: () => process.env.DESKPRINT_MQTT_USERNAME } : {}),
         ...(process.env.DESKPRINT_MQTT_PASSWORD ? { password: () => process.env.DESKPRINT_MQTT_PASSWORD } : {}),
+        // Stay under the broker's per-client limit with a burst of half its default allowance.
+        ...(clientRate ? { rateLimit: { perSecond: clientRate, burst: 50 } } : {}),
         log: (m) => console.error(m),
       }));
   } catch (err) {

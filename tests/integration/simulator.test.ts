@@ -110,3 +110,27 @@ describe('scenario run over real MQTT', () => {
     expect(decodedAtEnd.every((r) => r.ok)).toBe(true);
   });
 });
+
+describe('device clients under a broker rate limit', () => {
+  it('paces each client to its rate after the burst, keeping every message in order', async () => {
+    const fleet = await DeviceFleet.connect({ url, site: 'demo', devices: ['plug-n01', 'plug-n02'], rateLimit: { perSecond: 20, burst: 5 } });
+    const started = Date.now();
+    const sends: Array<Promise<void> | void> = [];
+    for (let i = 0; i < 25; i++) {
+      for (const device of ['plug-n01', 'plug-n02']) {
+        sends.push(fleet.publish({ at: i, device, topic: `deskprint/demo/${device}/telemetry`, payload: `{"ts":${1767600000000 + i},"power_w":${i}}`, retain: false, qos: 0 }));
+      }
+    }
+    await Promise.all(sends);
+    const elapsed = Date.now() - started;
+    // 25 messages per client: 5 at once, 20 more at 20/s ≈ 1 s; the two clients in parallel.
+    expect(elapsed).toBeGreaterThan(900);
+    expect(elapsed).toBeLessThan(2_500);
+    await waitFor('50 paced messages', () => received.filter((m) => m.topic.endsWith('/telemetry')).length === 50, 3_000);
+    for (const device of ['plug-n01', 'plug-n02']) {
+      const powers = received.filter((m) => m.topic === `deskprint/demo/${device}/telemetry`).map((m) => (JSON.parse(m.payload) as { power_w: number }).power_w);
+      expect(powers).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    }
+    await fleet.close();
+  });
+});
