@@ -384,7 +384,7 @@ export class BuildingModel {
       const stayMin = clamp(r.normal(sc.members.stay_h.mean, sc.members.stay_h.sd), sc.members.stay_h.min, sc.members.stay_h.max) * 60;
       const arrive = minute(arriveMin) + Math.floor(r.next() * 60_000);
       const leave = arrive + Math.round(stayMin * 60_000);
-      if (leave <= this.now && !first) continue;
+      // A visit already over when the run starts mid-day never happened, as far as the run knows.
       if (leave <= this.now) continue;
       this.pushMemberAction('arrive', m, arrive);
       const l = sc.members.lunch;
@@ -522,7 +522,7 @@ export class BuildingModel {
   daylightLx(t: number): number {
     const l = this.scenario.lighting;
     const utcHour = this.demo ? DEMO_MINUTE / 60 : ((t / 3_600_000) % 24 + 24) % 24;
-    const solarHour = utcHour + (this.demo ? 0 : this.longitudeHours());
+    const solarHour = utcHour + (this.demo ? 0 : l.longitude / 15);
     const decl = (23.44 * Math.PI) / 180 * Math.sin((2 * Math.PI * (284 + this.day.dayOfYear)) / 365);
     const lat = (l.latitude * Math.PI) / 180;
     const hourAngle = ((solarHour - 12) * 15 * Math.PI) / 180;
@@ -530,10 +530,6 @@ export class BuildingModel {
     return Math.max(0, sinElevation) * l.peak_daylight_lx * (this.demo ? 0.5 : this.cloudFactor);
   }
 
-  /** Longitude offset of solar time, h, from the site's UTC offset in winter (no longitude in site files). */
-  private longitudeHours(): number {
-    return 0;
-  }
 
   private zoneOccupants(zone: ZoneSim): number {
     let n = 0;
@@ -563,12 +559,14 @@ export class BuildingModel {
       if (people > 0) zone.lastOccupiedAt = t;
       // Lighting: on while occupied and daylight is short; off after a delay; sometimes left on overnight.
       const wasOn = zone.lightsOn;
+      // Occupants switch the lights on when it is dark enough and rarely off again while
+      // they are there; the zone's timer switches them off after the last one leaves.
       const recentlyOccupied = t - zone.lastOccupiedAt < sc.lighting.off_delay_min * 60_000;
       if (people > 0 && daylight < sc.lighting.daylight_threshold_lx) zone.lightsOn = true;
       else if (people === 0 && zone.lightsOn && !recentlyOccupied) {
         if (zone.leftOnTonight && minute >= 16 * 60 && zone.leftOnUntil < t) zone.leftOnUntil = this.day.end + sc.heating.schedule.from * 60_000;
         zone.lightsOn = t < zone.leftOnUntil;
-      } else if (people > 0 && daylight >= sc.lighting.daylight_threshold_lx + 100 && !recentlyOccupied) zone.lightsOn = false;
+      }
       const lightW = zone.lightsOn ? sc.lighting.w_per_m2 * zone.areaM2 : 0;
       for (const d of zone.lighting) this.setPower(d, t, lightW / zone.lighting.length);
       if (wasOn !== zone.lightsOn) for (const d of zone.lighting) this.scheduleReport(d, t + 1_000);

@@ -116,13 +116,11 @@ export class DeviceFleet implements PublishSink {
 
   private send(client: MqttClient, msg: SimMessage): Promise<void> | void {
     if (this.closed) return;
-    if (msg.qos === 0) {
-      client.publish(msg.topic, msg.payload, { qos: 0, retain: msg.retain });
-      return;
-    }
+    // Resolves when written (QoS 0; after a 'drain' if the socket's buffer is full, which is
+    // the backpressure a max-speed run waits on) or acknowledged (QoS 1).
     return client.publishAsync(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }).then(
       () => undefined,
-      () => undefined, // a QoS 1 message outstanding at shutdown; the broker never acknowledged it
+      () => undefined, // outstanding at shutdown; the broker never took it
     );
   }
 

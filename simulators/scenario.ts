@@ -113,6 +113,8 @@ const lightingSchema = z
     daylight_threshold_lx: z.number().nonnegative().default(400),
     /** Site latitude for the sun's path, degrees north. Default: Manchester. */
     latitude: z.number().min(-90).max(90).default(53.48),
+    /** Site longitude, degrees east, for solar time. Default: Manchester. */
+    longitude: z.number().min(-180).max(180).default(-2.24),
     /** Indoor daylight at desk height under a clear noon sun at 90° elevation, lx. */
     peak_daylight_lx: z.number().nonnegative().default(1500),
     /** Lights stay on this long after the zone empties. */
