@@ -12,6 +12,12 @@ const optionalString = z.string().optional().transform((v) => (v === '' ? undefi
 export const configSchema = z
   .object({
     demo: bool.default(false),
+    /**
+     * Which parts this process runs: `all` (the one-process default), `ingest` (ingest and the
+     * API against an external broker), `api` (a stateless API following ingest over MQTT).
+     * `deskprint broker` runs the embedded broker alone.
+     */
+    role: z.enum(['all', 'ingest', 'api']).default('all'),
     dataDir: z.string().min(1).default('./data'),
     host: z.string().min(1).default('0.0.0.0'),
     httpPort: port.default(8080),

@@ -17,6 +17,9 @@ commands:
   start [--demo] [--mqtt-port N] [--http-port N] [--data-dir DIR] [--host H]
         [--site FILE]... [--mqtt-url URL] [--store sqlite|influx] [--log-level L]
         Run broker, ingest, API and dashboard in one process (ports accept 0 = ephemeral).
+  broker | ingest | api   [same options]
+        The same parts as separate processes (docker-compose.yml): the embedded broker alone;
+        ingest (and its API) against --mqtt-url; a stateless API following ingest over MQTT.
   simulate --scenario FILE --mqtt URL [--from ISO --to ISO] [--speed max|1x|Nx] [--seed N]
   simulate --load --rate N --devices M [--mqtt URL]
   recompute --site S --from ISO --to ISO [--data-dir DIR]
@@ -34,6 +37,12 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
       return start(rest);
+    case 'ingest':
+      return start(rest, 'ingest');
+    case 'api':
+      return start(rest, 'api');
+    case 'broker':
+      return start(rest, 'broker');
     case 'simulate': {
       const { runSimulate } = await import('./commands/simulate.ts');
       return runSimulate(rest);
@@ -66,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function start(args: string[]): Promise<number> {
+async function start(args: string[], role: 'all' | 'ingest' | 'api' | 'broker' = 'all'): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
@@ -95,8 +104,15 @@ async function start(args: string[]): Promise<number> {
     logLevel: values['log-level'],
     simulate: values['no-simulate'] ? false : undefined,
   };
-  const { startDeskprint } = await import('./start.ts');
-  const handle = await startDeskprint({ ...configFromEnv(process.env), ...stripUndefined(flags) } as ConfigInput);
+  const input = { ...configFromEnv(process.env), ...stripUndefined(flags) } as ConfigInput;
+  let handle: { close(): Promise<void> };
+  if (role === 'broker') {
+    const { startBrokerProcess } = await import('./broker.ts');
+    handle = await startBrokerProcess(input);
+  } else {
+    const { startDeskprint } = await import('./start.ts');
+    handle = await startDeskprint(role === 'all' ? input : { ...input, role });
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

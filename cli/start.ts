@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import { parseSiteYaml } from '../devices/site.ts';
 import { topics } from '../devices/topics.ts';
-import type { Health, LiveSnapshot } from '../devices/api-types.ts';
+import type { AlertsResponse, Health, LiveSnapshot } from '../devices/api-types.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
 import { Ingest } from '../ingest/pipeline.ts';
 import { LiveState } from '../ingest/live.ts';
@@ -28,6 +28,7 @@ import { alertRoutes, attachAlertsSocket } from '../api/routes/alerts.ts';
 import { checkinRoutes } from '../api/routes/checkins.ts';
 import { deviceRoutes } from '../api/routes/devices.ts';
 import { AlertsProcessor } from '../ingest/alerts.ts';
+import { DerivedFollower, derivedTopics, type DevicesSnapshot } from '../ingest/follower.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint/index.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
 import { reportRoutes } from '../api/routes/reports.ts';
@@ -61,6 +62,7 @@ export interface DeskprintHandle {
   demoUsers: DemoUser[];
   registry: Registry;
   store: TimeSeriesStore;
+  /** Built but not started in a `deskprint api` process (its counters stay at zero). */
   ingest: Ingest;
   live: LiveState;
   /** The footprint engine (issue 3). */
@@ -160,32 +162,57 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       source = new AedesSource(broker.aedes);
     }
 
+    const runIngest = config.role !== 'api';
     const writer = new StoreWriter({ store, log: log.child({ module: 'ingest:writer' }) });
     let ingest: Ingest | undefined;
     // The footprint engine (METHODOLOGY.md) runs incrementally as readings arrive; its
     // closed intervals are stored as series and its running day totals feed the live view.
     const sitesById = new Map(registry.sites().map((s) => [s.id, s] as const));
     const footprint = createFootprintProcessor({ sites: sitesById, store });
-    const live = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`), today: (site) => footprint.today(site) });
+    const liveState = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`), today: (site) => footprint.today(site) });
     // Waste and device-health alerts (issue 7), raised in ingest so they exist without a browser open.
     const alerts = new AlertsProcessor({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`) });
+    let follower: DerivedFollower | undefined;
     ingest = new Ingest({
       registry,
       source,
       writer,
-      processors: [footprint, live, alerts, ...(extras.processors ?? [])],
+      processors: [footprint, liveState, alerts, ...(extras.processors ?? [])],
       log: log.child({ module: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
     });
     const ing = ingest;
-    await ingest.start();
-    cleanups.push(async () => {
-      await ing.stop();
-      await writer.close();
-    });
-    // API processes elsewhere follow live data over MQTT (DESIGN "Scaling past one machine").
-    const publishLive = (snap: LiveSnapshot) => void source.publish(topics.live(snap.site), JSON.stringify(snap)).catch(() => {});
-    live.on('live', publishLive);
+    if (runIngest) {
+      await ingest.start();
+      cleanups.push(async () => {
+        await ing.stop();
+        await writer.close();
+      });
+      // API processes elsewhere follow live data, alerts and device activity over MQTT
+      // (DESIGN "Scaling past one machine").
+      const publish = (topic: string, body: unknown, retain = false) => void source.publish(topic, JSON.stringify(body), { retain }).catch(() => {});
+      liveState.on('live', (snap: LiveSnapshot) => publish(topics.live(snap.site), snap));
+      alerts.on('alerts', (list: AlertsResponse) => publish(derivedTopics.alerts(list.site), list, true));
+      const devicesTimer = setInterval(() => {
+        for (const site of registry.sites()) {
+          const body: DevicesSnapshot = {};
+          for (const d of registry.devices(site.id)) {
+            const act = ing.activity.get(`${site.id}/${d.device}`);
+            const battery = alerts.battery(site.id, d.device);
+            if (act || battery) body[d.device] = { ...(act ?? { lastSeen: 0, status: null, rejected: 0, lastRejected: null }), ...(battery ? { battery } : {}) };
+          }
+          publish(derivedTopics.devices(site.id), body, true);
+        }
+      }, 5_000);
+      devicesTimer.unref();
+      cleanups.push(() => clearInterval(devicesTimer));
+    } else {
+      follower = new DerivedFollower(source);
+      await follower.start();
+      const f = follower;
+      cleanups.push(() => f.stop());
+    }
+    const live = follower ?? liveState;
 
     const started = Date.now();
     const health = (): Health => {
@@ -195,12 +222,12 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
         version: VERSION,
         uptime_s: Math.round((Date.now() - started) / 1000),
         ingest: {
-          received: ing.counters.received,
+          received: ing.counters.received ?? 0,
           stored: writer.stored,
-          rejected: ing.counters.rejected,
-          rejected_by_reason: { ...ing.counters.rejectedByReason } as Record<string, number>,
-          readings: ing.counters.readings,
-          checkins: ing.counters.checkins,
+          rejected: ing.counters.rejected ?? 0,
+          rejected_by_reason: { ...(ing.counters.rejectedByReason ?? {}) } as Record<string, number>,
+          readings: ing.counters.readings ?? 0,
+          checkins: ing.counters.checkins ?? 0,
           pending: writer.depth,
         },
         store: {
@@ -221,17 +248,24 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       await ensureDashboardBuilt(log).catch((err: Error) => log.error({ err: err.message.split('\n')[0] }, 'dashboard build failed; serving the API only'));
     }
     const routers: Router[] = [
-      footprintRoutes({ store, sites: sitesById, engine: footprint }),
-      reportRoutes({ store, registry, dataDir, engine: footprint, scheduleOf: (site) => reportConfig.schedules.get(site) ?? 'monthly' }),
-      alertRoutes({ registry, alerts }),
-      deviceRoutes({ registry, activity: (site, device) => ing.activity.get(`${site}/${device}`), battery: (site, device) => alerts.battery(site, device) }),
+      footprintRoutes({ store, sites: sitesById, ...(runIngest ? { engine: footprint } : {}) }),
+      reportRoutes({ store, registry, dataDir, ...(runIngest ? { engine: footprint } : {}), scheduleOf: (site) => reportConfig.schedules.get(site) ?? 'monthly' }),
+      alertRoutes({ registry, alerts: follower ?? alerts }),
+      deviceRoutes({
+        registry,
+        activity: (site, device) => (follower ? follower.activity(site, device) : ing.activity.get(`${site}/${device}`)),
+        battery: (site, device) => (follower ? follower.battery(site, device) : alerts.battery(site, device)),
+      }),
       checkinRoutes({ registry, store }),
     ];
     const publicLive = config.publicLive ?? config.demo;
     // Funder reports: each closed period's report is generated once, stored, and emailed
     // when SMTP is configured (docs/reports.md).
-    const reportScheduler = startReportScheduler({ store, sites: registry, dataDir, config: reportConfig, engine: footprint, log: log.child({ module: 'reports' }) });
-    cleanups.push(() => reportScheduler.stop());
+    // One process generates scheduled reports: the one that runs ingest.
+    if (runIngest) {
+      const reportScheduler = startReportScheduler({ store, sites: registry, dataDir, config: reportConfig, engine: footprint, log: log.child({ module: 'reports' }) });
+      cleanups.push(() => reportScheduler.stop());
+    }
     const app = createApp({
       registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers, publicLive,
       accounts, sessionTtlMs: config.sessionTtlHours * 3_600_000, https: tls !== null,
@@ -254,9 +288,11 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
         : authenticate,
       canSee: (data, site) => socketCanSee(data, site) || (publicLive && registry.site(site) !== undefined),
     });
-    attachAlertsSocket(io, registry, alerts, { mayReceive: (data, site) => socketCanSee(data, site, ['manager']) });
-    const retention = startRetention({ store, accounts, log: log.child({ module: 'retention' }) }, config.retentionMonths);
-    cleanups.push(() => retention.stop());
+    attachAlertsSocket(io, registry, follower ?? alerts, { mayReceive: (data, site) => socketCanSee(data, site, ['manager']) });
+    if (runIngest) {
+      const retention = startRetention({ store, accounts, log: log.child({ module: 'retention' }) }, config.retentionMonths);
+      cleanups.push(() => retention.stop());
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.httpPort, config.host, () => resolve());
@@ -279,7 +315,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       log.info(`demo sign-in (this run only): ${demoUsers.map((u) => `${u.name} / ${u.password}`).join('   ')}`);
     }
 
-    if (config.demo && config.simulate) {
+    if (config.demo && config.simulate && config.role === 'all') {
       const { startSimulator } = await import('../simulators/demo.ts');
       const site = registry.site('demo') ?? registry.sites()[0]!;
       const sim = await startSimulator({ site, mqttUrl, demo: true, seed: 1, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
@@ -287,7 +323,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
     }
 
-    return { config, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live, footprint, alerts, writer, health, close: closeAll };
+    return { config, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live: liveState, footprint, alerts, writer, health, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -78,9 +78,17 @@ export class SqliteStore implements TimeSeriesStore {
       ) WITHOUT ROWID;
     `);
     this.#insertPoint = this.#db.prepare('INSERT OR REPLACE INTO points (series, field, ts, value) VALUES (?, ?, ?, ?)');
-    this.#insertSeries = this.#db.prepare('INSERT INTO series (key, measurement, tags) VALUES (?, ?, ?)');
-    this.#insertField = this.#db.prepare('INSERT INTO fields (name) VALUES (?)');
-    for (const row of this.#db.prepare('SELECT id, key, measurement, tags FROM series').all() as {
+    this.#insertSeries = this.#db.prepare('INSERT OR IGNORE INTO series (key, measurement, tags) VALUES (?, ?, ?)');
+    this.#insertField = this.#db.prepare('INSERT OR IGNORE INTO fields (name) VALUES (?)');
+    this.#refresh();
+  }
+
+  /**
+   * Loads series and fields created since the last look, by this process or another one
+   * sharing the file (a `deskprint api` process reads what `deskprint ingest` writes).
+   */
+  #refresh(): void {
+    for (const row of this.#db.prepare('SELECT id, key, measurement, tags FROM series WHERE id > ?').all(this.#maxSeriesId) as {
       id: number;
       key: string;
       measurement: string;
@@ -89,11 +97,13 @@ export class SqliteStore implements TimeSeriesStore {
       const s = { id: row.id, measurement: row.measurement, tags: JSON.parse(row.tags) as Tags };
       this.#series.set(row.key, s);
       this.#seriesById.set(s.id, s);
+      this.#maxSeriesId = Math.max(this.#maxSeriesId, row.id);
     }
     for (const row of this.#db.prepare('SELECT id, name FROM fields').all() as { id: number; name: string }[]) {
       this.#fields.set(row.name, row.id);
     }
   }
+  #maxSeriesId = 0;
 
   async write(points: readonly Point[]): Promise<void> {
     for (let i = 0; i < points.length; i += CHUNK) {
@@ -142,9 +152,16 @@ export class SqliteStore implements TimeSeriesStore {
     let s = this.#series.get(key);
     if (!s) {
       const info = this.#insertSeries.run(key, measurement, JSON.stringify(tags));
-      s = { id: Number(info.lastInsertRowid), measurement, tags: { ...tags } };
-      this.#series.set(key, s);
-      this.#seriesById.set(s.id, s);
+      if (info.changes === 0) {
+        // Another process sharing the file created it first.
+        this.#refresh();
+        s = this.#series.get(key)!;
+      } else {
+        s = { id: Number(info.lastInsertRowid), measurement, tags: { ...tags } };
+        this.#series.set(key, s);
+        this.#seriesById.set(s.id, s);
+        this.#maxSeriesId = Math.max(this.#maxSeriesId, s.id);
+      }
     }
     return s;
   }
@@ -152,21 +169,24 @@ export class SqliteStore implements TimeSeriesStore {
   #fieldId(name: string): number {
     let id = this.#fields.get(name);
     if (id === undefined) {
-      id = Number(this.#insertField.run(name).lastInsertRowid);
+      const info = this.#insertField.run(name);
+      if (info.changes === 0) this.#refresh();
+      id = info.changes === 0 ? this.#fields.get(name)! : Number(info.lastInsertRowid);
       this.#fields.set(name, id);
     }
     return id;
   }
 
   #matchingSeries(measurement: string, where: RawQuery['where']): SeriesRow[] {
+    this.#refresh();
     const out: SeriesRow[] = [];
     for (const s of this.#series.values()) if (s.measurement === measurement && matchesFilter(s.tags, where)) out.push(s);
     return out;
   }
 
   async queryAggregate(q: AggregateQuery): Promise<SeriesResult[]> {
-    const fieldId = this.#fields.get(q.field);
     const series = this.#matchingSeries(q.measurement, q.where);
+    const fieldId = this.#fields.get(q.field);
     if (fieldId === undefined || series.length === 0 || q.to <= q.from) return [];
     const every = Math.max(1, Math.round(q.every));
     const ids = series.map((s) => s.id);

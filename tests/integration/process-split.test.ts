@@ -1,0 +1,79 @@
+/**
+ * The separate-process shape of docker-compose.yml, with real parts on loopback:
+ * `deskprint broker` (embedded aedes with device authentication), `deskprint ingest`
+ * against it as an external broker, and a stateless `deskprint api` that follows ingest's
+ * live snapshots over MQTT. A device with its own credential publishes; the reading is
+ * stored by ingest and visible through the separate API.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBrokerProcess, type BrokerProcess } from '../../cli/broker.ts';
+import { startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
+import type { Health, LiveSnapshot } from '../../devices/api-types.ts';
+import { Accounts } from '../../store/accounts.ts';
+import { apiToken, bearer } from '../support/auth.ts';
+import { getJson, waitFor } from '../support/wait.ts';
+
+let dataDir: string;
+let broker: BrokerProcess;
+let ingest: DeskprintHandle;
+let api: DeskprintHandle;
+let deviceSecret: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-split-'));
+  // Credentials as an operator would create them with `deskprint devices add`.
+  const accounts = new Accounts({ file: path.join(dataDir, 'accounts.db') });
+  const svc = await accounts.addCredential({ username: 'svc-ingest', type: 'service', site: null });
+  const svcApi = await accounts.addCredential({ username: 'svc-api', type: 'service', site: null });
+  deviceSecret = (await accounts.addCredential({ username: 'plug-n01', type: 'device', site: 'demo' })).secret;
+  accounts.close();
+
+  const common = { dataDir, host: '127.0.0.1', logLevel: 'silent', buildDashboard: false, httpPort: 0 } as const;
+  broker = await startBrokerProcess({ ...common, mqttPort: 0 });
+  const mqttUrl = `mqtt://127.0.0.1:${broker.mqttPort}`;
+  ingest = await startDeskprint({ ...common, role: 'ingest', mqttUrl, mqttUsername: 'svc-ingest', mqttPassword: svc.secret });
+  api = await startDeskprint({ ...common, role: 'api', mqttUrl, mqttUsername: 'svc-api', mqttPassword: svcApi.secret });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await ingest?.close();
+  await broker?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('broker, ingest and api as separate processes', () => {
+  it('refuses anonymous devices at the standalone broker', async () => {
+    await expect(mqtt.connectAsync(`mqtt://127.0.0.1:${broker.mqttPort}`, { reconnectPeriod: 0, connectTimeout: 3_000 })).rejects.toThrow();
+  });
+
+  it('stores a device reading in ingest and shows it through the separate API', async () => {
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.mqttPort}`, { username: 'plug-n01', password: deviceSecret, clientId: 'plug-n01' });
+    const auth = bearer(await apiToken(api));
+    try {
+      const publish = () => device.publishAsync('deskprint/demo/plug-n01/telemetry', JSON.stringify({ power_w: 57.5 }), { qos: 1 });
+      await publish();
+      await waitFor('the reading stored by ingest', () => ingest.writer.stored >= 1);
+      const live = await waitFor('the desk power in the API process', async () => {
+        await publish(); // live state ages readings out; keep the plug talking
+        const { body } = await getJson<LiveSnapshot>(`${api.httpUrl}/api/sites/demo/live`, auth);
+        return body?.desk_states?.find((d) => d.id === 'n01')?.power_w === 57.5 ? body : null;
+      });
+      expect(live.power_w.by_category.desk).toBeGreaterThanOrEqual(57.5);
+      // The API process runs no ingest of its own: its counters stay at zero.
+      const apiHealth = (await getJson<Health>(`${api.httpUrl}/api/health`)).body;
+      expect(apiHealth.ingest.received).toBe(0);
+      const ingestHealth = (await getJson<Health>(`${ingest.httpUrl}/api/health`)).body;
+      expect(ingestHealth.ingest.received).toBeGreaterThanOrEqual(1);
+      // Stored series are read by the API process from the shared store.
+      const series = await getJson<{ series: { points: [number, number][] }[] }>(`${api.httpUrl}/api/sites/demo/series?metric=power_w&device=plug-n01&every=1s&from=now-1m`, auth);
+      expect(series.body.series[0]?.points.some(([, w]) => w === 57.5)).toBe(true);
+    } finally {
+      await device.endAsync();
+    }
+  });
+});
