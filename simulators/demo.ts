@@ -17,7 +17,11 @@ export interface SimulatorHandle {
 export interface StartSimulatorOptions {
   site: SiteFile;
   mqttUrl: string;
-  /** 1 = real time (default). Payload timestamps follow the simulated clock. */
+  /**
+   * 1 = real time (default). Payload timestamps follow the simulated clock, which starts at
+   * the wall clock: above 1 it runs ahead, and ingest rejects timestamps more than 5 min in the
+   * future. For accelerated history use runScenario (simulators/run.ts) with a past period.
+   */
   speed?: number;
   seed?: number;
   /** The building looks busy at any wall-clock hour. */

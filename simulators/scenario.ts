@@ -167,7 +167,7 @@ const devicesSchema = z
   })
   .prefault({});
 
-const faultsSchema = z
+export const faultsSchema = z
   .object({
     /** Chance per device per day of going silent (last will fires) for a while. */
     dropout_per_device_day: rate.default(0),
@@ -275,4 +275,29 @@ export function loadScenario(path: string): Scenario {
 export function defaultScenario(site: SiteFile, name = `${site.id} defaults`): Scenario {
   const parsed = scenarioFileSchema.parse({ name, site: site.id });
   return { ...parsed, site, source: name };
+}
+
+/**
+ * Applies `KEY=VALUE` fault overrides (the command line's `--fault`) on top of a scenario's
+ * faults. Throws ScenarioError listing every problem as `faults.KEY: message`.
+ */
+export function withFaultOverrides(scenario: Scenario, overrides: readonly string[], source = '--fault'): Scenario {
+  if (overrides.length === 0) return scenario;
+  const problems: string[] = [];
+  const known = Object.keys(scenario.faults);
+  const patch: Record<string, number> = {};
+  for (const o of overrides) {
+    const m = /^([a-z_]+)=(.+)$/.exec(o);
+    if (!m) {
+      problems.push(`${o}: expected KEY=VALUE, e.g. duplicate=0.01`);
+      continue;
+    }
+    const [, key, value] = m as unknown as [string, string, string];
+    if (!known.includes(key)) problems.push(`faults.${key}: unknown fault setting (one of ${known.join(', ')})`);
+    else patch[key] = Number(value);
+  }
+  const parsed = faultsSchema.safeParse({ ...scenario.faults, ...patch });
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `faults.${issuePath(i.path)}: ${i.message}`));
+  if (problems.length > 0 || !parsed.success) throw new ScenarioError(source, problems);
+  return { ...scenario, faults: parsed.data };
 }

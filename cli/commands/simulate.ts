@@ -14,13 +14,13 @@ import cliProgress from 'cli-progress';
 import { DeviceFleet, type PublishSink } from '../../simulators/fleet.ts';
 import { runLoad } from '../../simulators/load.ts';
 import { CaptureSink, runScenario } from '../../simulators/run.ts';
-import { loadScenario, ScenarioError, type Scenario } from '../../simulators/scenario.ts';
+import { loadScenario, ScenarioError, withFaultOverrides, type Scenario } from '../../simulators/scenario.ts';
 import { GroundTruth } from '../../simulators/truth.ts';
 
 const USAGE = `usage:
   deskprint simulate --scenario FILE [--mqtt URL] [--from ISO --to ISO] [--speed max|1x|Nx]
-                     [--seed N] [--truth FILE] [--batch S] [--client-rate N] [--demo] [--duration S]
-                     [--out FILE] [--quiet]
+                     [--seed N] [--truth FILE] [--batch S] [--client-rate N] [--fault KEY=VALUE]...
+                     [--demo] [--duration S] [--out FILE] [--quiet]
   deskprint simulate --load --rate N --devices M [--mqtt URL] [--qos 0|1] [--duration S]
                      [--connections C] [--site ID] [--json]
 
@@ -30,6 +30,7 @@ const USAGE = `usage:
                 (default 3600 at max speed, 0 otherwise)
   --client-rate N  at most N messages/s per device client (deskprint's embedded broker
                 disconnects a client above DESKPRINT_MQTT_RATE_LIMIT, default 10/s)
+  --fault K=V   override a scenario fault setting, e.g. --fault duplicate=0.01 --fault malformed=0.001
   --out FILE    write the message stream to FILE instead of a broker ("-" for stdout)
   --truth FILE  write the ground truth (NDJSON, docs/simulator.md)`;
 
@@ -75,6 +76,7 @@ export async function runSimulate(args: string[]): Promise<number> {
         devices: { type: 'string' },
         connections: { type: 'string' },
         'client-rate': { type: 'string' },
+        fault: { type: 'string', multiple: true },
         qos: { type: 'string' },
         site: { type: 'string' },
         json: { type: 'boolean' },
@@ -161,7 +163,7 @@ export async function runSimulate(args: string[]): Promise<number> {
   let scenario: Scenario | undefined;
   if (values.scenario) {
     try {
-      scenario = loadScenario(values.scenario);
+      scenario = withFaultOverrides(loadScenario(values.scenario), values.fault ?? []);
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       problems.push(...err.problems.map((p) => `${err.source}: ${p}`));

@@ -49,6 +49,21 @@ describe('deskprint simulate', () => {
     const r = await simulate(['--scenario', repo('sites/scenarios/nope.yaml')]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/nope\.yaml: \(root\): cannot read file/);
+    const f = await simulate(['--scenario', repo('sites/scenarios/demo.yaml'), '--fault', 'duplicate=2', '--fault', 'gremlins=1', '--fault', 'late']);
+    expect(f.code).toBe(2);
+    expect(f.err).toContain('--fault: faults.duplicate: Too big');
+    expect(f.err).toContain('--fault: faults.gremlins: unknown fault setting');
+    expect(f.err).toContain('--fault: late: expected KEY=VALUE');
+  });
+
+  it('switches faults on from the command line', async () => {
+    const out = join(dir, 'dup.txt');
+    const r = await simulate(['--scenario', repo('sites/scenarios/demo.yaml'), '--from', '2026-01-05T09:00:00Z', '--to', '2026-01-05T10:00:00Z', '--batch', '0', '--quiet', '--fault', 'duplicate=0.2', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/faults: duplicate \d+/);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    const repeats = lines.filter((l, i) => i > 0 && l === lines[i - 1]).length;
+    expect(repeats / lines.length).toBeGreaterThan(0.1);
   });
 
   it('writes the same stream twice for the same seed, and a ground truth file', async () => {
