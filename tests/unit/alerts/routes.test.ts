@@ -67,7 +67,7 @@ beforeAll(async () => {
   const app = express();
   // Stands in for the auth layer: the test decides the caller's role.
   app.use((req, _res, next) => {
-    (req as { auth?: unknown }).auth = { user: { role } };
+    (req as { auth?: unknown }).auth = { user: { role, sites: ['hub'] } };
     next();
   });
   const api = express.Router();
