@@ -123,7 +123,7 @@ describe('facility manager', () => {
 
   it('lands on the live building with the manager views in the navigation, and the power updates live', async () => {
     page = await signIn('manager');
-    expect(await page.evaluate(() => location.hash)).toBe('#/sites/demo/live');
+    expect(await page.evaluate<string>('location.hash')).toBe('#/sites/demo/live');
     expect(await navLabels(page)).toEqual(['Live building', 'Alerts', 'Devices', 'Impact']);
     await page.getByTestId('total-power').waitFor();
     await liveChange(page, 'total-power');
@@ -146,11 +146,11 @@ describe('facility manager', () => {
   });
 
   it('moves through the page with the keyboard: the skip link comes first and focuses the content', async () => {
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Skip to content');
+    expect(await page.evaluate<string>("document.activeElement ? document.activeElement.textContent.trim() : ''")).toBe('Skip to content');
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(await page.evaluate<string>("document.activeElement ? document.activeElement.id : ''")).toBe('main');
   });
 
   it('lists every registered device with the status, battery and rejections the API reports, refreshed live', async () => {
@@ -182,7 +182,7 @@ describe('member', () => {
 
   it('lands on their own footprint and sees only the member views', async () => {
     page = await signIn('member');
-    expect(await page.evaluate(() => location.hash)).toBe('#/sites/demo/members/m01');
+    expect(await page.evaluate<string>('location.hash')).toBe('#/sites/demo/members/m01');
     expect(await navLabels(page)).toEqual(['Live building', 'My footprint']);
     await page.getByTestId('member-month-kwh').waitFor({ timeout: 15_000 });
   });
@@ -230,7 +230,7 @@ describe('member', () => {
   it('is usable on a 390 px phone screen: nothing wider than the screen', async () => {
     const phone = await signIn('member', { width: 390, height: 844 });
     await phone.getByTestId('member-month-kwh').waitFor({ timeout: 15_000 });
-    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await phone.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await screenshot(phone, 'member-phone.png');
   });
 });
@@ -240,7 +240,7 @@ describe('funder', () => {
 
   it('lands on the impact summary and sees only the impact view', async () => {
     page = await signIn('funder');
-    expect(await page.evaluate(() => location.hash)).toBe('#/sites/demo/impact');
+    expect(await page.evaluate<string>('location.hash')).toBe('#/sites/demo/impact');
     expect(await navLabels(page)).toEqual(['Impact']);
     await page.getByTestId('impact-kgco2e').waitFor({ timeout: 30_000 });
   });
