@@ -37,7 +37,7 @@ export function barChart(data: () => BarChartData): Attachment<HTMLCanvasElement
           y: { stacked: initial.stacked ?? false, beginAtZero: true, title: { display: true, text: initial.unit }, ticks: { maxTicksLimit: 6 } },
         },
         plugins: {
-          legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 12 } },
+          legend: { display: true, position: 'bottom', labels: { boxWidth: 12, boxHeight: 12 } },
           tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${item.parsed.y === null ? '—' : data().format(item.parsed.y)}` } },
         },
       },

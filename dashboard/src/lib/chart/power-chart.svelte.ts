@@ -72,6 +72,8 @@ export function powerChart(live: LiveSite, timeZone: string | undefined): Attach
           },
         },
         plugins: {
+          // The page draws its own legend with the live values; other charts register chart.js's.
+          legend: { display: false },
           tooltip: {
             callbacks: {
               title: (items: TooltipItem<'line'>[]) => formatTimeOfDay(items[0]?.parsed.x ?? 0, timeZone),
