@@ -77,12 +77,21 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-/** Debian `mosquitto` on an ephemeral loopback port with a temp config and its defaults otherwise. */
+/**
+ * Mosquitto's defaults hold at most 20 QoS 1 messages in flight and 1,000 queued per
+ * subscriber and drop the rest (QoS 0 included, once the queue is full): a single ingest
+ * subscriber taking tens of thousands of messages a second needs more. These are the
+ * settings a deployment at that rate needs (mosquitto.conf(5): max_inflight_messages,
+ * max_queued_messages), so the bench uses them; the defaults lose messages in the first second.
+ */
+export const MOSQUITTO_BENCH_CONF = ['max_inflight_messages 1000', 'max_queued_messages 1000000'];
+
+/** Debian `mosquitto` on an ephemeral loopback port with a temp config (MOSQUITTO_BENCH_CONF, defaults otherwise). */
 export async function startMosquitto(): Promise<Mosquitto> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-bench-mosquitto-'));
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...(process.env.BENCH_MOSQUITTO_LOG ? ['log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice'] : ['log_dest none']), ...MOSQUITTO_BENCH_CONF, ''].join('\n'));
   const proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
@@ -101,6 +110,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
         proc.kill('SIGTERM');
         await exited;
       }
+      if (process.env.BENCH_MOSQUITTO_LOG) console.error(log);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -6,23 +6,27 @@
  *   (the limit for the embedded default: deskprint's ingest takes messages the same way).
  * - `mqtt-pass`: one MQTT.js subscriber that only counts, against an external broker,
  *   subscribed exactly as deskprint's ingest is (ingest/sources.ts MqttSource).
- * - `deskprint`: the whole process (`startDeskprint`), with the footprint engine as a
- *   processor, counting what the store acknowledged.
+ * - `deskprint`: the whole process (`startDeskprint`: ingest, live state, footprint engine,
+ *   alerts, API), counting what the store acknowledged.
  *
  * Talks to the parent over the fork IPC channel: `{ cmd: 'stats' | 'latency' | 'reset' |
  * 'stop' }` in, `{ id, ... }` out.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { ADAPTERS } from '../devices/index.ts';
+import { DERIVED_PREFIX } from '../devices/topics.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
 import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
 import { startDeskprint, type DeskprintHandle } from '../cli/start.ts';
-import { createFootprintProcessor, type FootprintProcessorOptions } from '../ingest/footprint/stream.ts';
 import { MEASUREMENT_READINGS } from '../ingest/types.ts';
 import type { Point } from '../store/types.ts';
+import { summarise } from './stats.ts';
+
+const DERIVED = `${DERIVED_PREFIX}/`;
 
 export type SutMode = 'aedes-pass' | 'mqtt-pass' | 'deskprint';
 
@@ -35,9 +39,7 @@ export interface SutConfig {
   store?: 'sqlite' | 'influx';
   influxUrl?: string;
   influxDatabase?: string;
-  /** Run the footprint engine as a processor (default true). */
-  footprint?: boolean;
-  /** Per-client message limit of the embedded broker; 0 disables (bench gateways carry many devices). */
+  /** Per-client message limit of the embedded broker (default 0, off: bench gateways carry many devices). */
   mqttRateLimit?: number;
 }
 
@@ -63,22 +65,13 @@ export interface SutStats {
   heapUsedBytes: number;
   /** CPU seconds (user + system) since the process started. */
   cpuS: number;
+  /** Epoch ms when these figures were taken. */
+  at: number;
   /** Broker clients (embedded). */
   clients: number | null;
-}
-
-export interface LatencySummary {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-export function summarise(values: number[]): LatencySummary {
-  const v = [...values].sort((a, b) => a - b);
-  const at = (p: number) => (v.length ? v[Math.min(v.length - 1, Math.floor(p * v.length))]! : NaN);
-  return { n: v.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: v.length ? v[v.length - 1]! : NaN };
+  storeError: string | null;
+  /** Event-loop delay since the last reset, ms (perf_hooks.monitorEventLoopDelay). */
+  loopDelayMs: { p50: number; p99: number; max: number };
 }
 
 async function main(): Promise<void> {
@@ -118,12 +111,6 @@ async function main(): Promise<void> {
     closeAll = () => source.stop();
     ready = { mqttUrl: config.mqttUrl!, httpUrl: null, token: null };
   } else {
-    const { parseSiteYaml } = await import('../devices/site.ts');
-    const { readFileSync } = await import('node:fs');
-    const sites = (config.sites ?? []).map((f) => parseSiteYaml(readFileSync(f, 'utf8'), f));
-    // The footprint engine recomputes from the store, which start creates: handed over below.
-    const footprintOpts: FootprintProcessorOptions = { sites };
-    const footprint = config.footprint === false ? [] : [createFootprintProcessor(footprintOpts)];
     dp = await startDeskprint(
       {
         demo: true, // anonymous clients, as the load generator connects without credentials
@@ -140,14 +127,12 @@ async function main(): Promise<void> {
         ...(config.influxUrl ? { influxUrl: config.influxUrl, influxDatabase: config.influxDatabase } : {}),
         ...(config.mqttUrl ? { mqttUrl: config.mqttUrl } : {}),
       },
-      { processors: footprint },
     );
-    footprintOpts.store = dp.store;
     const handle = dp;
     // Count arrivals, and time each acknowledged reading from its publish timestamp.
     const handleMessage = handle.ingest.handle.bind(handle.ingest);
     handle.ingest.handle = (msg) => {
-      count();
+      if (!msg.topic.startsWith(DERIVED)) count(); // not deskprint's own live snapshots
       handleMessage(msg);
     };
     const write = handle.store.write.bind(handle.store);
@@ -162,10 +147,13 @@ async function main(): Promise<void> {
     ready = { mqttUrl: handle.mqttUrl, httpUrl: handle.httpUrl, token };
   }
 
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const stats = (): SutStats => {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
     return {
+      at: Date.now(),
       received,
       stored: dp?.writer.stored ?? 0,
       pending: dp?.writer.depth ?? 0,
@@ -177,6 +165,8 @@ async function main(): Promise<void> {
       heapUsedBytes: mem.heapUsed,
       cpuS: (cpu.user + cpu.system) / 1e6,
       clients: broker ? broker.clients() : dp?.health().broker?.clients ?? null,
+      storeError: dp?.store.health().lastError?.message ?? null,
+      loopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     };
   };
 
@@ -187,6 +177,7 @@ async function main(): Promise<void> {
       case 'stats':
         return reply(stats());
       case 'reset':
+        loopDelay.reset();
         received = 0;
         firstReceivedAt = lastReceivedAt = lastStoredAt = 0;
         storeLatencies = [];

@@ -75,7 +75,11 @@ export class Ingest {
 
   async start(): Promise<void> {
     const filters = [...new Set(this.#opts.adapters.flatMap((a) => a.subscriptions))];
-    await this.#opts.source.start(filters, (msg) => this.handle(msg));
+    await this.#opts.source.start(filters, (msg) => {
+      this.handle(msg);
+      // Hold the source while the store writer is behind (see StoreWriter.backlog).
+      return this.#opts.writer.backlog?.();
+    });
     this.#tickTimer = setInterval(() => void this.tick(Date.now()), 1000);
     this.#tickTimer.unref();
   }

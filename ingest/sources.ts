@@ -13,12 +13,50 @@ export interface InboundMessage {
   receivedAt: number;
 }
 
+/**
+ * Receives one message. A returned promise asks the source to hold: MqttSource reads nothing
+ * further (nor, at QoS 1, acknowledges) until it settles, so a store that falls behind leaves
+ * the backlog queued at the external broker instead of in memory. AedesSource ignores it.
+ */
+export type MessageHandler = (msg: InboundMessage) => void | Promise<void>;
+
 export interface MessageSource {
   readonly kind: 'embedded' | 'mqtt';
   /** Subscribes to the filters and delivers every message to `onMessage`. */
-  start(filters: readonly string[], onMessage: (msg: InboundMessage) => void): Promise<void>;
+  start(filters: readonly string[], onMessage: MessageHandler): Promise<void>;
   publish(topic: string, payload: string | Buffer, opts?: { retain?: boolean; qos?: 0 | 1 }): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Longest stretch of back-to-back deliveries before a source lets the event loop turn.
+ * Brokers parse everything a socket has buffered in one go: under load that was a second
+ * or more of ingest work in one task (bench/RESULTS.md), with timers, the store writer,
+ * HTTP and socket.io waiting behind it.
+ */
+export const DELIVERY_SLICE_MS = 10;
+
+/** Tells when the current run of deliveries has used its slice of the event loop. */
+class DeliverySlice {
+  #start = -1;
+
+  spent(): boolean {
+    const t = performance.now();
+    if (this.#start < 0) {
+      this.#start = t;
+      // One reset per event-loop turn that had deliveries, not per message.
+      setImmediate(() => (this.#start = -1));
+      return false;
+    }
+    return t - this.#start > DELIVERY_SLICE_MS;
+  }
+}
+
+/** Calls `resume` once the handler's hold settles, or on the next turn when the slice is spent. */
+function afterDelivery(hold: void | Promise<void>, slice: DeliverySlice, resume: () => void): void {
+  if (hold) void hold.then(resume, resume);
+  else if (slice.spent()) setImmediate(resume);
+  else resume();
 }
 
 export class AedesSource implements MessageSource {
@@ -30,8 +68,11 @@ export class AedesSource implements MessageSource {
     this.#aedes = aedes;
   }
 
-  async start(filters: readonly string[], onMessage: (msg: InboundMessage) => void): Promise<void> {
+  async start(filters: readonly string[], onMessage: MessageHandler): Promise<void> {
     for (const filter of filters) {
+      // Always acknowledged at once, holds ignored: aedes hands every packet of a socket read
+      // to subscribers together, and its emitter queues (and shifts, O(n)) whatever exceeds
+      // 100 unfinished deliveries — holding them cost 60 % of the CPU in the bench (RESULTS.md).
       const fn = (packet: { topic: string; payload: Buffer | string }, cb: () => void) => {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
         onMessage({ topic: packet.topic, payload, receivedAt: Date.now() });
@@ -75,7 +116,7 @@ export class MqttSource implements MessageSource {
     this.#opts = opts;
   }
 
-  async start(filters: readonly string[], onMessage: (msg: InboundMessage) => void): Promise<void> {
+  async start(filters: readonly string[], onMessage: MessageHandler): Promise<void> {
     const client = await mqtt.connectAsync(this.#opts.url, {
       clientId: this.#opts.clientId ?? `deskprint-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
       ...(this.#opts.username ? { username: this.#opts.username } : {}),
@@ -85,7 +126,18 @@ export class MqttSource implements MessageSource {
       reconnectPeriod: 1000,
     });
     this.#client = client;
-    client.on('message', (topic, payload) => onMessage({ topic, payload, receivedAt: Date.now() }));
+    // MQTT.js emits 'message', then calls handleMessage, whose callback lets it parse the next
+    // packet (and send the PUBACK at QoS 1): its documented hook for back-pressure.
+    const slice = new DeliverySlice();
+    let hold: void | Promise<void>;
+    client.on('message', (topic, payload) => {
+      hold = onMessage({ topic, payload, receivedAt: Date.now() });
+    });
+    client.handleMessage = (_packet, done) => {
+      const h = hold;
+      hold = undefined;
+      afterDelivery(h, slice, () => done());
+    };
     await client.subscribeAsync(filters as string[], { qos: this.#opts.qos ?? 1 });
   }
 

@@ -15,6 +15,8 @@ export interface StoreWriterOptions {
   flushMs?: number;
   /** Called after each acknowledged batch with the number of readings it carried. */
   onStored?: (readings: number, points: readonly Point[]) => void;
+  /** Points pending beyond which `backlog()` asks the source to hold. Default 4 batches. */
+  highWaterMark?: number;
 }
 
 interface Pending {
@@ -32,8 +34,34 @@ export class StoreWriter {
   /** Readings acknowledged by the store. */
   stored = 0;
 
+  #drained: { promise: Promise<void>; resolve: () => void } | undefined;
+
   constructor(opts: StoreWriterOptions) {
-    this.#opts = { batchSize: 5_000, flushMs: 100, ...opts };
+    const batchSize = opts.batchSize ?? 5_000;
+    this.#opts = { batchSize, flushMs: 100, highWaterMark: 4 * batchSize, ...opts };
+  }
+
+  /**
+   * Back-pressure for the message source: undefined while the store keeps up, else a
+   * promise that resolves once the backlog is down to half the high-water mark. A failing
+   * store is not waited for: its batches are kept and retried as before, and messages keep
+   * flowing into memory rather than stopping at the broker.
+   */
+  backlog(): Promise<void> | undefined {
+    if (this.depth < this.#opts.highWaterMark || this.#failures > 0 || this.#closed) return undefined;
+    if (!this.#drained) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#drained = { promise, resolve };
+    }
+    return this.#drained.promise;
+  }
+
+  #releaseBacklog(): void {
+    if (this.#drained && (this.depth <= this.#opts.highWaterMark / 2 || this.#failures > 0 || this.#closed)) {
+      this.#drained.resolve();
+      this.#drained = undefined;
+    }
   }
 
   /** Points waiting to be written (including a batch in flight). */
@@ -56,6 +84,7 @@ export class StoreWriter {
       this.#timer = undefined;
       this.#inFlight = this.#flushOnce().finally(() => {
         this.#inFlight = undefined;
+        this.#releaseBacklog();
         if (this.#pending.points.length > 0) this.#kick(this.#failures > 0 ? this.#backoff() : this.#pending.points.length >= this.#opts.batchSize ? 0 : this.#opts.flushMs);
       });
     } else if (!this.#timer) {
@@ -110,5 +139,6 @@ export class StoreWriter {
     await this.flush();
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#releaseBacklog();
   }
 }
