@@ -6,6 +6,7 @@
  * The wall clock is read only here, to pace; the message stream depends on the scenario,
  * seed and period alone.
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { SimMessage } from './building.ts';
 import { BuildingModel } from './building.ts';
 import { FaultInjector, type FaultCounts } from './faults.ts';
@@ -165,6 +166,37 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** A sink that keeps every message, for tests and for `--dry-run`. */
+/**
+ * Writes the stream to a file (or stdout) as it is produced, in CaptureSink's format, so a
+ * month of a large site never has to fit in one string.
+ */
+export class FileSink implements PublishSink {
+  #fd: number;
+  #buffer: string[] = [];
+  #bytes = 0;
+  constructor(path: string) {
+    this.#fd = path === '-' ? 1 : openSync(path, 'w');
+  }
+  publish(msg: SimMessage): void {
+    const line = `${msg.topic}${msg.retain ? ' [r]' : ''} q${msg.qos} ${msg.payload}\n`;
+    this.#buffer.push(line);
+    this.#bytes += line.length;
+    if (this.#bytes > 1 << 20) this.#flush();
+  }
+  #flush(): void {
+    if (this.#buffer.length === 0) return;
+    writeSync(this.#fd, this.#buffer.join(''));
+    this.#buffer = [];
+    this.#bytes = 0;
+  }
+  async close(): Promise<void> {
+    if (this.#fd < 0) return;
+    this.#flush();
+    if (this.#fd !== 1) closeSync(this.#fd);
+    this.#fd = -1;
+  }
+}
+
 export class CaptureSink implements PublishSink {
   readonly messages: SimMessage[] = [];
   publish(msg: SimMessage): void {

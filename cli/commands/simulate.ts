@@ -8,12 +8,11 @@
  *
  * Exit codes: 0 done, 1 failed at run time (broker unreachable), 2 bad arguments or scenario.
  */
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { DeviceFleet, type PublishSink } from '../../simulators/fleet.ts';
 import { runLoad } from '../../simulators/load.ts';
-import { CaptureSink, runScenario } from '../../simulators/run.ts';
+import { FileSink, runScenario } from '../../simulators/run.ts';
 import { loadScenario, ScenarioError, withFaultOverrides, type Scenario } from '../../simulators/scenario.ts';
 import { GroundTruth } from '../../simulators/truth.ts';
 
@@ -205,7 +204,7 @@ export async function runSimulate(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let sink: PublishSink & { published?: number };
-  const capture = values.out !== undefined ? new CaptureSink() : undefined;
+  const capture = values.out !== undefined ? new FileSink(values.out) : undefined;
   try {
     sink =
       capture ??
@@ -263,11 +262,7 @@ export async function runSimulate(args: string[]): Promise<number> {
       },
     });
     bar?.stop();
-    if (capture) {
-      const text = capture.serialize() + '\n';
-      if (values.out === '-') process.stdout.write(text);
-      else writeFileSync(values.out!, text);
-    }
+    await capture?.close();
     if (truth && values.truth) {
       truth.write(values.truth, {
         scenario: scenario.name,
