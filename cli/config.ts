@@ -37,6 +37,11 @@ export const configSchema = z
     maxPayloadBytes: z.coerce.number().int().positive().default(256 * 1024),
     /** The aggregate live view readable without sign-in (lobby display); defaults to on with --demo. */
     publicLive: bool.optional(),
+    /** Zigbee2MQTT's base topic (its `mqtt.base_topic` setting). */
+    zigbee2mqttBaseTopic: z.string().min(1).regex(/^[^#+]+$/, 'no MQTT wildcards').default('zigbee2mqtt'),
+    /** Publish Home Assistant MQTT discovery for each site's derived sensors. */
+    haDiscovery: bool.default(false),
+    haDiscoveryPrefix: z.string().min(1).default('homeassistant'),
     /** Run the demo building's simulator in process (with --demo). */
     simulate: bool.default(true),
     /** Build the dashboard on start when dashboard/dist is missing or older than its sources. */

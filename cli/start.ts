@@ -28,6 +28,9 @@ import { alertRoutes, attachAlertsSocket } from '../api/routes/alerts.ts';
 import { checkinRoutes } from '../api/routes/checkins.ts';
 import { deviceRoutes } from '../api/routes/devices.ts';
 import { AlertsProcessor } from '../ingest/alerts.ts';
+import { ADAPTERS } from '../devices/index.ts';
+import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
+import { haAvailabilityMessage, haDiscoveryMessages, haStateMessage, type MqttOutMessage } from '../devices/homeassistant/discovery.ts';
 import { DerivedFollower, derivedTopics, type DevicesSnapshot } from '../ingest/follower.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint/index.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
@@ -180,6 +183,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       processors: [footprint, liveState, alerts, ...(extras.processors ?? [])],
       log: log.child({ module: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
+      adapters: ADAPTERS.map((a) => (a.name === 'zigbee2mqtt' && config.zigbee2mqttBaseTopic !== 'zigbee2mqtt' ? createZigbee2mqttAdapter({ baseTopic: config.zigbee2mqttBaseTopic }) : a)),
     });
     const ing = ingest;
     if (runIngest) {
@@ -206,6 +210,27 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       }, 5_000);
       devicesTimer.unref();
       cleanups.push(() => clearInterval(devicesTimer));
+      if (config.haDiscovery) {
+        // Home Assistant shows each site's power, occupancy and today's kgCO2e (docs/devices.md).
+        const send = (m: MqttOutMessage) => void source.publish(m.topic, m.payload, { retain: m.retain, qos: 1 }).catch(() => {});
+        for (const site of registry.sites()) {
+          for (const m of haDiscoveryMessages(site, { discoveryPrefix: config.haDiscoveryPrefix, swVersion: VERSION })) send(m);
+          send(haAvailabilityMessage(site.id, true));
+        }
+        const lastSent = new Map<string, number>();
+        liveState.on('live', (snap: LiveSnapshot) => {
+          // A few times a minute is plenty for Home Assistant's history.
+          if (snap.at - (lastSent.get(snap.site) ?? 0) < 10_000) return;
+          lastSent.set(snap.site, snap.at);
+          send(haStateMessage(snap));
+        });
+        cleanups.push(async () => {
+          for (const site of registry.sites()) {
+            const m = haAvailabilityMessage(site.id, false);
+            await source.publish(m.topic, m.payload, { retain: true, qos: 1 }).catch(() => {});
+          }
+        });
+      }
     } else {
       follower = new DerivedFollower(source);
       await follower.start();
