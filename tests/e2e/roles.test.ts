@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import mqtt from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../cli/log.ts';
@@ -58,11 +59,15 @@ afterAll(async () => {
  * Then recomputed from the store, as the footprint engine's background recompute does a
  * minute later.
  */
+function isWeekday(localMidnight: number): boolean {
+  const day = new Date(localMidnight + 12 * 3_600_000).getUTCDay();
+  return day !== 0 && day !== 6;
+}
+
 function historyDays(now: number): number[] {
   const days = new Set([-7]);
   for (let d = -1; days.size < 3 && d > -7; d--) {
-    const weekday = new Date(addDays(now, d, TZ) + 12 * 3_600_000).getUTCDay();
-    if (weekday !== 0 && weekday !== 6) days.add(d);
+    if (isWeekday(addDays(now, d, TZ))) days.add(d);
   }
   return [...days].sort((a, b) => a - b);
 }
@@ -77,6 +82,18 @@ async function publishHistory(now: number): Promise<void> {
     messages += stats.messages;
   }
   await fleet.close();
+  // The simulated members come and go at random; the signed-in member (m01) surely worked at
+  // desk n01 on those working days, badging in at 09:00 and out at 17:00.
+  const badge = await mqtt.connectAsync(dp.mqttUrl, { clientId: 'e2e-history-badge' });
+  for (const day of historyDays(now).filter((d) => d !== -7 || isWeekday(addDays(now, d, TZ)))) {
+    const midnight = addDays(now, day, TZ);
+    await badge.publishAsync('deskprint/demo/badge-north/telemetry', JSON.stringify([
+      { ts: midnight + 9 * 3_600_000, member: 'm01', action: 'check_in', desk: 'n01' },
+      { ts: midnight + 17 * 3_600_000, member: 'm01', action: 'check_out', desk: 'n01' },
+    ]), { qos: 1 });
+    messages++;
+  }
+  await badge.endAsync();
   await waitFor('the history to be stored', () => dp.health().ingest.received >= messages && dp.writer.depth === 0, 60_000);
   await recompute({ store: dp.store, site: dp.registry.site('demo')!, from: addDays(now, -7, TZ), to: now });
 }
