@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
+  type Aggregate,
   matchesFilter,
   seriesKey,
   type AggregateQuery,
@@ -26,6 +27,20 @@ interface SeriesRow {
   measurement: string;
   tags: Tags;
 }
+
+type AggregateColumn = 'sum' | 'count' | 'min' | 'max' | 't0' | 't1';
+const SQL_OF_COLUMN: Record<AggregateColumn, string> = { sum: 'SUM(value)', count: 'COUNT(*)', min: 'MIN(value)', max: 'MAX(value)', t0: 'MIN(ts)', t1: 'MAX(ts)' };
+const AGGREGATE_COLUMNS: Record<Aggregate, readonly AggregateColumn[]> = {
+  mean: ['sum', 'count'],
+  sum: ['sum'],
+  min: ['min'],
+  max: ['max'],
+  count: ['count'],
+  first: ['t0'],
+  last: ['t1'],
+};
+/** Above this many rows per series and window, scanning window by window beats one grouped statement. */
+const ROWS_PER_WINDOW_FOR_SCANS = 8;
 
 /** Rows per transaction: small enough that one commit blocks the event loop only briefly. */
 const CHUNK = 2_000;
@@ -55,6 +70,7 @@ export class SqliteStore implements TimeSeriesStore {
     this.#db = new Database(opts.file);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('cache_size = -65536');
   }
 
   async init(): Promise<void> {
@@ -185,52 +201,79 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   async queryAggregate(q: AggregateQuery): Promise<SeriesResult[]> {
-    const series = this.#matchingSeries(q.measurement, q.where);
     const fieldId = this.#fields.get(q.field);
+    const series = this.#matchingSeries(q.measurement, q.where);
     if (fieldId === undefined || series.length === 0 || q.to <= q.from) return [];
     const every = Math.max(1, Math.round(q.every));
     const ids = series.map((s) => s.id);
-    const rows = this.#db
-      .prepare(
-        `SELECT series AS s, ts - (ts % ?) AS b, SUM(value) AS sm, COUNT(*) AS n, MIN(value) AS mn, MAX(value) AS mx,
-                MIN(ts) AS t0, MAX(ts) AS t1
-           FROM points
-          WHERE field = ? AND series IN (${ids.map(() => '?').join(',')}) AND ts >= ? AND ts < ?
-          GROUP BY s, b`,
-      )
-      .all(every, fieldId, ...ids, q.from, q.to) as { s: number; b: number; sm: number; n: number; mn: number; mx: number; t0: number; t1: number }[];
+    const list = ids.map(() => '?').join(',');
+    // Only the aggregates this function needs: each extra one costs per row.
+    const cols = AGGREGATE_COLUMNS[q.fn];
+    const select = cols.map((c) => SQL_OF_COLUMN[c]).join(', ');
+    // Rows: [series, window start, ...cols], in series order within a window.
+    let rows: number[][];
+    const firstWindow = q.from - (q.from % every);
+    const windows = Math.ceil((q.to - firstWindow) / every);
+    const sample = this.#db.prepare('SELECT COUNT(*) FROM points WHERE field = ? AND series = ? AND ts >= ? AND ts < ?').pluck().get(fieldId, ids[0], q.from, q.to) as number;
+    if (sample / windows >= ROWS_PER_WINDOW_FOR_SCANS) {
+      // Many rows per window (a year of hourly rollups by day): one indexed scan per window,
+      // grouped by series in key order. Grouping by (series, window) in one statement sorts
+      // every row in a temp b-tree: 0.3 µs a row, 400 ms for that chart (bench/RESULTS.md).
+      const stmt = this.#db.prepare(`SELECT series, ${select} FROM points WHERE field = ? AND series IN (${list}) AND ts >= ? AND ts < ? GROUP BY series`).raw(true);
+      rows = [];
+      for (let b = firstWindow; b < q.to; b += every) {
+        for (const r of stmt.all(fieldId, ...ids, Math.max(q.from, b), Math.min(q.to, b + every)) as number[][]) {
+          r.splice(1, 0, b);
+          rows.push(r);
+        }
+      }
+    } else {
+      rows = this.#db
+        .prepare(`SELECT series, ts - (ts % ?) AS b, ${select} FROM points WHERE field = ? AND series IN (${list}) AND ts >= ? AND ts < ? GROUP BY series, b`)
+        .raw(true)
+        .all(every, fieldId, ...ids, q.from, q.to) as number[][];
+    }
 
     // first/last need the value at the window's first/last timestamp.
-    const edge = new Map<string, number>();
-    if (q.fn === 'first' || q.fn === 'last') {
-      const stmt = this.#db.prepare('SELECT value FROM points WHERE field = ? AND series = ? AND ts = ?');
-      for (const r of rows) {
-        const t = q.fn === 'first' ? r.t0 : r.t1;
-        edge.set(`${r.s}:${r.b}`, (stmt.get(fieldId, r.s, t) as { value: number }).value);
-      }
-    }
+    const edgeStmt = q.fn === 'first' || q.fn === 'last' ? this.#db.prepare('SELECT value FROM points WHERE field = ? AND series = ? AND ts = ?').pluck() : undefined;
 
     const by = q.by ?? [];
     type Acc = { sm: number; n: number; mn: number; mx: number; t0: number; v0: number; t1: number; v1: number };
-    const groups = new Map<string, { tags: Tags; windows: Map<number, Acc> }>();
-    for (const r of rows) {
-      const s = this.#seriesById.get(r.s)!;
+    type Group = { tags: Tags; windows: Map<number, Acc> };
+    const groups = new Map<string, Group>();
+    // The group of each series, worked out once per series rather than once per row.
+    const groupOf = new Map<number, Group>();
+    for (const s of series) {
       const tags: Tags = {};
       for (const k of by) tags[k] = s.tags[k] ?? '';
       const gk = JSON.stringify(by.map((k) => tags[k]));
       let g = groups.get(gk);
       if (!g) groups.set(gk, (g = { tags, windows: new Map() }));
-      const first = edge.get(`${r.s}:${r.b}`) ?? NaN;
-      const acc = g.windows.get(r.b);
+      groupOf.set(s.id, g);
+    }
+    const at = (c: AggregateColumn) => (cols.includes(c) ? 2 + cols.indexOf(c) : -1);
+    const [iSm, iN, iMn, iMx, iT0, iT1] = [at('sum'), at('count'), at('min'), at('max'), at('t0'), at('t1')];
+    for (const r of rows) {
+      const g = groupOf.get(r[0]!)!;
+      const b = r[1]!;
+      const sm = r[iSm] ?? NaN;
+      const n = r[iN] ?? NaN;
+      const mn = r[iMn] ?? NaN;
+      const mx = r[iMx] ?? NaN;
+      const t0 = r[iT0] ?? NaN;
+      const t1 = r[iT1] ?? NaN;
+      const v0 = q.fn === 'first' ? (edgeStmt!.get(fieldId, r[0], t0) as number) : NaN;
+      const v1 = q.fn === 'last' ? (edgeStmt!.get(fieldId, r[0], t1) as number) : NaN;
+      const acc = g.windows.get(b);
       if (!acc) {
-        g.windows.set(r.b, { sm: r.sm, n: r.n, mn: r.mn, mx: r.mx, t0: r.t0, v0: first, t1: r.t1, v1: first });
+        g.windows.set(b, { sm, n, mn, mx, t0, v0, t1, v1 });
       } else {
-        acc.sm += r.sm;
-        acc.n += r.n;
-        acc.mn = Math.min(acc.mn, r.mn);
-        acc.mx = Math.max(acc.mx, r.mx);
-        if (r.t0 < acc.t0) (acc.t0 = r.t0), (acc.v0 = first);
-        if (r.t1 > acc.t1) (acc.t1 = r.t1), (acc.v1 = first);
+        acc.sm += sm;
+        acc.n += n;
+        acc.mn = Math.min(acc.mn, mn);
+        acc.mx = Math.max(acc.mx, mx);
+        if (t0 < acc.t0) (acc.t0 = t0), (acc.v0 = v0);
+        if (t1 > acc.t1) (acc.t1 = t1), (acc.v1 = v1);
       }
     }
     const pick = (a: Acc): number => {
@@ -245,6 +288,7 @@ export class SqliteStore implements TimeSeriesStore {
       }
     };
     return [...groups.values()]
+      .filter((g) => g.windows.size > 0)
       .map((g) => ({
         tags: g.tags,
         points: [...g.windows.entries()].sort((a, b) => a[0] - b[0]).map(([ts, a]) => ({ ts, value: pick(a) })),
