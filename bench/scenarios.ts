@@ -193,7 +193,7 @@ export interface LatencySpec extends Omit<RunSpec, 'path' | 'messages'> {
   /** Messages per second, paced. */
   rate: number;
   durationS: number;
-  /** Time between /live probes. */
+  /** Time between /live probes; 0: no probes. */
   probeEveryMs?: number;
 }
 
@@ -217,7 +217,7 @@ export async function latencyRun(spec: LatencySpec): Promise<LatencyResult> {
     const liveLatencies: number[] = [];
     const deadline = Date.now() + spec.durationS * 1000 - 1500;
     let value = 1000;
-    while (Date.now() < deadline) {
+    while (spec.probeEveryMs !== 0 && Date.now() < deadline) {
       value++;
       const sentAt = Date.now();
       await probe.publishAsync(topics.telemetry(site, probeDevice), JSON.stringify({ ts: sentAt, power_w: value }), { qos: spec.qos });

@@ -1,0 +1,241 @@
+/**
+ * `npm run bench`: how fast, how big, against the limit (issue 10). Prints Markdown tables;
+ * bench/RESULTS.md records a run and how to read it.
+ *
+ *   npm run bench                      everything, medians of 3 runs (about 10 minutes)
+ *   npm run bench -- --quick           one run each, smaller loads (about 3 minutes)
+ *   npm run bench -- --only throughput,latency,scale,query
+ *   npm run bench -- --runs 5 --json results.json
+ *
+ * Every figure comes from fresh processes: the system under test (bench/sut.ts) and the
+ * load generator (bench/load-child.ts) each in their own, Mosquitto and InfluxDB as the
+ * Debian binaries on ephemeral loopback ports.
+ */
+import { execSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startInfluxd, type Influxd } from '../tests/support/influxd.ts';
+import { createStore } from '../store/index.ts';
+import { SqliteStore } from '../store/sqlite.ts';
+import type { TimeSeriesStore } from '../store/types.ts';
+import { chartQueries, fillRollups, timeQueries, type QueryTiming } from './query.ts';
+import { MOSQUITTO_BENCH_CONF, ROOT } from './proc.ts';
+import { latencyRun, scaleRun, throughputRun, READINGS_PER_MESSAGE, type BrokerKind, type LatencyResult, type ScaleResult, type StoreKind, type ThroughputResult } from './scenarios.ts';
+import { benchSite, writeBenchSites } from './site.ts';
+import { median } from './stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    runs: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const quick = args.quick!;
+const sections = new Set((args.only ?? 'throughput,latency,scale,query').split(','));
+const RUNS = Number(args.runs ?? (quick ? 1 : 3));
+
+/** Throughput site: 1,000 desks; the load speaks for 999 plugs over 100 connections (gateways). */
+const THROUGHPUT = { desks: 1_000, devices: 999, connections: 100, passMessages: quick ? 100_000 : 300_000, deskprintMessages: quick ? 60_000 : 150_000 };
+const LATENCY = { desks: 101, devices: 100, connections: 100, rate: 2_000, durationS: quick ? 8 : 20 };
+const TARGET_RATES = { 0: 40_000, 1: 20_000 } as const;
+const SCALE = quick
+  ? [{ devices: 1_000, sites: 1 }, { devices: 10_000, sites: 10 }]
+  : [{ devices: 1_000, sites: 1 }, { devices: 10_000, sites: 1 }, { devices: 10_000, sites: 10 }, { devices: 10_000, sites: 100 }];
+const SCALE_TIMES = { idleS: quick ? 5 : 10, activeS: quick ? 10 : 30, cadenceS: 30 };
+
+const json: Record<string, unknown> = {};
+const say = (line = '') => console.log(line);
+const log = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'deskprint-bench-run-'));
+let influxd: Influxd | undefined;
+let databases = 0;
+const influx = async () => {
+  influxd ??= await startInfluxd({ database: 'bench_0' });
+  const database = `bench_${++databases}`;
+  await influxd.query(`CREATE DATABASE "${database}"`);
+  return { url: influxd.url, database };
+};
+
+function conditions(): string {
+  const cpu = os.cpus();
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
+    if (execSync('git status --porcelain -- ingest store bench broker cli', { cwd: ROOT }).toString().trim()) commit += ' + uncommitted changes';
+  } catch {
+    // not a git checkout
+  }
+  return `${new Date().toISOString()}; commit ${commit}; Node ${process.version}; ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}; ${fmt(os.totalmem() / 2 ** 30, 1)} GiB; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+}
+
+async function throughputSection(): Promise<void> {
+  const siteFiles = writeBenchSites(mkdtempSync(path.join(tmp, 'tp-')), 1, THROUGHPUT.desks);
+  const base = { siteFiles, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections };
+  say('## Throughput: pass-through (a) against deskprint end to end (b)');
+  say();
+  say(
+    `A fixed number of messages (a: ${fmt(THROUGHPUT.passMessages)}, b: ${fmt(THROUGHPUT.deskprintMessages)}) pushed as fast as the broker takes them from ${THROUGHPUT.connections} connections speaking for ${THROUGHPUT.devices} desk plugs of one 1,000-desk site; one message = one device's readings (power_w, energy_wh: ${READINGS_PER_MESSAGE} readings). Rate = messages delivered (a) or stored (b) / time from the first publish to the last arrival or store acknowledgement. Median of ${RUNS} run(s); CPU = cores used by the system under test (+ Mosquitto).`,
+  );
+  say();
+  say('| broker | QoS | store | a: msg/s | b: msg/s | b: readings/s | b/a | lost | b: CPU | b: RSS MB | b: event-loop delay p99 / max ms |');
+  say('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const rows: unknown[] = [];
+  for (const broker of ['aedes', 'mosquitto'] as BrokerKind[]) {
+    for (const qos of [0, 1] as const) {
+      const pass: ThroughputResult[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        log(`throughput ${broker} QoS ${qos} pass-through, run ${i + 1}`);
+        pass.push(await throughputRun({ ...base, broker, path: 'pass', qos, store: 'sqlite', messages: THROUGHPUT.passMessages }));
+      }
+      const a = median(pass.map((r) => r.rate));
+      for (const store of ['sqlite', 'influx'] as StoreKind[]) {
+        const e2e: ThroughputResult[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          log(`throughput ${broker} QoS ${qos} deskprint + ${store}, run ${i + 1}`);
+          e2e.push(await throughputRun({ ...base, broker, path: 'deskprint', qos, store, messages: THROUGHPUT.deskprintMessages, ...(store === 'influx' ? { influx: await influx() } : {}) }));
+        }
+        const b = median(e2e.map((r) => r.rate));
+        const lost = e2e.reduce((s, r) => s + r.lost, 0) + pass.reduce((s, r) => s + r.lost, 0);
+        const cpu = median(e2e.map((r) => r.sutCpu + (r.brokerCpu ?? 0)));
+        say(
+          `| ${broker} | ${qos} | ${store} | ${fmt(a)} | ${fmt(b)} | ${fmt(b * READINGS_PER_MESSAGE)} | ${fmt(b / a, 2)} | ${lost} | ${fmt(cpu, 2)} | ${fmt(median(e2e.map((r) => r.sutRssMb)))} | ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.p99)))} / ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.max)))} |`,
+        );
+        rows.push({ broker, qos, store, passRates: pass.map((r) => r.rate), e2eRates: e2e.map((r) => r.rate), pass, e2e });
+      }
+    }
+  }
+  json.throughput = rows;
+  say();
+}
+
+async function latencySection(): Promise<void> {
+  const siteFiles = writeBenchSites(mkdtempSync(path.join(tmp, 'lat-')), 1, LATENCY.desks);
+  const base = { siteFiles, devicesPerSite: LATENCY.devices, connections: LATENCY.connections, durationS: LATENCY.durationS };
+  say(`## Latency at a fixed ${fmt(LATENCY.rate)} msg/s (${fmt(LATENCY.rate * READINGS_PER_MESSAGE)} readings/s)`);
+  say();
+  say(
+    `${LATENCY.devices} desk plugs over ${LATENCY.connections} connections for ${LATENCY.durationS} s. Stored: every reading, from the publish timestamp in its payload to the store's acknowledgement. /live: a probe publishes a new power value for a desk the load leaves alone, then polls GET /api/sites/<site>/live every 20 ms until the desk shows it (snapshots are taken once a second). Runs pooled over ${RUNS} run(s).`,
+  );
+  say();
+  say('| broker | QoS | store | stored p50 / p99 / max ms | /live p50 / p99 / max ms (probes) | lost | CPU | event-loop delay p99 ms |');
+  say('|---|---|---|---:|---:|---:|---:|---:|');
+  const combos: [BrokerKind, 0 | 1, StoreKind][] = [['aedes', 0, 'sqlite'], ['aedes', 1, 'sqlite'], ['aedes', 0, 'influx'], ['mosquitto', 0, 'sqlite'], ['mosquitto', 1, 'sqlite'], ['mosquitto', 0, 'influx']];
+  const rows: unknown[] = [];
+  for (const [broker, qos, store] of combos) {
+    const runs: LatencyResult[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      log(`latency ${broker} QoS ${qos} ${store}, run ${i + 1}`);
+      runs.push(await latencyRun({ ...base, broker, qos, store, rate: LATENCY.rate, ...(store === 'influx' ? { influx: await influx() } : {}) }));
+    }
+    const m = (f: (r: LatencyResult) => number) => median(runs.map(f));
+    say(
+      `| ${broker} | ${qos} | ${store} | ${fmt(m((r) => r.stored.p50))} / ${fmt(m((r) => r.stored.p99))} / ${fmt(Math.max(...runs.map((r) => r.stored.max)))} | ${fmt(m((r) => r.live.p50))} / ${fmt(m((r) => r.live.p99))} / ${fmt(Math.max(...runs.map((r) => r.live.max)))} (${runs.reduce((s, r) => s + r.live.n, 0)}) | ${runs.reduce((s, r) => s + r.lost, 0)} | ${fmt(m((r) => r.sutCpu), 2)} | ${fmt(m((r) => r.loopDelayMs.p99))} |`,
+    );
+    rows.push({ broker, qos, store, runs });
+  }
+  json.latency = rows;
+  say();
+
+  // The targets as sustained, paced loads on the embedded default: does it keep up, and how late is the store?
+  say('### The embedded default at the target rates, paced');
+  say();
+  say(`aedes + SQLite, ${THROUGHPUT.devices} plugs over ${THROUGHPUT.connections} connections, ${quick ? 5 : 10} s at the target rate.`);
+  say();
+  say('| QoS | target msg/s | published msg/s | stored p50 / p99 / max ms | lost | CPU |');
+  say('|---|---:|---:|---:|---:|---:|');
+  const tpSites = writeBenchSites(mkdtempSync(path.join(tmp, 'tgt-')), 1, THROUGHPUT.desks + 1);
+  const sustained: unknown[] = [];
+  for (const qos of [0, 1] as const) {
+    const runs: LatencyResult[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      log(`sustained aedes QoS ${qos} at ${TARGET_RATES[qos]} msg/s, run ${i + 1}`);
+      runs.push(await latencyRun({ broker: 'aedes', qos, store: 'sqlite', siteFiles: tpSites, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections, rate: TARGET_RATES[qos], durationS: quick ? 5 : 10, probeEveryMs: 0 }));
+    }
+    const m = (f: (r: LatencyResult) => number) => median(runs.map(f));
+    say(`| ${qos} | ${fmt(TARGET_RATES[qos])} | ${fmt(m((r) => r.load.rate))} | ${fmt(m((r) => r.stored.p50))} / ${fmt(m((r) => r.stored.p99))} / ${fmt(Math.max(...runs.map((r) => r.stored.max)))} | ${runs.reduce((s, r) => s + r.lost, 0)} | ${fmt(m((r) => r.sutCpu), 2)} |`);
+    sustained.push({ qos, runs });
+  }
+  json.sustained = sustained;
+  say();
+}
+
+async function scaleSection(): Promise<void> {
+  say('## Scale: connected devices and sites on one process (embedded default)');
+  say();
+  say(
+    `Every device its own MQTT connection (keep-alive 60 s), QoS 1, at the broker's default per-client limit; idle = connected and silent for ${SCALE_TIMES.idleS} s; at cadence = each plug publishing every ${SCALE_TIMES.cadenceS} s for ${SCALE_TIMES.activeS} s. CPU in cores, RSS of the deskprint process.`,
+  );
+  say();
+  say('| devices | sites | connect s | idle CPU | idle RSS MB | at cadence msg/s | CPU | RSS MB | stored p99 ms | event-loop delay p99 ms | lost |');
+  say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const rows: ScaleResult[] = [];
+  for (const s of SCALE) {
+    log(`scale ${s.devices} devices over ${s.sites} site(s)`);
+    const r = await scaleRun({ ...s, siteDir: mkdtempSync(path.join(tmp, 'scale-')), ...SCALE_TIMES });
+    rows.push(r);
+    say(`| ${fmt(r.devices)} | ${r.sites} | ${fmt(r.connectS, 1)} | ${fmt(r.idle.cpu, 2)} | ${fmt(r.idle.rssMb)} | ${fmt(r.active.rate)} | ${fmt(r.active.cpu, 2)} | ${fmt(r.active.rssMb)} | ${fmt(r.active.storedP99Ms)} | ${fmt(r.active.loopDelayP99Ms)} | ${r.lost} |`);
+  }
+  json.scale = rows;
+  say();
+}
+
+async function querySection(): Promise<void> {
+  const site = benchSite('query-site', 100);
+  const now = Date.now();
+  say('## Chart queries from hourly rollups: a 100-desk site, one year');
+  say();
+  say(
+    `\`readings_1h\` as store/rollup.ts writes it, for ${site.devices.length} devices (100 plugs, 100 occupancy sensors, ${site.zones.length} lighting circuits, a main meter): 365 days × 24 h × ${site.devices.length} = ${fmt(365 * 24 * site.devices.length)} points, five fields each. Store-level \`queryAggregate\` (the series API reads raw readings today). Median of 10 runs after one warm-up.`,
+  );
+  say();
+  say('| store | chart | windows × series | points | median ms | max ms | fill s |');
+  say('|---|---|---|---:|---:|---:|---:|');
+  const rows: { store: StoreKind; fillS: number; timings: QueryTiming[] }[] = [];
+  for (const kind of ['sqlite', 'influx'] as StoreKind[]) {
+    log(`query: filling ${kind}`);
+    const dir = mkdtempSync(path.join(tmp, `q-${kind}-`));
+    let store: TimeSeriesStore;
+    if (kind === 'influx') {
+      const { url, database } = await influx();
+      store = createStore({ kind: 'influx', url, database, dataDir: dir });
+    } else store = new SqliteStore({ file: path.join(dir, 'timeseries.db') });
+    await store.init();
+    try {
+      const t0 = performance.now();
+      await fillRollups(store, site, 365, now);
+      const fillS = (performance.now() - t0) / 1000;
+      log(`query: timing ${kind}`);
+      const timings = await timeQueries(store, chartQueries(site.id, now), 10);
+      for (const t of timings) say(`| ${kind} | ${t.name} | ${t.shape} | ${fmt(t.points)} | ${fmt(t.medianMs)} | ${fmt(t.maxMs)} | ${fmt(fillS, 1)} |`);
+      rows.push({ store: kind, fillS, timings });
+    } finally {
+      await store.close();
+    }
+  }
+  json.query = rows;
+  say();
+}
+
+try {
+  const started = Date.now();
+  say(`# deskprint bench${quick ? ' (--quick)' : ''}`);
+  say();
+  say(`Conditions at start: ${conditions()}.`);
+  say(`Mosquitto 2 with ${MOSQUITTO_BENCH_CONF.join(', ')}; InfluxDB 1.6 (Debian influxd, tests/support/influxd.ts).`);
+  say();
+  if (sections.has('throughput')) await throughputSection();
+  if (sections.has('latency')) await latencySection();
+  if (sections.has('scale')) await scaleSection();
+  if (sections.has('query')) await querySection();
+  say(`Finished in ${fmt((Date.now() - started) / 60_000, 1)} min; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
+  if (args.json) writeFileSync(args.json, JSON.stringify({ conditions: conditions(), ...json }, null, 1));
+} finally {
+  await influxd?.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+}
