@@ -18,7 +18,7 @@ import { Ingest } from '../ingest/pipeline.ts';
 import { LiveState } from '../ingest/live.ts';
 import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
 import { StoreWriter } from '../ingest/writer.ts';
-import type { Processor } from '../ingest/types.ts';
+import { MEASUREMENT_READINGS, type Processor } from '../ingest/types.ts';
 import { Registry } from '../store/registry.ts';
 import { createStore } from '../store/index.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
@@ -343,7 +343,12 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     if (config.demo && config.simulate && config.role === 'all') {
       const { startSimulator } = await import('../simulators/demo.ts');
       const site = registry.site('demo') ?? registry.sites()[0]!;
-      const sim = await startSimulator({ site, mqttUrl, demo: true, seed: 1, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
+      // Continue the demo's meters from their last stored readings: a counter that came back
+      // lower after a restart would count as a reset and invent energy.
+      const now = Date.now();
+      const last = await store.queryAggregate({ measurement: MEASUREMENT_READINGS, field: 'energy_wh', from: now - 400 * 86_400_000, to: now + 1, every: 401 * 86_400_000, fn: 'last', where: { site: site.id }, by: ['device'] });
+      const initialCounters = Object.fromEntries(last.flatMap((s) => (s.points.length ? [[s.tags.device!, s.points[s.points.length - 1]!.value]] : [])));
+      const sim = await startSimulator({ site, mqttUrl, demo: true, seed: 1, initialCounters, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
       cleanups.push(() => sim.stop()); // runs first: devices stop before ingest and broker
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
     }

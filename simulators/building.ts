@@ -42,6 +42,13 @@ export interface BuildingOptions {
    */
   demo?: boolean;
   truth?: GroundTruth;
+  /**
+   * Counter readings (Wh) to continue from, by device id: the demo restarts with
+   * `npm start`, and a counter that came back lower would read as a reset (METHODOLOGY §1,
+   * the whole reading counted as new energy). `deskprint start --demo` passes the last
+   * stored values.
+   */
+  initialCounters?: Readonly<Record<string, number>>;
 }
 
 /** Demo cadences, s: fast enough that a dashboard visibly moves. */
@@ -192,6 +199,7 @@ const clamp = (v: number, min: number, max: number) => Math.min(max, Math.max(mi
 export class BuildingModel {
   readonly siteId: string;
   readonly truth: GroundTruth | null;
+  private readonly initialCounters: Readonly<Record<string, number>>;
   private readonly scenario: Scenario;
   private readonly demo: boolean;
   private readonly rng: Rng;
@@ -221,6 +229,7 @@ export class BuildingModel {
     this.demo = opts.demo ?? false;
     this.rng = new Rng(opts.seed ?? opts.scenario.seed);
     this.truth = opts.truth ?? null;
+    this.initialCounters = opts.initialCounters ?? {};
     const site = opts.scenario.site;
     this.siteId = site.id;
     this.tz = site.timezone;
@@ -301,7 +310,8 @@ export class BuildingModel {
         spec, index, kind, category, carrier: spec.carrier ?? null,
         cadenceMs: cadenceS * 1000, rng, reportToken: 0, nextReportAt: 0, powerW: 0, integratedTo: this.now,
         // A counter that has been running for a while: 0…200 kWh for a year-old plug or meter.
-        counterWh: round(rng.uniform(0, 200_000), 1),
+        // The random draw happens either way, so the stream stays the same for a seed.
+        counterWh: ((drawn: number) => this.initialCounters[spec.id] ?? drawn)(round(rng.uniform(0, 200_000), 1)),
         battery: batteryPowered ? rng.uniform(40, 100) : null,
         main: null,
         topic: topics.telemetry(site.id, spec.id),

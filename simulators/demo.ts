@@ -29,6 +29,8 @@ export interface StartSimulatorOptions {
   log?: (msg: string) => void;
   /** How often the model is advanced to the wall clock, ms. */
   tickMs?: number;
+  /** Counter readings (Wh) to continue from, by device id (see BuildingOptions). */
+  initialCounters?: Readonly<Record<string, number>>;
 }
 
 export async function startSimulator(opts: StartSimulatorOptions): Promise<SimulatorHandle> {
@@ -43,7 +45,13 @@ export async function startSimulator(opts: StartSimulatorOptions): Promise<Simul
   });
   // The wall clock is read here, in the runner, never inside the model.
   const wallStart = Date.now();
-  const model = new BuildingModel({ scenario, seed: opts.seed ?? scenario.seed, start: wallStart, demo: opts.demo ?? false });
+  const model = new BuildingModel({
+    scenario,
+    seed: opts.seed ?? scenario.seed,
+    start: wallStart,
+    demo: opts.demo ?? false,
+    ...(opts.initialCounters ? { initialCounters: opts.initialCounters } : {}),
+  });
   let stopped = false;
   const tick = () => {
     if (stopped) return;

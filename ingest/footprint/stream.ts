@@ -11,7 +11,7 @@ import type { EnrichedCheckin, EnrichedReading, Processor } from '../types.ts';
 import { SiteFootprintEngine } from './engine.ts';
 import { factorOf, factorSetFor } from './emissions.ts';
 import type { Carrier } from '../../devices/kinds.ts';
-import { recompute, replayMonth } from './recompute.ts';
+import { readEvents, recompute, replayMonth } from './recompute.ts';
 
 export const DEFAULT_LATENESS_MS = 10 * 60_000;
 /** How long a live interval waits for a counter that reported recently (see engine.ts). */
@@ -100,7 +100,12 @@ export class SiteFootprintStream {
       this.#markDirty(b.e.ts);
       return false;
     });
-    return n;
+    // What the previous process stored within its last lateness window has not reached an
+    // engine yet: it goes back into the reorder buffer with what has arrived since.
+    const recent = await readEvents(store, this.#engine.site.id, upTo, now);
+    for (const e of recent) this.#incoming.push({ e, key: orderKey(e), seq: this.#seq++ });
+    for (const e of recent) if (e.ts > this.#maxTs) this.#maxTs = e.ts;
+    return n + recent.length;
   }
 
   #newEngine(site: SiteFile, outputFrom?: number): SiteFootprintEngine {
