@@ -70,8 +70,10 @@ describe('broker, ingest and api as separate processes', () => {
       const ingestHealth = (await getJson<Health>(`${ingest.httpUrl}/api/health`)).body;
       expect(ingestHealth.ingest.received).toBeGreaterThanOrEqual(1);
       // Stored series are read by the API process from the shared store.
-      const series = await getJson<{ series: { points: [number, number][] }[] }>(`${api.httpUrl}/api/sites/demo/series?metric=power_w&device=plug-n01&every=1s&from=now-1m`, auth);
-      expect(series.body.series[0]?.points.some(([, w]) => w === 57.5)).toBe(true);
+      await waitFor('the stored series read by the API process', async () => {
+        const series = await getJson<{ series: { points: [number, number][] }[] }>(`${api.httpUrl}/api/sites/demo/series?metric=power_w&device=plug-n01&every=1s&from=now-1m`, auth);
+        return series.body.series[0]?.points.some(([, w]) => w === 57.5);
+      });
     } finally {
       await device.endAsync();
     }
