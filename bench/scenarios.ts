@@ -213,6 +213,7 @@ export async function latencyRun(spec: LatencySpec): Promise<LatencyResult> {
     await h.sut.call('reset');
     await h.sut.call('record');
     const s0 = await h.stats();
+    if (spec.profileFile) await h.sut.call('profile-start');
     const loadDone = h.load.call<PublishResult>('publish', { opts: { qos: spec.qos, rate: spec.rate, durationS: spec.durationS } });
     const liveLatencies: number[] = [];
     const deadline = Date.now() + spec.durationS * 1000 - 1500;
@@ -235,6 +236,7 @@ export async function latencyRun(spec: LatencySpec): Promise<LatencyResult> {
       await new Promise((r) => setTimeout(r, (spec.probeEveryMs ?? 700) + Math.random() * 300));
     }
     const load = await loadDone;
+    if (spec.profileFile) await h.sut.call('profile-stop', { file: spec.profileFile });
     // Everything published must be stored before the latencies are read (a probe is one reading).
     const expected = load.acked * READINGS_PER_MESSAGE + (value - 1000);
     const until = Date.now() + 30_000;

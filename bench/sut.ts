@@ -201,6 +201,19 @@ async function main(): Promise<void> {
           reply(err ? { error: err.message } : {});
         });
         return;
+      case 'heap-start':
+        profiler ??= new inspector.Session();
+        profiler.connect();
+        profiler.post('HeapProfiler.enable', () => profiler!.post('HeapProfiler.startSampling', { samplingInterval: 32_768 }, () => reply({})));
+        return;
+      case 'heap-stop':
+        // Live objects by allocation site (sampled): what the process holds on to.
+        profiler!.post('HeapProfiler.stopSampling', (err, result) => {
+          if (!err) writeFileSync((m as unknown as { file: string }).file, JSON.stringify(result.profile));
+          profiler!.disconnect();
+          reply(err ? { error: err.message } : {});
+        });
+        return;
       case 'stop':
         void closeAll()
           .catch(() => undefined)
