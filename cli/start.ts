@@ -21,6 +21,7 @@ import { StoreWriter } from '../ingest/writer.ts';
 import { MEASUREMENT_READINGS, type Processor } from '../ingest/types.ts';
 import { Registry } from '../store/registry.ts';
 import { createStore } from '../store/index.ts';
+import { storeConfigOf } from './commands/common.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { createApp } from '../api/app.ts';
 import { attachLiveSocket } from '../api/socket.ts';
@@ -120,19 +121,8 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     const demoUsers = config.demo ? await ensureDemoUsers(accounts, registry) : [];
     const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(path.resolve(config.tlsCert)), key: readFileSync(path.resolve(config.tlsKey)) } : null;
 
-    const store = createStore(
-      config.store === 'influx'
-        ? {
-            kind: 'influx',
-            url: config.influxUrl!,
-            database: config.influxDatabase!,
-            dataDir,
-            ...(config.influxToken ? { token: config.influxToken } : {}),
-            ...(config.influxUsername ? { username: config.influxUsername } : {}),
-            ...(config.influxPassword ? { password: config.influxPassword } : {}),
-          }
-        : { kind: 'sqlite', dataDir },
-    );
+    const store = createStore(storeConfigOf(config, dataDir));
+
     await store.init();
     cleanups.push(() => store.close());
 

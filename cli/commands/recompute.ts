@@ -11,17 +11,12 @@
  * (flags, then DESKPRINT_* variables, then defaults). Progress goes to stderr, the summary
  * (JSON) to stdout. Exit codes: 0 done, 1 failed at run time, 2 bad arguments.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { parseSiteYaml, SiteFileError, type SiteFile } from '../../devices/site.ts';
 import { recompute } from '../../ingest/footprint/recompute.ts';
 import { createStore } from '../../store/index.ts';
-import { ConfigError, configFromEnv, loadConfig, type ConfigInput } from '../config.ts';
+import { commandConfig, commandSite, parseIso, storeConfigOf } from './common.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const USAGE = `usage: deskprint recompute --site S --from ISO --to ISO [--data-dir DIR] [--site-file FILE]...
                            [--store sqlite|influx] [--quiet]
@@ -60,43 +55,15 @@ export async function runRecompute(args: string[]): Promise<number> {
   const to = parseIso(values.to, '--to', problems);
   if (from !== undefined && to !== undefined && from >= to) problems.push('--from: must be before --to');
 
-  let config;
-  try {
-    const flags: ConfigInput = {};
-    if (values['data-dir']) flags.dataDir = values['data-dir'];
-    if (values['site-file']) flags.sites = values['site-file'];
-    if (values.store) flags.store = values.store as ConfigInput['store'];
-    config = loadConfig(configFromEnv(process.env), flags);
-  } catch (err) {
-    if (err instanceof ConfigError) problems.push(...err.problems);
-    else throw err;
-  }
-  let site: SiteFile | undefined;
-  if (config && values.site) {
-    try {
-      const sites = config.sites.map((f) => parseSiteYaml(readFileSync(path.resolve(ROOT, f), 'utf8'), f));
-      site = sites.find((s) => s.id === values.site);
-      if (!site) problems.push(`--site: no site "${values.site}" in ${config.sites.join(', ')} (known: ${sites.map((s) => s.id).join(', ')})`);
-    } catch (err) {
-      if (err instanceof SiteFileError) problems.push(...err.problems.map((p) => `${err.source}: ${p}`));
-      else problems.push(`site file: ${(err as Error).message}`);
-    }
-  }
+  const config = commandConfig(values, problems);
+  const site = config && values.site ? commandSite(config, values.site, problems) : undefined;
   if (problems.length || !config || !site || from === undefined || to === undefined) {
     console.error(`deskprint recompute: invalid arguments\n${problems.map((p) => `  ${p}`).join('\n')}\n\n${USAGE}`);
     return 2;
   }
 
-  const store = createStore(
-    config.store === 'influx'
-      ? {
-          kind: 'influx', url: config.influxUrl!, database: config.influxDatabase!, dataDir: config.dataDir,
-          ...(config.influxToken ? { token: config.influxToken } : {}),
-          ...(config.influxUsername ? { username: config.influxUsername } : {}),
-          ...(config.influxPassword ? { password: config.influxPassword } : {}),
-        }
-      : { kind: 'sqlite', dataDir: config.dataDir },
-  );
+  const store = createStore(storeConfigOf(config));
+
   const bar = values.quiet
     ? undefined
     : new cliProgress.SingleBar(
@@ -135,15 +102,3 @@ export async function runRecompute(args: string[]): Promise<number> {
   }
 }
 
-function parseIso(text: string | undefined, flag: string, problems: string[]): number | undefined {
-  if (text === undefined) {
-    problems.push(`${flag}: required (ISO 8601, e.g. 2025-03-01 or 2025-03-01T00:00:00Z)`);
-    return undefined;
-  }
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
-    problems.push(`${flag}: expected an ISO 8601 date or date-time, got "${text}"`);
-    return undefined;
-  }
-  return ms;
-}

@@ -10,20 +10,17 @@
  * is widened to whole local days. `--out -` writes to stdout. A progress bar goes to stderr
  * for periods over a month. Exit codes: 0 written, 1 failed at run time, 2 bad arguments.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { parseSiteYaml, SiteFileError, type SiteFile } from '../../devices/site.ts';
 import { CSV_TABLES, type CsvTable } from '../../api/reports/csv.ts';
 import { buildImpactReport } from '../../api/reports/model.ts';
 import { localMidnightOf } from '../../api/reports/periods.ts';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../api/reports/render.ts';
 import { createStore } from '../../store/index.ts';
-import { ConfigError, configFromEnv, loadConfig, type ConfigInput } from '../config.ts';
+import { commandConfig, commandSite, parseIso, storeConfigOf } from './common.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DAY_MS = 86_400_000;
 /** Periods longer than this show a progress bar. */
 const PROGRESS_OVER_MS = 31 * DAY_MS;
@@ -76,28 +73,8 @@ export async function runReport(args: string[]): Promise<number> {
   const table = (values.table ?? 'daily') as CsvTable;
   if (!(CSV_TABLES as readonly string[]).includes(table)) problems.push(`--table: expected one of ${CSV_TABLES.join(', ')}, got "${values.table}"`);
 
-  let config;
-  try {
-    const flags: ConfigInput = {};
-    if (values['data-dir']) flags.dataDir = values['data-dir'];
-    if (values['site-file']) flags.sites = values['site-file'];
-    if (values.store) flags.store = values.store as ConfigInput['store'];
-    config = loadConfig(configFromEnv(process.env), flags);
-  } catch (err) {
-    if (err instanceof ConfigError) problems.push(...err.problems);
-    else throw err;
-  }
-  let site: SiteFile | undefined;
-  if (config && values.site) {
-    try {
-      const sites = config.sites.map((f) => parseSiteYaml(readFileSync(path.resolve(ROOT, f), 'utf8'), f));
-      site = sites.find((s) => s.id === values.site);
-      if (!site) problems.push(`--site: no site "${values.site}" in ${config.sites.join(', ')} (known: ${sites.map((s) => s.id).join(', ')})`);
-    } catch (err) {
-      if (err instanceof SiteFileError) problems.push(...err.problems.map((p) => `${err.source}: ${p}`));
-      else problems.push(`site file: ${(err as Error).message}`);
-    }
-  }
+  const config = commandConfig(values, problems);
+  const site = config && values.site ? commandSite(config, values.site, problems) : undefined;
   if (problems.length || !config || !site || from === undefined || to === undefined || !format || !values.out) {
     console.error(`deskprint report: invalid arguments\n${problems.map((p) => `  ${p}`).join('\n')}\n\n${USAGE}`);
     return 2;
@@ -106,16 +83,8 @@ export async function runReport(args: string[]): Promise<number> {
   const periodFrom = localMidnightOf(site, values.from!) ?? from;
   const periodTo = localMidnightOf(site, values.to!) ?? to;
 
-  const store = createStore(
-    config.store === 'influx'
-      ? {
-          kind: 'influx', url: config.influxUrl!, database: config.influxDatabase!, dataDir: config.dataDir,
-          ...(config.influxToken ? { token: config.influxToken } : {}),
-          ...(config.influxUsername ? { username: config.influxUsername } : {}),
-          ...(config.influxPassword ? { password: config.influxPassword } : {}),
-        }
-      : { kind: 'sqlite', dataDir: config.dataDir },
-  );
+  const store = createStore(storeConfigOf(config));
+
   const bar = values.quiet || periodTo - periodFrom <= PROGRESS_OVER_MS
     ? undefined
     : new cliProgress.SingleBar(
@@ -156,15 +125,3 @@ function formatFromFile(file: string | undefined): string | undefined {
   return (REPORT_FORMATS as readonly string[]).includes(ext) ? ext : undefined;
 }
 
-function parseIso(text: string | undefined, flag: string, problems: string[]): number | undefined {
-  if (text === undefined) {
-    problems.push(`${flag}: required (ISO 8601, e.g. 2025-03-01 or 2025-03-01T00:00:00Z)`);
-    return undefined;
-  }
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
-    problems.push(`${flag}: expected an ISO 8601 date or date-time, got "${text}"`);
-    return undefined;
-  }
-  return ms;
-}

@@ -1,0 +1,68 @@
+/**
+ * What the one-shot commands (recompute, report) share: ISO date flags, the configuration
+ * with the common flags, the site they name, and the store the configuration selects.
+ * Every problem is collected as `FLAG: message`, as the rest of the CLI reports them.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseSiteYaml, SiteFileError, type SiteFile } from '../../devices/site.ts';
+import type { StoreConfig } from '../../store/index.ts';
+import { ConfigError, configFromEnv, loadConfig, type Config, type ConfigInput } from '../config.ts';
+import { ROOT } from '../start.ts';
+
+export function parseIso(text: string | undefined, flag: string, problems: string[]): number | undefined {
+  if (text === undefined) {
+    problems.push(`${flag}: required (ISO 8601, e.g. 2025-03-01 or 2025-03-01T00:00:00Z)`);
+    return undefined;
+  }
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
+    problems.push(`${flag}: expected an ISO 8601 date or date-time, got "${text}"`);
+    return undefined;
+  }
+  return ms;
+}
+
+/** The configuration from DESKPRINT_* variables and the common flags; problems are collected. */
+export function commandConfig(values: { 'data-dir'?: string | undefined; 'site-file'?: string[] | undefined; store?: string | undefined }, problems: string[]): Config | undefined {
+  try {
+    const flags: ConfigInput = {};
+    if (values['data-dir']) flags.dataDir = values['data-dir'];
+    if (values['site-file']) flags.sites = values['site-file'];
+    if (values.store) flags.store = values.store as ConfigInput['store'];
+    return loadConfig(configFromEnv(process.env), flags);
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.problems);
+    else throw err;
+    return undefined;
+  }
+}
+
+/** The site named by `--site` among the configured site files; problems are collected. */
+export function commandSite(config: Config, siteId: string, problems: string[]): SiteFile | undefined {
+  try {
+    const sites = config.sites.map((f) => parseSiteYaml(readFileSync(path.resolve(ROOT, f), 'utf8'), f));
+    const site = sites.find((s) => s.id === siteId);
+    if (!site) problems.push(`--site: no site "${siteId}" in ${config.sites.join(', ')} (known: ${sites.map((s) => s.id).join(', ')})`);
+    return site;
+  } catch (err) {
+    if (err instanceof SiteFileError) problems.push(...err.problems.map((p) => `${err.source}: ${p}`));
+    else problems.push(`site file: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The store the configuration selects, for `createStore`. */
+export function storeConfigOf(config: Config, dataDir: string = config.dataDir): StoreConfig {
+  return config.store === 'influx'
+    ? {
+        kind: 'influx',
+        url: config.influxUrl!,
+        database: config.influxDatabase!,
+        dataDir,
+        ...(config.influxToken ? { token: config.influxToken } : {}),
+        ...(config.influxUsername ? { username: config.influxUsername } : {}),
+        ...(config.influxPassword ? { password: config.influxPassword } : {}),
+      }
+    : { kind: 'sqlite', dataDir };
+}
