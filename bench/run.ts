@@ -2,7 +2,7 @@
  * `npm run bench`: how fast, how big, against the limit (issue 10). Prints Markdown tables;
  * bench/RESULTS.md records a run and how to read it.
  *
- *   npm run bench                      everything, medians of 3 runs (about 10 minutes)
+ *   npm run bench                      everything, medians of 3 (throughput) or 2 runs (about 10 minutes)
  *   npm run bench -- --quick           one run each, smaller loads (about 3 minutes)
  *   npm run bench -- --only throughput,latency,scale,query
  *   npm run bench -- --runs 5 --json results.json
@@ -39,13 +39,14 @@ const sections = new Set((args.only ?? 'throughput,latency,scale,query').split('
 const RUNS = Number(args.runs ?? (quick ? 1 : 3));
 
 /** Throughput site: 1,000 desks; the load speaks for 999 plugs over 100 connections (gateways). */
-const THROUGHPUT = { desks: 1_000, devices: 999, connections: 100, passMessages: quick ? 100_000 : 300_000, deskprintMessages: quick ? 60_000 : 150_000 };
-const LATENCY = { desks: 101, devices: 100, connections: 100, rate: 2_000, durationS: quick ? 8 : 20 };
+const THROUGHPUT = { desks: 1_000, devices: 999, connections: 100, passMessages: quick ? 100_000 : 200_000, deskprintMessages: quick ? 60_000 : 100_000 };
+const LATENCY = { desks: 101, devices: 100, connections: 100, rate: 2_000, durationS: quick ? 8 : 12, runs: args.runs ? RUNS : Math.min(RUNS, 2) };
+const SUSTAINED = { durationS: quick ? 5 : 8, runs: args.runs ? RUNS : Math.min(RUNS, 2) };
 const TARGET_RATES = { 0: 40_000, 1: 20_000 } as const;
 const SCALE = quick
   ? [{ devices: 1_000, sites: 1 }, { devices: 10_000, sites: 10 }]
   : [{ devices: 1_000, sites: 1 }, { devices: 10_000, sites: 1 }, { devices: 10_000, sites: 10 }, { devices: 10_000, sites: 100 }];
-const SCALE_TIMES = { idleS: quick ? 5 : 10, activeS: quick ? 10 : 30, cadenceS: 30 };
+const SCALE_TIMES = { idleS: 5, activeS: quick ? 10 : 30, cadenceS: 30 };
 
 const json: Record<string, unknown> = {};
 const say = (line = '') => console.log(line);
@@ -120,7 +121,7 @@ async function latencySection(): Promise<void> {
   say(`## Latency at a fixed ${fmt(LATENCY.rate)} msg/s (${fmt(LATENCY.rate * READINGS_PER_MESSAGE)} readings/s)`);
   say();
   say(
-    `${LATENCY.devices} desk plugs over ${LATENCY.connections} connections for ${LATENCY.durationS} s. Stored: every reading, from the publish timestamp in its payload to the store's acknowledgement. /live: a probe publishes a new power value for a desk the load leaves alone, then polls GET /api/sites/<site>/live every 20 ms until the desk shows it (snapshots are taken once a second). Runs pooled over ${RUNS} run(s).`,
+    `${LATENCY.devices} desk plugs over ${LATENCY.connections} connections for ${LATENCY.durationS} s. Stored: every reading, from the publish timestamp in its payload to the store's acknowledgement. /live: a probe publishes a new power value for a desk the load leaves alone, then polls GET /api/sites/<site>/live every 20 ms until the desk shows it (snapshots are taken once a second). p50 and p99: median of ${LATENCY.runs} run(s); max and probes: over all.`,
   );
   say();
   say('| broker | QoS | store | stored p50 / p99 / max ms | /live p50 / p99 / max ms (probes) | lost | CPU | event-loop delay p99 ms |');
@@ -129,7 +130,7 @@ async function latencySection(): Promise<void> {
   const rows: unknown[] = [];
   for (const [broker, qos, store] of combos) {
     const runs: LatencyResult[] = [];
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; i < LATENCY.runs; i++) {
       log(`latency ${broker} QoS ${qos} ${store}, run ${i + 1}`);
       runs.push(await latencyRun({ ...base, broker, qos, store, rate: LATENCY.rate, ...(store === 'influx' ? { influx: await influx() } : {}) }));
     }
@@ -145,7 +146,7 @@ async function latencySection(): Promise<void> {
   // The targets as sustained, paced loads on the embedded default: does it keep up, and how late is the store?
   say('### The embedded default at the target rates, paced');
   say();
-  say(`aedes + SQLite, ${THROUGHPUT.devices} plugs over ${THROUGHPUT.connections} connections, ${quick ? 5 : 10} s at the target rate.`);
+  say(`aedes + SQLite, ${THROUGHPUT.devices} plugs over ${THROUGHPUT.connections} connections, ${SUSTAINED.durationS} s at the target rate; median of ${SUSTAINED.runs} run(s), max over all.`);
   say();
   say('| QoS | target msg/s | published msg/s | stored p50 / p99 / max ms | lost | CPU |');
   say('|---|---:|---:|---:|---:|---:|');
@@ -153,9 +154,9 @@ async function latencySection(): Promise<void> {
   const sustained: unknown[] = [];
   for (const qos of [0, 1] as const) {
     const runs: LatencyResult[] = [];
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; i < SUSTAINED.runs; i++) {
       log(`sustained aedes QoS ${qos} at ${TARGET_RATES[qos]} msg/s, run ${i + 1}`);
-      runs.push(await latencyRun({ broker: 'aedes', qos, store: 'sqlite', siteFiles: tpSites, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections, rate: TARGET_RATES[qos], durationS: quick ? 5 : 10, probeEveryMs: 0 }));
+      runs.push(await latencyRun({ broker: 'aedes', qos, store: 'sqlite', siteFiles: tpSites, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections, rate: TARGET_RATES[qos], durationS: SUSTAINED.durationS, probeEveryMs: 0 }));
     }
     const m = (f: (r: LatencyResult) => number) => median(runs.map(f));
     say(`| ${qos} | ${fmt(TARGET_RATES[qos])} | ${fmt(m((r) => r.load.rate))} | ${fmt(m((r) => r.stored.p50))} / ${fmt(m((r) => r.stored.p99))} / ${fmt(Math.max(...runs.map((r) => r.stored.max)))} | ${runs.reduce((s, r) => s + r.lost, 0)} | ${fmt(m((r) => r.sutCpu), 2)} |`);
