@@ -143,6 +143,7 @@ export class LoadFleet {
   #onAck: (() => void) | undefined;
   #pinger: NodeJS.Timeout | undefined;
   #lost = 0;
+  #opening = new Set<net.Socket>();
 
   private constructor(devices: readonly LoadDevice[]) {
     this.devices = devices;
@@ -169,6 +170,8 @@ export class LoadFleet {
         fleet.#conns.push(...(await Promise.all(batch)));
       }
     } catch (err) {
+      // Connections of the failed batch that are still waiting for their CONNACK, too.
+      for (const socket of fleet.#opening) socket.destroy();
       await fleet.close();
       throw err;
     }
@@ -186,17 +189,24 @@ export class LoadFleet {
   #open(opts: FleetOptions, clientId: string, devices: number[]): Promise<Conn> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
+      this.#opening.add(socket);
+      const timeout = setTimeout(() => {
+        fail(new Error('no CONNACK within 10 s'));
+        socket.destroy();
+      }, 10_000);
       const conn: Conn = { socket, devices, next: 0, inflight: 0, nextId: 1, lastWrite: Date.now(), closed: false, paused: false, rx: Buffer.alloc(0) };
       let connected = false;
       const fail = (err: Error) => {
+        clearTimeout(timeout);
+        this.#opening.delete(socket);
         conn.closed = true;
         if (!connected) reject(new Error(`load connection ${clientId}: ${err.message}`));
       };
       socket.on('error', fail);
       socket.on('close', () => {
         if (connected && !conn.closed) this.#lost++;
+        if (!connected) fail(new Error('closed before CONNACK'));
         conn.closed = true;
-        if (!connected) reject(new Error(`load connection ${clientId}: closed before CONNACK`));
       });
       socket.on('data', (chunk: Buffer) => {
         conn.rx = conn.rx.length ? Buffer.concat([conn.rx, chunk]) : chunk;
@@ -226,6 +236,8 @@ export class LoadFleet {
               return;
             }
             connected = true;
+            clearTimeout(timeout);
+            this.#opening.delete(socket);
             resolve(conn);
           } else if (type === 4) {
             conn.inflight--;
