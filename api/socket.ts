@@ -18,7 +18,13 @@ export interface LiveSocketOptions {
   authenticate?: (handshake: { headers: Record<string, string | string[] | undefined>; auth?: Record<string, unknown> }) => unknown;
 }
 
-export function attachLiveSocket(server: HttpServer, opts: LiveSocketOptions): Server<ClientToServerEvents, ServerToClientEvents> {
+export interface LiveSocket {
+  io: Server<ClientToServerEvents, ServerToClientEvents>;
+  /** Stops forwarding live snapshots and closes socket.io. */
+  close(): Promise<void>;
+}
+
+export function attachLiveSocket(server: HttpServer, opts: LiveSocketOptions): LiveSocket {
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, { serveClient: false, cors: { origin: false } });
   const authenticate = opts.authenticate;
   if (authenticate) {
@@ -53,11 +59,11 @@ export function attachLiveSocket(server: HttpServer, opts: LiveSocketOptions): S
   });
   const onLive = (snap: LiveSnapshot) => io.to(`site:${snap.site}`).emit('live', snap);
   opts.live.on('live', onLive);
-  io.engine.on('close', () => opts.live.off('live', onLive));
-  const close = io.close.bind(io);
-  io.close = ((fn?: (err?: Error) => void) => {
-    opts.live.off('live', onLive);
-    return close(fn);
-  }) as typeof io.close;
-  return io;
+  return {
+    io,
+    close: async () => {
+      opts.live.off('live', onLive);
+      await io.close();
+    },
+  };
 }

@@ -8,14 +8,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { parseSiteYaml } from '../devices/site.ts';
 import { createEmbeddedBroker } from '../broker/index.ts';
 import { createBrokerAuth } from '../broker/auth.ts';
 import { Registry } from '../store/registry.ts';
 import { Accounts } from '../store/accounts.ts';
 import { loadConfig, type ConfigInput } from './config.ts';
 import { createLogger } from './log.ts';
-import { ROOT, VERSION } from './start.ts';
+import { VERSION, loadSiteFiles } from './paths.ts';
 
 export interface BrokerProcess {
   mqttPort: number;
@@ -28,7 +27,7 @@ export async function startBrokerProcess(input: ConfigInput): Promise<BrokerProc
   const log = createLogger(config.logLevel);
   const dataDir = path.resolve(config.dataDir);
   const registry = new Registry(path.join(dataDir, 'registry.db'));
-  for (const file of config.sites) registry.loadSite(parseSiteYaml(readFileSync(path.resolve(ROOT, file), 'utf8'), file));
+  for (const site of loadSiteFiles(config.sites)) registry.loadSite(site);
   const accounts = new Accounts({ file: path.join(dataDir, 'accounts.db') });
   const auth = createBrokerAuth({
     accounts,

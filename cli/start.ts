@@ -7,10 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
-import { parseSiteYaml } from '../devices/site.ts';
 import { topics } from '../devices/topics.ts';
 import type { AlertsResponse, Health, LiveSnapshot } from '../devices/api-types.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
@@ -32,7 +30,7 @@ import { AlertsProcessor } from '../ingest/alerts.ts';
 import { ADAPTERS } from '../devices/index.ts';
 import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
 import { haAvailabilityMessage, haDiscoveryMessages, haStateMessage, type MqttOutMessage } from '../devices/homeassistant/discovery.ts';
-import { DerivedFollower, derivedTopics, type DevicesSnapshot } from '../ingest/follower.ts';
+import { DerivedFollower, type DevicesSnapshot } from '../ingest/follower.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint/index.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
 import { reportRoutes } from '../api/routes/reports.ts';
@@ -42,11 +40,11 @@ import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
 import { startRetention } from '../api/auth/privacy.ts';
 import { createBrokerAuth, type BrokerAuth } from '../broker/auth.ts';
 import { Accounts, registerAddedDevices } from '../store/accounts.ts';
+import { ROOT, VERSION, loadSiteFiles } from './paths.ts';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export { ROOT, VERSION };
 
 export interface DeskprintHandle {
   config: Config;
@@ -102,9 +100,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
   const closeAll = async () => {
     for (const fn of cleanups.splice(0).reverse()) {
       try {
-        const t0 = Date.now();
         await fn();
-        log.debug({ ms: Date.now() - t0, step: fn.toString().slice(0, 60) }, 'stopped');
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'error while stopping');
       }
@@ -114,7 +110,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
   try {
     const registry = new Registry(path.join(dataDir, 'registry.db'));
     cleanups.push(() => registry.close());
-    for (const file of config.sites) registry.loadSite(parseSiteYaml(readFileSync(path.resolve(ROOT, file), 'utf8'), file));
+    for (const site of loadSiteFiles(config.sites)) registry.loadSite(site);
     const accounts = new Accounts({ file: path.join(dataDir, 'accounts.db'), ...(extras.authClock ? { clock: extras.authClock } : {}) });
     cleanups.push(() => accounts.close());
     registerAddedDevices(registry, accounts.credentials());
@@ -186,7 +182,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       // (DESIGN "Scaling past one machine").
       const publish = (topic: string, body: unknown, retain = false) => void source.publish(topic, JSON.stringify(body), { retain }).catch(() => {});
       liveState.on('live', (snap: LiveSnapshot) => publish(topics.live(snap.site), snap));
-      alerts.on('alerts', (list: AlertsResponse) => publish(derivedTopics.alerts(list.site), list, true));
+      alerts.on('alerts', (list: AlertsResponse) => publish(topics.alerts(list.site), list, true));
       const devicesTimer = setInterval(() => {
         for (const site of registry.sites()) {
           const body: DevicesSnapshot = {};
@@ -195,7 +191,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
             const battery = alerts.battery(site.id, d.device);
             if (act || battery) body[d.device] = { ...(act ?? { lastSeen: 0, status: null, rejected: 0, lastRejected: null }), ...(battery ? { battery } : {}) };
           }
-          publish(derivedTopics.devices(site.id), body, true);
+          publish(topics.devices(site.id), body, true);
         }
       }, 5_000);
       devicesTimer.unref();
@@ -288,7 +284,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app) : http.createServer(app);
     broker?.attachWebSocket(server, '/mqtt');
     const authenticate = authenticateSocket(accounts);
-    const io = attachLiveSocket(server, {
+    const liveSocket = attachLiveSocket(server, {
       registry,
       live,
       // With a public live view, a socket without credentials may still follow the aggregate live room.
@@ -303,7 +299,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
         : authenticate,
       canSee: (data, site) => socketCanSee(data, site) || (publicLive && registry.site(site) !== undefined),
     });
-    attachAlertsSocket(io, registry, follower ?? alerts, { mayReceive: (data, site) => socketCanSee(data, site, ['manager']) });
+    const detachAlerts = attachAlertsSocket(liveSocket.io, registry, follower ?? alerts, { mayReceive: (data, site) => socketCanSee(data, site, ['manager']) });
     if (runIngest) {
       const retention = startRetention({ store, accounts, log: log.child({ module: 'retention' }) }, config.retentionMonths);
       cleanups.push(() => retention.stop());
@@ -315,7 +311,8 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
-          void io.close();
+          detachAlerts();
+          void liveSocket.close();
           server.closeAllConnections();
           server.close(() => resolve());
         }),

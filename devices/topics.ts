@@ -19,6 +19,12 @@ export const topics = {
   rejected: (site: string | null) => `${DERIVED_PREFIX}/${site ?? '_unknown'}/rejected`,
   /** Live snapshots, for API processes that follow ingest over MQTT. */
   live: (site: string) => `${DERIVED_PREFIX}/${site}/live`,
+  /** Active and recently resolved alerts (retained), for API processes. */
+  alerts: (site: string) => `${DERIVED_PREFIX}/${site}/alerts`,
+  /** Device activity: last seen, status, rejections, battery (retained), for API processes. */
+  devices: (site: string) => `${DERIVED_PREFIX}/${site}/devices`,
+  /** Everything a following API process subscribes to. */
+  derivedForFollowers: [`${DERIVED_PREFIX}/+/live`, `${DERIVED_PREFIX}/+/alerts`, `${DERIVED_PREFIX}/+/devices`],
 } as const;
 
 export interface ParsedNativeTopic {

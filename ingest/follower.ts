@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { AlertsResponse, LiveSnapshot } from '../devices/api-types.ts';
-import { DERIVED_PREFIX } from '../devices/topics.ts';
+import { topics } from '../devices/topics.ts';
 import type { InboundMessage, MessageSource } from './sources.ts';
 
 export interface DeviceActivitySnapshot {
@@ -19,11 +19,6 @@ export interface DeviceActivitySnapshot {
 
 /** Device activity of one site, as ingest publishes it every few seconds. */
 export type DevicesSnapshot = Record<string, DeviceActivitySnapshot>;
-
-export const derivedTopics = {
-  alerts: (site: string) => `${DERIVED_PREFIX}/${site}/alerts`,
-  devices: (site: string) => `${DERIVED_PREFIX}/${site}/devices`,
-} as const;
 
 export class DerivedFollower extends EventEmitter {
   #live = new Map<string, LiveSnapshot>();
@@ -39,7 +34,7 @@ export class DerivedFollower extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    await this.#source.start([`${DERIVED_PREFIX}/+/live`, `${DERIVED_PREFIX}/+/alerts`, `${DERIVED_PREFIX}/+/devices`], (m) => this.#handle(m));
+    await this.#source.start(topics.derivedForFollowers, (m) => this.#handle(m));
   }
 
   #handle(msg: InboundMessage): void {

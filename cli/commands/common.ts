@@ -3,12 +3,44 @@
  * with the common flags, the site they name, and the store the configuration selects.
  * Every problem is collected as `FLAG: message`, as the rest of the CLI reports them.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parseSiteYaml, SiteFileError, type SiteFile } from '../../devices/site.ts';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SiteFileError, type SiteFile } from '../../devices/site.ts';
 import type { StoreConfig } from '../../store/index.ts';
 import { ConfigError, configFromEnv, loadConfig, type Config, type ConfigInput } from '../config.ts';
-import { ROOT } from '../start.ts';
+import { loadSiteFiles } from '../paths.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+type Values<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; strict: true; options: O & typeof HELP }>>['values'];
+
+/**
+ * Parses a command's flags (strict) with `--help`/`-h` added. Returns the values, or the
+ * exit code when there is nothing more to do: 0 after printing the usage for --help, 2 after
+ * an unknown or malformed flag (with the usage).
+ */
+export function parseCommandArgs<const O extends Options>(command: string, usage: string, args: string[], options: O): { exit: 0 | 2 } | { values: Values<O> } {
+  let values: Values<O>;
+  try {
+    values = parseArgs({ args, strict: true, options: { ...options, ...HELP } }).values as Values<O>;
+  } catch (err) {
+    console.error(`deskprint ${command}: ${(err as Error).message}\n\n${usage}`);
+    return { exit: 2 };
+  }
+  if ((values as { help?: boolean }).help) {
+    console.log(usage);
+    return { exit: 0 };
+  }
+  return { values };
+}
+
+/** `--site`, `--from` and `--to` of a command over a period: all required, from before to. */
+export function commandPeriod(values: { site?: string | undefined; from?: string | undefined; to?: string | undefined }, problems: string[]): { from?: number; to?: number } {
+  if (!values.site) problems.push('--site: required (a site id)');
+  const from = parseIso(values.from, '--from', problems);
+  const to = parseIso(values.to, '--to', problems);
+  if (from !== undefined && to !== undefined && from >= to) problems.push('--from: must be before --to');
+  return { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+}
 
 export function parseIso(text: string | undefined, flag: string, problems: string[]): number | undefined {
   if (text === undefined) {
@@ -41,7 +73,7 @@ export function commandConfig(values: { 'data-dir'?: string | undefined; 'site-f
 /** The site named by `--site` among the configured site files; problems are collected. */
 export function commandSite(config: Config, siteId: string, problems: string[]): SiteFile | undefined {
   try {
-    const sites = config.sites.map((f) => parseSiteYaml(readFileSync(path.resolve(ROOT, f), 'utf8'), f));
+    const sites = loadSiteFiles(config.sites);
     const site = sites.find((s) => s.id === siteId);
     if (!site) problems.push(`--site: no site "${siteId}" in ${config.sites.join(', ')} (known: ${sites.map((s) => s.id).join(', ')})`);
     return site;

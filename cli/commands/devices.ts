@@ -23,7 +23,7 @@ import { DEVICE_KIND_KEYS, type Carrier, type Category, type DeviceKind } from '
 import { siteFileSchema } from '../../devices/site.ts';
 import { deviceTopics } from '../../devices/topics.ts';
 import { AccountError, type DeviceRegistration } from '../../store/accounts.ts';
-import { COMMON_OPTIONS, UsageError, openAccounts, processIo, type CommandIo } from './users.ts';
+import { COMMON_OPTIONS, UsageError, accountCommandFailure, openAccounts, processIo, type CommandIo } from './users.ts';
 
 const USAGE = `usage:
   deskprint devices add --site S --kind K [--desk D | --zone Z] [--id ID] [--name N] [--carrier C] [--category C]
@@ -152,15 +152,7 @@ export async function runDevices(args: string[], io: CommandIo = processIo): Pro
     }
     return 2;
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`deskprint devices: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof AccountError) {
-      io.err(`deskprint devices: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    return accountCommandFailure(err, 'devices', USAGE, io);
   } finally {
     opened?.accounts.close();
   }

@@ -11,11 +11,10 @@
  * (flags, then DESKPRINT_* variables, then defaults). Progress goes to stderr, the summary
  * (JSON) to stdout. Exit codes: 0 done, 1 failed at run time, 2 bad arguments.
  */
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { recompute } from '../../ingest/footprint/recompute.ts';
 import { createStore } from '../../store/index.ts';
-import { commandConfig, commandSite, parseIso, storeConfigOf } from './common.ts';
+import { commandConfig, commandPeriod, commandSite, parseCommandArgs, storeConfigOf } from './common.ts';
 
 
 const USAGE = `usage: deskprint recompute --site S --from ISO --to ISO [--data-dir DIR] [--site-file FILE]...
@@ -25,35 +24,19 @@ Recomputes the footprint of every local calendar month that [from, to) touches, 
 raw data in the store. A month not yet ended is computed up to now and stays provisional.`;
 
 export async function runRecompute(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        site: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'site-file': { type: 'string', multiple: true },
-        store: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    console.error(`deskprint recompute: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs('recompute', USAGE, args, {
+    site: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'site-file': { type: 'string', multiple: true },
+    store: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   const problems: string[] = [];
-  if (!values.site) problems.push('--site: required (a site id)');
-  const from = parseIso(values.from, '--from', problems);
-  const to = parseIso(values.to, '--to', problems);
-  if (from !== undefined && to !== undefined && from >= to) problems.push('--from: must be before --to');
+  const { from, to } = commandPeriod(values, problems);
 
   const config = commandConfig(values, problems);
   const site = config && values.site ? commandSite(config, values.site, problems) : undefined;

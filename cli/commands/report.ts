@@ -12,14 +12,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { CSV_TABLES, type CsvTable } from '../../api/reports/csv.ts';
 import { buildImpactReport } from '../../api/reports/model.ts';
 import { localMidnightOf } from '../../api/reports/periods.ts';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../api/reports/render.ts';
 import { createStore } from '../../store/index.ts';
-import { commandConfig, commandSite, parseIso, storeConfigOf } from './common.ts';
+import { commandConfig, commandPeriod, commandSite, parseCommandArgs, storeConfigOf } from './common.ts';
 
 const DAY_MS = 86_400_000;
 /** Periods longer than this show a progress bar. */
@@ -34,38 +33,22 @@ writes to stdout. --format defaults to the extension of --out. With --format csv
 --table members writes the anonymised per-member table instead of the daily one.`;
 
 export async function runReport(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        site: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        format: { type: 'string' },
-        table: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        'data-dir': { type: 'string' },
-        'site-file': { type: 'string', multiple: true },
-        store: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    console.error(`deskprint report: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs('report', USAGE, args, {
+    site: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    format: { type: 'string' },
+    table: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    'data-dir': { type: 'string' },
+    'site-file': { type: 'string', multiple: true },
+    store: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   const problems: string[] = [];
-  if (!values.site) problems.push('--site: required (a site id)');
-  const from = parseIso(values.from, '--from', problems);
-  const to = parseIso(values.to, '--to', problems);
-  if (from !== undefined && to !== undefined && from >= to) problems.push('--from: must be before --to');
+  const { from, to } = commandPeriod(values, problems);
   if (!values.out) problems.push('--out: required (a file, or - for stdout)');
   const format = (values.format ?? formatFromFile(values.out)) as ReportFormat | undefined;
   if (format === undefined) problems.push(`--format: required when --out has no .json, .csv or .pdf extension`);

@@ -8,7 +8,7 @@
  *
  * Exit codes: 0 done, 1 failed at run time (broker unreachable), 2 bad arguments or scenario.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, parseIso } from './common.ts';
 import cliProgress from 'cli-progress';
 import { DeviceFleet, type PublishSink } from '../../simulators/fleet.ts';
 import { runLoad } from '../../simulators/load.ts';
@@ -42,54 +42,33 @@ export function parseSpeed(text: string): 'max' | number | null {
   return n > 0 ? n : null;
 }
 
-function parseTime(text: string, flag: string, problems: string[]): number | undefined {
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
-    problems.push(`${flag}: expected an ISO 8601 date or date-time, got "${text}"`);
-    return undefined;
-  }
-  return ms;
-}
 
 export async function runSimulate(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        scenario: { type: 'string' },
-        mqtt: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        speed: { type: 'string' },
-        seed: { type: 'string' },
-        truth: { type: 'string' },
-        batch: { type: 'string' },
-        demo: { type: 'boolean' },
-        duration: { type: 'string' },
-        out: { type: 'string' },
-        quiet: { type: 'boolean' },
-        load: { type: 'boolean' },
-        rate: { type: 'string' },
-        devices: { type: 'string' },
-        connections: { type: 'string' },
-        'client-rate': { type: 'string' },
-        fault: { type: 'string', multiple: true },
-        qos: { type: 'string' },
-        site: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    console.error(`deskprint simulate: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs('simulate', USAGE, args, {
+    scenario: { type: 'string' },
+    mqtt: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    speed: { type: 'string' },
+    seed: { type: 'string' },
+    truth: { type: 'string' },
+    batch: { type: 'string' },
+    demo: { type: 'boolean' },
+    duration: { type: 'string' },
+    out: { type: 'string' },
+    quiet: { type: 'boolean' },
+    load: { type: 'boolean' },
+    rate: { type: 'string' },
+    devices: { type: 'string' },
+    connections: { type: 'string' },
+    'client-rate': { type: 'string' },
+    fault: { type: 'string', multiple: true },
+    qos: { type: 'string' },
+    site: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   const mqttUrl = values.mqtt ?? process.env.DESKPRINT_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
   const problems: string[] = [];
   if (!/^(mqtts?|wss?|tcp):\/\//.test(mqttUrl)) problems.push(`--mqtt: must start with mqtt://, mqtts://, ws:// or wss://, got "${mqttUrl}"`);
@@ -157,8 +136,8 @@ export async function runSimulate(args: string[]): Promise<number> {
   const seed = num('seed', values.seed, (n) => Number.isInteger(n), 'an integer');
   const batchS = num('batch', values.batch, (n) => n >= 0, 'a number of seconds (0 = no batching)');
   const clientRate = num('client-rate', values['client-rate'], (n) => n >= 0, 'a number of messages per second (0 = unlimited)');
-  let from = values.from !== undefined ? parseTime(values.from, '--from', problems) : undefined;
-  let to = values.to !== undefined ? parseTime(values.to, '--to', problems) : undefined;
+  let from = values.from !== undefined ? parseIso(values.from, '--from', problems) : undefined;
+  let to = values.to !== undefined ? parseIso(values.to, '--to', problems) : undefined;
   let scenario: Scenario | undefined;
   if (values.scenario) {
     try {

@@ -12,15 +12,13 @@
  * `deskprint start` runs (same accounts.db). Exit codes: 0 done, 1 refused, 2 bad arguments.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseSiteYaml, type SiteFile } from '../../devices/site.ts';
+import type { SiteFile } from '../../devices/site.ts';
+import { loadSiteFiles } from '../paths.ts';
 import { AccountError, Accounts, ROLES, type Role } from '../../store/accounts.ts';
 import { configFromEnv, loadConfig } from '../config.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface CommandIo {
   out: (line: string) => void;
@@ -43,13 +41,29 @@ export const processIo: CommandIo = {
 
 export class UsageError extends Error {}
 
+/**
+ * The exit code of an account command that failed: a usage error (2, with the usage), an
+ * account error such as an unknown user (1); anything else is a bug and is rethrown.
+ */
+export function accountCommandFailure(err: unknown, command: string, usage: string, io: CommandIo): number {
+  if (err instanceof UsageError) {
+    io.err(`deskprint ${command}: ${err.message}\n\n${usage}`);
+    return 2;
+  }
+  if (err instanceof AccountError) {
+    io.err(`deskprint ${command}: ${err.message}`);
+    return 1;
+  }
+  throw err;
+}
+
 /** Opens accounts.db in the configured data directory and reads the configured site files. */
 export function openAccounts(io: CommandIo, flags: { dataDir?: string | undefined; siteFiles?: string[] | undefined }): { accounts: Accounts; sites: SiteFile[] } {
   const config = loadConfig(configFromEnv(io.env), {
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     ...(flags.siteFiles?.length ? { sites: flags.siteFiles } : {}),
   });
-  const sites = config.sites.map((f) => parseSiteYaml(readFileSync(path.resolve(ROOT, f), 'utf8'), f));
+  const sites = loadSiteFiles(config.sites);
   return { accounts: new Accounts({ file: path.join(path.resolve(config.dataDir), 'accounts.db') }), sites };
 }
 
@@ -160,15 +174,7 @@ export async function runUsers(args: string[], io: CommandIo = processIo): Promi
     }
     return 2;
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`deskprint users: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof AccountError) {
-      io.err(`deskprint users: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    return accountCommandFailure(err, 'users', USAGE, io);
   } finally {
     opened?.accounts.close();
   }

@@ -5,6 +5,7 @@
  * changes. Registers only the parts it draws; it lives in the role views' chunks.
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip, type ChartConfiguration, type ChartDataset } from 'chart.js';
+import { followTheme } from './theme.ts';
 import type { Attachment } from 'svelte/attachments';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
@@ -44,25 +45,7 @@ export function barChart(data: () => BarChartData): Attachment<HTMLCanvasElement
     };
     const chart = new Chart(canvas, config);
 
-    const applyTheme = () => {
-      const style = getComputedStyle(canvas);
-      const text = style.getPropertyValue('--text-muted').trim() || '#5b6675';
-      const grid = style.getPropertyValue('--grid').trim() || 'rgba(0,0,0,0.08)';
-      Chart.defaults.font.family = style.fontFamily;
-      for (const axis of ['x', 'y'] as const) {
-        const scale = chart.options.scales?.[axis];
-        if (!scale) continue;
-        if (scale.ticks) scale.ticks.color = text;
-        if (scale.grid) scale.grid.color = grid;
-        if ('title' in scale && scale.title) scale.title.color = text;
-      }
-      const legend = chart.options.plugins?.legend;
-      if (legend?.labels) legend.labels.color = text;
-      chart.update('none');
-    };
-    applyTheme();
-    const darkScheme = matchMedia('(prefers-color-scheme: dark)');
-    darkScheme.addEventListener('change', applyTheme);
+    const stopFollowingTheme = followTheme(chart, canvas);
 
     $effect(() => {
       const d = data();
@@ -88,7 +71,7 @@ export function barChart(data: () => BarChartData): Attachment<HTMLCanvasElement
     });
 
     return () => {
-      darkScheme.removeEventListener('change', applyTheme);
+      stopFollowingTheme();
       chart.destroy();
     };
   };

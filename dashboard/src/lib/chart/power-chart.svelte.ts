@@ -4,6 +4,7 @@
  * Only the chart.js parts used here are registered, so the rest is tree-shaken away.
  */
 import { Chart, Filler, LineController, LineElement, LinearScale, PointElement, Tooltip, type ChartConfiguration, type TooltipItem } from 'chart.js';
+import { followTheme } from './theme.ts';
 import type { Attachment } from 'svelte/attachments';
 import { CATEGORY_COLOUR, CATEGORY_LABEL, POWER_CATEGORIES } from '../categories.ts';
 import { formatClock, formatKilowatts, formatTimeOfDay } from '../format.ts';
@@ -86,23 +87,7 @@ export function powerChart(live: LiveSite, timeZone: string | undefined): Attach
     let shortSpan = false;
     const chart = new Chart(canvas, config);
 
-    const applyTheme = () => {
-      const style = getComputedStyle(canvas);
-      const text = style.getPropertyValue('--text-muted').trim() || '#5b6675';
-      const grid = style.getPropertyValue('--grid').trim() || 'rgba(0,0,0,0.08)';
-      Chart.defaults.font.family = style.fontFamily;
-      for (const axis of ['x', 'y'] as const) {
-        const scale = chart.options.scales?.[axis];
-        if (!scale) continue;
-        if (scale.ticks) scale.ticks.color = text;
-        if (scale.grid) scale.grid.color = grid;
-        if ('title' in scale && scale.title) scale.title.color = text;
-      }
-      chart.update('none');
-    };
-    applyTheme();
-    const darkScheme = matchMedia('(prefers-color-scheme: dark)');
-    darkScheme.addEventListener('change', applyTheme);
+    const stopFollowingTheme = followTheme(chart, canvas);
 
     $effect(() => {
       const samples = live.samples;
@@ -123,7 +108,7 @@ export function powerChart(live: LiveSite, timeZone: string | undefined): Attach
     });
 
     return () => {
-      darkScheme.removeEventListener('change', applyTheme);
+      stopFollowingTheme();
       chart.destroy();
     };
   };
