@@ -1,5 +1,5 @@
 /** Query-parameter parsing shared by routes: times, durations, with clear 400 errors. */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ApiError } from './errors.ts';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
@@ -25,7 +25,6 @@ export function parseTime(v: string, now: number): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
-export const timeParam = z.string().optional();
 
 export function parseRange(query: Record<string, unknown>, now: number, defaultSpanMs: number): { from: number; to: number } {
   const toRaw = typeof query.to === 'string' ? query.to : undefined;
@@ -36,4 +35,11 @@ export function parseRange(query: Record<string, unknown>, now: number, defaultS
   if (from === null) throw new ApiError('ERR_RANGE_INVALID', `from: "${fromRaw}" is not a time (epoch ms, ISO 8601 or now-1h)`);
   if (from >= to) throw new ApiError('ERR_RANGE_INVALID', 'from must be before to');
   return { from, to };
+}
+
+/** Validates query parameters with a zod schema; a problem is ERR_QUERY_INVALID naming each field. */
+export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) throw new ApiError('ERR_QUERY_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return parsed.data;
 }

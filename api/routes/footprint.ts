@@ -21,7 +21,7 @@ import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
 import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
 import type { Point, TagFilter, TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
-import { parseRange } from '../params.ts';
+import { parseRange, parseQuery } from '../params.ts';
 
 export interface FootprintRouteDeps {
   store: TimeSeriesStore;
@@ -240,12 +240,6 @@ function requireSite(deps: FootprintRouteDeps, id: string): SiteFile {
   const site = deps.sites.get(id);
   if (!site) throw new ApiError('ERR_SITE_NOT_FOUND', `No site "${id}"`);
   return site;
-}
-
-function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
-  const parsed = schema.safeParse(query);
-  if (!parsed.success) throw new ApiError('ERR_QUERY_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  return parsed.data;
 }
 
 function range(query: Record<string, unknown>, now: number): { from: number; to: number } {

@@ -15,7 +15,7 @@ import { LocalClock } from '../../ingest/footprint/clock.ts';
 import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
-import { parseRange } from '../params.ts';
+import { parseRange, parseQuery } from '../params.ts';
 import { ReportArchive, CONTENT_TYPES, type ArchiveFile } from '../reports/archive.ts';
 import { CSV_TABLES } from '../reports/csv.ts';
 import { buildImpactReport } from '../reports/model.ts';
@@ -109,12 +109,6 @@ function requireSite(deps: ReportRouteDeps, id: string): SiteFile {
   const site = deps.registry.site(id);
   if (!site) throw new ApiError('ERR_SITE_NOT_FOUND', `No site "${id}"`);
   return site;
-}
-
-function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
-  const parsed = schema.safeParse(query);
-  if (!parsed.success) throw new ApiError('ERR_QUERY_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  return parsed.data;
 }
 
 function range(site: SiteFile, query: { from?: string | undefined; to?: string | undefined }, now: number): { from: number; to: number } {
