@@ -50,6 +50,19 @@ export interface EngineOptions {
   onPartialMonth?: (monthStart: number) => void;
 }
 
+/** The two kinds of meter reading, in their canonical order at equal timestamps (`energy_wh` < `power_w`). */
+export const METER_COUNTER = 0;
+export const METER_POWER = 1;
+export type MeterKind = typeof METER_COUNTER | typeof METER_POWER;
+
+/** A meter's readings in time order, as columns (stream.ts keeps them like this). */
+export interface MeterReadings {
+  readonly length: number;
+  readonly ts: Float64Array;
+  readonly kind: Uint8Array;
+  readonly value: Float64Array;
+}
+
 interface Meter {
   idx: number;
   id: string;
@@ -201,6 +214,36 @@ export class SiteFootprintEngine {
     if (this.#meterById.has(r.device)) return r.metric === 'energy_wh' || r.metric === 'power_w';
     if (this.#occupancyDesk.has(r.device)) return r.metric === 'occupied';
     return this.#gridDevices.has(r.device) && r.metric === 'grid_intensity_g_per_kwh';
+  }
+
+  /** The index of a device's meter (energy or power), or −1: the key for `onMeterReading`. */
+  meterIndex(device: string): number {
+    return this.#meterById.get(device)?.idx ?? -1;
+  }
+
+  /** Whether a meter already counts from its counter, so its power readings change nothing (§1). */
+  countsFromCounter(idx: number): boolean {
+    return this.#meters[idx]!.mode === 'counter';
+  }
+
+  /**
+   * Starts the interval clock at the earliest input (a no-op once started). A caller that
+   * feeds meters before other events (stream.ts) says where the input begins.
+   */
+  startAt(ts: number): void {
+    this.#start(ts);
+  }
+
+  /**
+   * One meter reading, by meter index: `onReading` without the lookups. Meters are
+   * independent of each other and of presence, so a caller may feed each meter's readings
+   * in its own time order (stream.ts).
+   */
+  onMeterReading(idx: number, ts: number, kind: MeterKind, value: number): void {
+    this.#start(ts);
+    const meter = this.#meters[idx]!;
+    if (kind === METER_COUNTER) this.#onCounter(meter, ts, value);
+    else this.#onPower(meter, ts, value);
   }
 
   onReading(r: EnrichedReading): void {
@@ -400,48 +443,20 @@ export class SiteFootprintEngine {
   }
 
   /**
-   * Provisional metered energy (kWh per carrier) of readings the engine has not been fed yet
-   * (still inside the lateness window), from each meter's last released state. It changes
-   * nothing: it lets the live view show today's energy up to now rather than up to
+   * Provisional metered energy (kWh per carrier) of meter readings the engine has not been
+   * fed yet (still inside the lateness window), from each meter's last released state. It
+   * changes nothing: it lets the live view show today's energy up to now rather than up to
    * now − lateness. Same rules as §1 (counter diffs, resets, trapezoids within max_gap) and
    * the same metered total per carrier (main, or the sub-meters when they exceed it).
+   * `waiting(idx)` gives a meter's waiting readings in time order.
    */
-  previewEnergy(readings: readonly EnrichedReading[], from: number, to: number): Record<string, number> {
-    const byMeter = new Map<string, { counter: { ts: number; wh: number }[]; power: { ts: number; w: number }[] }>();
-    for (const r of readings) {
-      if (r.ts < from || r.ts >= to || (r.metric !== 'energy_wh' && r.metric !== 'power_w')) continue;
-      let b = byMeter.get(r.device);
-      if (!b) byMeter.set(r.device, (b = { counter: [], power: [] }));
-      if (r.metric === 'energy_wh') b.counter.push({ ts: r.ts, wh: r.value });
-      else b.power.push({ ts: r.ts, w: r.value });
-    }
+  previewEnergy(waiting: (idx: number) => MeterReadings | undefined, from: number, to: number): Record<string, number> {
     const main = new Map<Carrier, number>();
     const sub = new Map<Carrier, number>();
-    const maxGap = this.site.max_gap_min * 60_000;
     for (const m of this.#meters) {
-      const b = byMeter.get(m.id);
-      if (!b) continue;
-      let kwh = 0;
-      if (b.counter.length > 0 && m.mode !== 'power') {
-        b.counter.sort((x, y) => x.ts - y.ts);
-        let prev = m.mode === 'counter' && !Number.isNaN(m.lastCounterTs) ? m.lastCounterWh : b.counter[0]!.wh;
-        for (const c of b.counter) {
-          kwh += (c.wh >= prev ? c.wh - prev : c.wh) / WH_PER_KWH;
-          prev = c.wh;
-        }
-      } else if (b.power.length > 0 && m.mode !== 'counter') {
-        b.power.sort((x, y) => x.ts - y.ts);
-        let prev = !Number.isNaN(m.lastPowerTs) ? { ts: m.lastPowerTs, w: m.lastPowerW } : b.power[0]!;
-        for (const p of b.power) {
-          const a = Math.max(prev.ts, from);
-          if (p.ts > a && p.ts - prev.ts <= maxGap) {
-            // Trapezoid over the part after `from`, with the line interpolated at `from`.
-            const wa = prev.w + ((p.w - prev.w) * (a - prev.ts)) / Math.max(1, p.ts - prev.ts);
-            kwh += (((wa + p.w) / 2) * (p.ts - a)) / WMS_PER_KWH;
-          }
-          prev = p;
-        }
-      }
+      const w = waiting(m.idx);
+      if (!w || w.length === 0) continue;
+      const kwh = this.#previewMeter(m, w, from, to);
       const into = m.role === 'main' ? main : sub;
       into.set(m.carrier, (into.get(m.carrier) ?? 0) + kwh);
     }
@@ -451,6 +466,49 @@ export class SiteFootprintEngine {
       out[c] = this.#mainCarriers.has(c) ? Math.max(main.get(c) ?? 0, sm) : sm;
     }
     return out;
+  }
+
+  #previewMeter(m: Meter, w: MeterReadings, from: number, to: number): number {
+    let counters = 0;
+    let powers = 0;
+    for (let i = 0; i < w.length; i++) {
+      if (w.ts[i]! < from || w.ts[i]! >= to) continue;
+      if (w.kind[i] === METER_COUNTER) counters++;
+      else powers++;
+    }
+    let kwh = 0;
+    if (counters > 0 && m.mode !== 'power') {
+      let prev = Number.NaN;
+      if (m.mode === 'counter' && !Number.isNaN(m.lastCounterTs)) prev = m.lastCounterWh;
+      for (let i = 0; i < w.length; i++) {
+        if (w.kind[i] !== METER_COUNTER || w.ts[i]! < from || w.ts[i]! >= to) continue;
+        const wh = w.value[i]!;
+        if (Number.isNaN(prev)) prev = wh;
+        kwh += (wh >= prev ? wh - prev : wh) / WH_PER_KWH;
+        prev = wh;
+      }
+    } else if (powers > 0 && m.mode !== 'counter') {
+      let prevTs = m.lastPowerTs;
+      let prevW = m.lastPowerW;
+      for (let i = 0; i < w.length; i++) {
+        if (w.kind[i] !== METER_POWER || w.ts[i]! < from || w.ts[i]! >= to) continue;
+        const ts = w.ts[i]!;
+        const pw = w.value[i]!;
+        if (Number.isNaN(prevTs)) {
+          prevTs = ts;
+          prevW = pw;
+        }
+        const a = Math.max(prevTs, from);
+        if (ts > a && ts - prevTs <= this.#maxGapMs) {
+          // Trapezoid over the part after `from`, with the line interpolated at `from`.
+          const wa = prevW + ((pw - prevW) * (a - prevTs)) / Math.max(1, ts - prevTs);
+          kwh += (((wa + pw) / 2) * (ts - a)) / WMS_PER_KWH;
+        }
+        prevTs = ts;
+        prevW = pw;
+      }
+    }
+    return kwh;
   }
 
   #meteredOpen(iv: OpenInterval, c: Carrier): number {

@@ -9,7 +9,7 @@ import { SqliteStore } from '../../../store/sqlite.ts';
 import { recompute, readingToPoint, checkinToPoint } from '../../../ingest/footprint/recompute.ts';
 import { SiteFootprintStream, createFootprintProcessor, type FootprintEvent } from '../../../ingest/footprint/stream.ts';
 import type { Point } from '../../../store/types.ts';
-import { T, constantPower, latest, makeSite, checkin } from './helpers.ts';
+import { T, constantPower, latest, makeSite, checkin, reading } from './helpers.ts';
 import { prng, randomEvents, randomSite } from './random-site.ts';
 
 const MIN = 60_000;
@@ -103,6 +103,36 @@ describe('streaming and recompute', () => {
     }
     expect(maxHeld).toBeLessThanOrEqual(4);
     expect(stream.engine.held.monthDays).toBeLessThanOrEqual(31);
+  });
+
+  it('holds in its lateness window only what can still change the footprint', () => {
+    const site = makeSite([{ id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' }]);
+    const stream = new SiteFootprintStream(site, { latenessMs: 10 * MIN });
+    const t0 = T('2025-03-10T08:00');
+    // Before the plug's first counter reading reaches the engine its power readings may
+    // still count (§1), so both wait.
+    for (let m = 0; m < 20; m++) {
+      stream.push(reading(site, 'plug-d1', 'energy_wh', 100 + m, t0 + m * MIN));
+      stream.push(reading(site, 'plug-d1', 'power_w', 60, t0 + m * MIN));
+      stream.push(reading(site, 'plug-d1', 'temperature_c', 21, t0 + m * MIN)); // no effect on energy
+    }
+    expect(stream.pending).toBe(40);
+    stream.release(); // before 08:09 (08:19 − 10 min): the counter has reached the engine
+    expect(stream.pending).toBe(22); // 08:09–08:19, both metrics
+    // From now on the plug counts from its counter: power readings change nothing and are not held.
+    for (let m = 20; m < 30; m++) {
+      stream.push(reading(site, 'plug-d1', 'energy_wh', 100 + m, t0 + m * MIN));
+      stream.push(reading(site, 'plug-d1', 'power_w', 60, t0 + m * MIN));
+    }
+    expect(stream.pending).toBe(22 + 10);
+    // A repeated reading (same time) replaces the one waiting, as the store's last write wins.
+    stream.push(reading(site, 'plug-d1', 'energy_wh', 200, t0 + 25 * MIN));
+    expect(stream.pending).toBe(32);
+    stream.flush(T('2025-03-10T09:00'));
+    expect(stream.pending).toBe(0);
+    // 29 Wh of steps, except that 08:25 now reads 200 (+76) and 08:26 then looks like a
+    // counter reset (126 < 200: 126 Wh since the reset).
+    expect(stream.engine.today(T('2025-03-10T12:00')).by_carrier.electricity).toBeCloseTo((24 + 76 + 126 + 3) / 1000, 9);
   });
 
   it('as an ingest processor: buffers readings, returns points from tick, reports today', async () => {
