@@ -28,6 +28,8 @@ export interface BrokerPrincipal {
   scopes: string[];
   /** When the credential was last confirmed not revoked. */
   checkedAt: number;
+  /** A device's own topics, worked out at its first publish. */
+  topics?: readonly string[];
 }
 
 /** A connected client's credential is re-read this often, so revocation reaches live sessions. */
@@ -135,38 +137,44 @@ export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
     return true;
   };
 
+  /** Refuses a publish; aedes then disconnects the client. */
+  const refusePublish = (client: Client, p: BrokerPrincipal | undefined, topic: string, callback: (error?: Error | null) => void, why: string) => {
+    counters.refusedPublishes++;
+    opts.log?.debug({ clientId: client.id, username: p?.username, topic, why }, 'MQTT publish refused; disconnecting');
+    callback(new Error(why));
+  };
+
+  // Runs for every message: no closures made per call (bench/RESULTS.md).
   const authorizePublish: AuthorizePublishHandler = (client, packet, callback) => {
     // In-process publishes (ingest's derived topics, an obsolete client's last will).
     if (!client) return callback(null);
     const p = principals.get(client);
-    const deny = (why: string) => {
-      counters.refusedPublishes++;
-      opts.log?.debug({ clientId: client.id, username: p?.username, topic: packet.topic, why }, 'MQTT publish refused; disconnecting');
-      callback(new Error(why));
-    };
-    if (!p) return deny('not authenticated');
-    if (p.username !== null && now() - p.checkedAt > REVOCATION_CHECK_MS) {
+    const topic = packet.topic;
+    if (!p) return refusePublish(client, p, topic, callback, 'not authenticated');
+    const t = now();
+    if (p.username !== null && t - p.checkedAt > REVOCATION_CHECK_MS) {
       const c = opts.accounts.credential(p.username);
-      if (!c || c.revokedAt !== null) return deny('credential revoked');
-      p.checkedAt = now();
+      if (!c || c.revokedAt !== null) return refusePublish(client, p, topic, callback, 'credential revoked');
+      p.checkedAt = t;
     }
     if (!withinRate(client, p)) {
       counters.floodDisconnects++;
-      penalties.set(penaltyKey(client, p), now() + penaltyMs);
+      penalties.set(penaltyKey(client, p), t + penaltyMs);
       opts.log?.warn({ clientId: client.id, username: p.username }, 'MQTT client over its message rate: disconnected');
-      return deny('message rate exceeded');
+      return refusePublish(client, p, topic, callback, 'message rate exceeded');
     }
     const size = typeof packet.payload === 'string' ? Buffer.byteLength(packet.payload) : packet.payload.length;
-    if (size > opts.maxPayloadBytes) return deny(`payload of ${size} bytes exceeds ${opts.maxPayloadBytes}`);
-    const topic = packet.topic;
-    if (topic.startsWith('$SYS/')) return deny('$SYS is reserved');
+    if (size > opts.maxPayloadBytes) return refusePublish(client, p, topic, callback, `payload of ${size} bytes exceeds ${opts.maxPayloadBytes}`);
+    if (topic.startsWith('$SYS/')) return refusePublish(client, p, topic, callback, '$SYS is reserved');
     if (p.type === 'service') return callback(null);
-    if (topic === DERIVED_PREFIX || topic.startsWith(`${DERIVED_PREFIX}/`)) return deny('derived topics are reserved for deskprint');
+    if (topic === DERIVED_PREFIX || topic.startsWith(`${DERIVED_PREFIX}/`)) return refusePublish(client, p, topic, callback, 'derived topics are reserved for deskprint');
     switch (p.type) {
       case 'device':
-        return deviceTopics(p.site!, p.username!).includes(topic) ? callback(null) : deny('a device publishes only under its own topics');
+        p.topics ??= deviceTopics(p.site!, p.username!);
+        return p.topics.includes(topic) ? callback(null) : refusePublish(client, p, topic, callback, 'a device publishes only under its own topics');
       case 'bridge':
-        return p.scopes.some((s) => topicMatches(topic, s)) ? callback(null) : deny('outside the bridge’s topic scope');
+        for (const s of p.scopes) if (topicMatches(topic, s)) return callback(null);
+        return refusePublish(client, p, topic, callback, 'outside the bridge’s topic scope');
       case 'anonymous':
         return callback(null);
     }

@@ -70,14 +70,61 @@ interface Timed {
   ts: number;
 }
 
-/** Cumulative energy of one device at the time of each reading, for "wasted since". */
-interface EnergyTrack {
-  /** [ts, cumulative Wh] ascending. */
-  checkpoints: [number, number][];
-  lastPower: Timed | null;
-  lastCounter: Timed | null;
+/**
+ * Cumulative energy of one device at the time of each reading, for "wasted since": the
+ * last CHECKPOINTS_KEPT (ts, cumulative Wh) pairs, ascending, in a ring of numbers (16 bytes
+ * a checkpoint and no objects: 10,000 devices hold at most 160 MB, bench/RESULTS.md).
+ */
+class EnergyTrack {
+  #ts = new Float64Array(16);
+  #cum = new Float64Array(16);
+  #head = 0;
+  length = 0;
+  lastPower: Timed | null = null;
+  lastCounter: Timed | null = null;
   /** Once a device reports a counter, its energy comes from the counter (METHODOLOGY §1). */
-  usesCounter: boolean;
+  usesCounter = false;
+
+  /** Timestamp and cumulative Wh of checkpoint `i` (0 = oldest kept). */
+  ts(i: number): number {
+    return this.#ts[(this.#head + i) % this.#ts.length]!;
+  }
+
+  cum(i: number): number {
+    return this.#cum[(this.#head + i) % this.#cum.length]!;
+  }
+
+  push(ts: number, cum: number): void {
+    if (this.length === this.#ts.length) {
+      if (this.length < CHECKPOINTS_KEPT) this.#grow();
+      else {
+        // Full: the oldest checkpoint makes way.
+        this.#head = (this.#head + 1) % this.#ts.length;
+        this.length--;
+      }
+    }
+    const at = (this.#head + this.length) % this.#ts.length;
+    this.#ts[at] = ts;
+    this.#cum[at] = cum;
+    this.length++;
+  }
+
+  setLastCum(cum: number): void {
+    this.#cum[(this.#head + this.length - 1) % this.#cum.length] = cum;
+  }
+
+  #grow(): void {
+    const size = Math.min(CHECKPOINTS_KEPT, this.#ts.length * 2);
+    const ts = new Float64Array(size);
+    const cum = new Float64Array(size);
+    for (let i = 0; i < this.length; i++) {
+      ts[i] = this.ts(i);
+      cum[i] = this.cum(i);
+    }
+    this.#ts = ts;
+    this.#cum = cum;
+    this.#head = 0;
+  }
 }
 
 interface DeviceTrack {
@@ -132,12 +179,23 @@ export class AlertsProcessor extends EventEmitter implements Processor {
   }
 
   onReadings(batch: readonly EnrichedReading[]): void {
+    // A batch is one device's message: look the device up once.
+    let d: DeviceTrack | undefined;
+    let device = '';
+    let site = '';
     for (const r of batch) {
-      const d = this.#device(r.site, r.device);
+      if (d === undefined || r.device !== device || r.site !== site) {
+        d = this.#device(r.site, r.device);
+        device = r.device;
+        site = r.site;
+      }
       if (r.metric === 'power_w' || r.metric === 'energy_wh') this.#integrate(d.energy, r.metric, r.value, r.ts);
       const prev = d.values.get(r.metric);
       if (prev && prev.ts > r.ts) continue; // a late, older reading does not change the state
-      d.values.set(r.metric, { value: r.value, ts: r.ts });
+      if (prev) {
+        prev.value = r.value;
+        prev.ts = r.ts;
+      } else d.values.set(r.metric, { value: r.value, ts: r.ts });
 
       if (r.metric === 'occupied' && r.desk) {
         const desks = this.#site(r.site)?.desks;
@@ -407,7 +465,7 @@ export class AlertsProcessor extends EventEmitter implements Processor {
     const key = `${site}/${device}`;
     let d = this.#devices.get(key);
     if (!d) {
-      d = { values: new Map(), activeSince: null, energy: { checkpoints: [], lastPower: null, lastCounter: null, usesCounter: false }, batteryLowSince: null };
+      d = { values: new Map(), activeSince: null, energy: new EnergyTrack(), batteryLowSince: null };
       this.#devices.set(key, d);
     }
     return d;
@@ -425,11 +483,12 @@ export class AlertsProcessor extends EventEmitter implements Processor {
   }
 
   #integrate(e: EnergyTrack, metric: 'power_w' | 'energy_wh', value: number, ts: number): void {
-    const last = e.checkpoints.at(-1);
+    const n = e.length;
+    const lastTs = n > 0 ? e.ts(n - 1) : Number.NaN;
     // Energy is integrated in arrival order; a late reading only updates nothing (the live
     // estimate is not a footprint of record, which recomputes from the store).
-    if (last && ts < last[0]) return;
-    let cum = last?.[1] ?? 0;
+    if (ts < lastTs) return;
+    let cum = n > 0 ? e.cum(n - 1) : 0;
     if (metric === 'energy_wh') {
       const c = e.lastCounter;
       if (!e.usesCounter) {
@@ -438,24 +497,30 @@ export class AlertsProcessor extends EventEmitter implements Processor {
         // A decrease is a counter reset: the new reading is the energy since the reset.
         cum += value >= c.value ? value - c.value : value;
       }
-      e.lastCounter = { value, ts };
+      if (c) {
+        c.value = value;
+        c.ts = ts;
+      } else e.lastCounter = { value, ts };
     } else {
       const p = e.lastPower;
-      if (!e.usesCounter && p) cum += ((p.value + value) / 2) * ((ts - p.ts) / 3_600_000);
-      e.lastPower = { value, ts };
+      if (p) {
+        if (!e.usesCounter) cum += ((p.value + value) / 2) * ((ts - p.ts) / 3_600_000);
+        p.value = value;
+        p.ts = ts;
+      } else e.lastPower = { value, ts };
     }
-    if (last && last[0] === ts) last[1] = cum;
-    else e.checkpoints.push([ts, cum]);
-    if (e.checkpoints.length > CHECKPOINTS_KEPT) e.checkpoints.splice(0, e.checkpoints.length - CHECKPOINTS_KEPT);
+    if (lastTs === ts) e.setLastCum(cum);
+    else e.push(ts, cum);
   }
 }
 
-/** Whether a device is in the state that wastes energy when nobody needs it. */
 function isActive(kind: RegisteredDevice['kind'], values: Map<string, Timed>): boolean {
-  const v = (m: string) => values.get(m)?.value;
-  if (kind === 'zone_lighting') return v('on') === 1 || (v('on') === undefined && (v('power_w') ?? 0) > LIGHTS_ON_W);
-  if (kind === 'zone_heating') return (v('valve_pct') ?? 0) > 0 || v('on') === 1;
-  if (kind === 'desk_plug') return (v('power_w') ?? 0) > DRAWING_POWER_W && v('on') !== 0;
+  if (kind === 'zone_lighting') {
+    const on = values.get('on')?.value;
+    return on === 1 || (on === undefined && (values.get('power_w')?.value ?? 0) > LIGHTS_ON_W);
+  }
+  if (kind === 'zone_heating') return (values.get('valve_pct')?.value ?? 0) > 0 || values.get('on')?.value === 1;
+  if (kind === 'desk_plug') return (values.get('power_w')?.value ?? 0) > DRAWING_POWER_W && values.get('on')?.value !== 0;
   return false;
 }
 
@@ -466,33 +531,30 @@ function isActive(kind: RegisteredDevice['kind'], values: Map<string, Timed>): b
  * an estimate for action, not the footprint of record (which recomputes from the store).
  */
 function energyAt(e: EnergyTrack, t: number): number {
-  const cps = e.checkpoints;
-  if (cps.length === 0) return 0;
-  const first = cps[0]!;
-  if (t <= first[0]) return first[1];
+  const n = e.length;
+  if (n === 0) return 0;
+  if (t <= e.ts(0)) return e.cum(0);
   let lo = 0;
-  let hi = cps.length - 1;
-  if (t >= cps[hi]![0]) {
-    const [ts, cum] = cps[hi]!;
-    const watts = e.usesCounter ? counterPower(cps) : (e.lastPower?.value ?? 0);
-    return cum + (watts * (t - ts)) / 3_600_000;
+  let hi = n - 1;
+  if (t >= e.ts(hi)) {
+    const watts = e.usesCounter ? counterPower(e) : (e.lastPower?.value ?? 0);
+    return e.cum(hi) + (watts * (t - e.ts(hi))) / 3_600_000;
   }
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (cps[mid]![0] <= t) lo = mid;
+    if (e.ts(mid) <= t) lo = mid;
     else hi = mid;
   }
-  const [t0, c0] = cps[lo]!;
-  const [t1, c1] = cps[hi]!;
-  return c0 + ((c1 - c0) * (t - t0)) / (t1 - t0);
+  const t0 = e.ts(lo);
+  const c0 = e.cum(lo);
+  return c0 + ((e.cum(hi) - c0) * (t - t0)) / (e.ts(hi) - t0);
 }
 
 /** Mean power over the last two counter readings, W. */
-function counterPower(cps: [number, number][]): number {
-  const a = cps.at(-2);
-  const b = cps.at(-1);
-  if (!a || !b || b[0] <= a[0]) return 0;
-  return ((b[1] - a[1]) * 3_600_000) / (b[0] - a[0]);
+function counterPower(e: EnergyTrack): number {
+  const n = e.length;
+  if (n < 2 || e.ts(n - 1) <= e.ts(n - 2)) return 0;
+  return ((e.cum(n - 1) - e.cum(n - 2)) * 3_600_000) / (e.ts(n - 1) - e.ts(n - 2));
 }
 
 /** The instant of local wall time `min` minutes after the local midnight `dayStart`. */
