@@ -4,7 +4,7 @@
  *
  *   npm run bench                      everything, medians of 3 (throughput) or 2 runs (about 10 minutes)
  *   npm run bench -- --quick           one run each, smaller loads (about 3 minutes)
- *   npm run bench -- --only throughput,latency,scale,query
+ *   npm run bench -- --only throughput,latency,sustained,scale,query [--sustain-s 60]
  *   npm run bench -- --runs 5 --json results.json
  *
  * Every figure comes from fresh processes: the system under test (bench/sut.ts) and the
@@ -32,16 +32,17 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     runs: { type: 'string' },
     json: { type: 'string' },
+    'sustain-s': { type: 'string' },
   },
 });
 const quick = args.quick!;
-const sections = new Set((args.only ?? 'throughput,latency,scale,query').split(','));
+const sections = new Set((args.only ?? 'throughput,latency,sustained,scale,query').split(','));
 const RUNS = Number(args.runs ?? (quick ? 1 : 3));
 
 /** Throughput site: 1,000 desks; the load speaks for 999 plugs over 100 connections (gateways). */
 const THROUGHPUT = { desks: 1_000, devices: 999, connections: 100, passMessages: quick ? 100_000 : 200_000, deskprintMessages: quick ? 60_000 : 100_000 };
 const LATENCY = { desks: 101, devices: 100, connections: 100, rate: 2_000, durationS: quick ? 8 : 12, runs: args.runs ? RUNS : Math.min(RUNS, 2) };
-const SUSTAINED = { durationS: quick ? 5 : 8, runs: args.runs ? RUNS : Math.min(RUNS, 2) };
+const SUSTAINED = { durationS: Number(args['sustain-s'] ?? (quick ? 5 : 8)), runs: args.runs ? RUNS : Math.min(RUNS, 2) };
 const TARGET_RATES = { 0: 40_000, 1: 20_000 } as const;
 const SCALE = quick
   ? [{ devices: 1_000, sites: 1 }, { devices: 10_000, sites: 10 }]
@@ -142,14 +143,16 @@ async function latencySection(): Promise<void> {
   }
   json.latency = rows;
   say();
+}
 
+async function sustainedSection(): Promise<void> {
   // The targets as sustained, paced loads on the embedded default: does it keep up, and how late is the store?
   say('### The embedded default at the target rates, paced');
   say();
   say(`aedes + SQLite, ${THROUGHPUT.devices} plugs over ${THROUGHPUT.connections} connections, ${SUSTAINED.durationS} s at the target rate; median of ${SUSTAINED.runs} run(s), max over all.`);
   say();
-  say('| QoS | target msg/s | published msg/s | stored p50 / p99 / max ms | lost | CPU |');
-  say('|---|---:|---:|---:|---:|---:|');
+  say('| QoS | target msg/s | published msg/s | stored p50 / p99 / max ms | lost | CPU | RSS MB at end | heap MB at end |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|');
   const tpSites = writeBenchSites(mkdtempSync(path.join(tmp, 'tgt-')), 1, THROUGHPUT.desks + 1);
   const sustained: unknown[] = [];
   for (const qos of [0, 1] as const) {
@@ -159,10 +162,20 @@ async function latencySection(): Promise<void> {
       runs.push(await latencyRun({ broker: 'aedes', qos, store: 'sqlite', siteFiles: tpSites, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections, rate: TARGET_RATES[qos], durationS: SUSTAINED.durationS, probeEveryMs: 0 }));
     }
     const m = (f: (r: LatencyResult) => number) => median(runs.map(f));
-    say(`| ${qos} | ${fmt(TARGET_RATES[qos])} | ${fmt(m((r) => r.load.rate))} | ${fmt(m((r) => r.stored.p50))} / ${fmt(m((r) => r.stored.p99))} / ${fmt(Math.max(...runs.map((r) => r.stored.max)))} | ${runs.reduce((s, r) => s + r.lost, 0)} | ${fmt(m((r) => r.sutCpu), 2)} |`);
+    say(`| ${qos} | ${fmt(TARGET_RATES[qos])} | ${fmt(m((r) => r.load.rate))} | ${fmt(m((r) => r.stored.p50))} / ${fmt(m((r) => r.stored.p99))} / ${fmt(Math.max(...runs.map((r) => r.stored.max)))} | ${runs.reduce((s, r) => s + r.lost, 0)} | ${fmt(m((r) => r.sutCpu), 2)} | ${fmt(m((r) => r.samples.at(-1)!.rssMb))} | ${fmt(m((r) => r.samples.at(-1)!.heapMb))} |`);
     sustained.push({ qos, runs });
   }
   json.sustained = sustained;
+  say();
+  if (SUSTAINED.durationS < 30) return;
+  // Long runs: what grows with time (memory held for the lateness window, CPU).
+  say('Over time, first run of each:');
+  say();
+  say('| QoS | after s | stored readings | RSS MB | heap MB | CPU (cores, since the previous row) |');
+  say('|---|---:|---:|---:|---:|---:|');
+  for (const { qos, runs } of sustained as { qos: number; runs: LatencyResult[] }[]) {
+    for (const x of runs[0]!.samples) say(`| ${qos} | ${fmt(x.atS)} | ${fmt(x.stored)} | ${fmt(x.rssMb)} | ${fmt(x.heapMb)} | ${fmt(x.cpu, 2)} |`);
+  }
   say();
 }
 
@@ -232,6 +245,7 @@ try {
   say();
   if (sections.has('throughput')) await throughputSection();
   if (sections.has('latency')) await latencySection();
+  if (sections.has('sustained')) await sustainedSection();
   if (sections.has('scale')) await scaleSection();
   if (sections.has('query')) await querySection();
   say(`Finished in ${fmt((Date.now() - started) / 60_000, 1)} min; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`);

@@ -187,6 +187,8 @@ export interface LatencyResult {
   /** Event-loop delay of the system under test during the run, ms. */
   loopDelayMs: SutStats['loopDelayMs'];
   sutCpu: number;
+  /** The system under test every `sampleEveryS` during the run and once at its end. */
+  samples: { atS: number; stored: number; rssMb: number; heapMb: number; cpu: number }[];
 }
 
 export interface LatencySpec extends Omit<RunSpec, 'path' | 'messages'> {
@@ -195,6 +197,8 @@ export interface LatencySpec extends Omit<RunSpec, 'path' | 'messages'> {
   durationS: number;
   /** Time between /live probes; 0: no probes. */
   probeEveryMs?: number;
+  /** How often to sample the system under test's memory and CPU (default 10 s). */
+  sampleEveryS?: number;
 }
 
 /**
@@ -215,6 +219,14 @@ export async function latencyRun(spec: LatencySpec): Promise<LatencyResult> {
     const s0 = await h.stats();
     if (spec.profileFile) await h.sut.call('profile-start');
     const loadDone = h.load.call<PublishResult>('publish', { opts: { qos: spec.qos, rate: spec.rate, durationS: spec.durationS } });
+    const samples: LatencyResult['samples'] = [];
+    let prev = s0;
+    const sample = async () => {
+      const s = await h.stats();
+      samples.push({ atS: (s.at - s0.at) / 1000, stored: s.stored - s0.stored, rssMb: s.rssBytes / 2 ** 20, heapMb: s.heapUsedBytes / 2 ** 20, cpu: (s.cpuS - prev.cpuS) / ((s.at - prev.at) / 1000) });
+      prev = s;
+    };
+    const sampler = setInterval(() => void sample(), (spec.sampleEveryS ?? 10) * 1000);
     const liveLatencies: number[] = [];
     const deadline = Date.now() + spec.durationS * 1000 - 1500;
     let value = 1000;
@@ -236,6 +248,8 @@ export async function latencyRun(spec: LatencySpec): Promise<LatencyResult> {
       await new Promise((r) => setTimeout(r, (spec.probeEveryMs ?? 700) + Math.random() * 300));
     }
     const load = await loadDone;
+    clearInterval(sampler);
+    await sample();
     if (spec.profileFile) await h.sut.call('profile-stop', { file: spec.profileFile });
     // Everything published must be stored before the latencies are read (a probe is one reading).
     const expected = load.acked * READINGS_PER_MESSAGE + (value - 1000);
@@ -255,6 +269,7 @@ export async function latencyRun(spec: LatencySpec): Promise<LatencyResult> {
       lost: Math.max(0, expected - s.stored),
       loopDelayMs: s.loopDelayMs,
       sutCpu: (s.cpuS - s0.cpuS) / ((s.at - s0.at) / 1000),
+      samples,
     };
   } finally {
     await probe.endAsync().catch(() => undefined);
