@@ -1,6 +1,8 @@
 /**
  * SQLite time-series store, the embedded default: one file, WAL, batched transactions.
  *
+ * Writes go through a thread of its own (store/sqlite-thread.ts); queries run here.
+ *
  * Layout: `series` maps a measurement + tag set to an integer id, `fields` maps a field
  * name to an id, and `points` holds (series, field, ts) → value in a WITHOUT ROWID table
  * keyed for range scans. `INSERT OR REPLACE` makes identical points overwrite.
@@ -21,6 +23,7 @@ import {
   type Tags,
   type TimeSeriesStore,
 } from './types.ts';
+import { SQLITE_PRAGMAS, SqliteWriterThread, sameTags, tagEntries } from './sqlite-thread.ts';
 
 interface SeriesRow {
   id: number;
@@ -42,12 +45,17 @@ const AGGREGATE_COLUMNS: Record<Aggregate, readonly AggregateColumn[]> = {
 /** Above this many rows per series and window, scanning window by window beats one grouped statement. */
 const ROWS_PER_WINDOW_FOR_SCANS = 8;
 
-/** Rows per transaction: small enough that one commit blocks the event loop only briefly. */
+/** Rows per transaction without a writer thread: small enough that one commit blocks the event loop only briefly. */
 const CHUNK = 2_000;
 
 export interface SqliteStoreOptions {
   /** Path of the database file; ':memory:' for tests that need no file. */
   file: string;
+  /**
+   * Write on a thread of its own (store/sqlite-thread.ts): the default for a file. Without
+   * it (and always for ':memory:'), writes are chunked transactions on the caller's thread.
+   */
+  writerThread?: boolean;
 }
 
 export class SqliteStore implements TimeSeriesStore {
@@ -68,10 +76,10 @@ export class SqliteStore implements TimeSeriesStore {
     this.file = opts.file;
     if (opts.file !== ':memory:') mkdirSync(path.dirname(opts.file), { recursive: true });
     this.#db = new Database(opts.file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('cache_size = -65536');
+    for (const p of SQLITE_PRAGMAS) this.#db.pragma(p);
+    if (opts.file !== ':memory:' && opts.writerThread !== false) this.#thread = new SqliteWriterThread(opts.file);
   }
+  readonly #thread: SqliteWriterThread | undefined;
 
   async init(): Promise<void> {
     this.#db.exec(`
@@ -122,6 +130,15 @@ export class SqliteStore implements TimeSeriesStore {
   #maxSeriesId = 0;
 
   async write(points: readonly Point[]): Promise<void> {
+    if (this.#thread) {
+      try {
+        this.#written += await this.#thread.write(points);
+      } catch (err) {
+        this.#lastError = { at: Date.now(), message: (err as Error).message };
+        throw err;
+      }
+      return;
+    }
     for (let i = 0; i < points.length; i += CHUNK) {
       const chunk = points.slice(i, i + CHUNK);
       try {
@@ -201,8 +218,8 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   async queryAggregate(q: AggregateQuery): Promise<SeriesResult[]> {
+    const series = this.#matchingSeries(q.measurement, q.where); // first: it learns what other writers added
     const fieldId = this.#fields.get(q.field);
-    const series = this.#matchingSeries(q.measurement, q.where);
     if (fieldId === undefined || series.length === 0 || q.to <= q.from) return [];
     const every = Math.max(1, Math.round(q.every));
     const ids = series.map((s) => s.id);
@@ -342,22 +359,7 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   async close(): Promise<void> {
+    await this.#thread?.close();
     if (this.#db.open) this.#db.close();
   }
-}
-
-/** A tag set as [key, value, key, value, …] in its own order. */
-function tagEntries(tags: Tags): string[] {
-  const out: string[] = [];
-  for (const k in tags) out.push(k, tags[k]!);
-  return out;
-}
-
-function sameTags(entries: readonly string[], tags: Tags): boolean {
-  let i = 0;
-  for (const k in tags) {
-    if (entries[i] !== k || entries[i + 1] !== tags[k]) return false;
-    i += 2;
-  }
-  return i === entries.length;
 }

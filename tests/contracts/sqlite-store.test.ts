@@ -1,7 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
 import { createStore } from '../../store/index.ts';
+import { SqliteStore } from '../../store/sqlite.ts';
 import { describeStoreContract } from './store.contract.ts';
 
 describeStoreContract('sqlite', async () => {
@@ -14,4 +17,66 @@ describeStoreContract('sqlite', async () => {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+});
+
+describeStoreContract('sqlite, writing on the caller’s thread', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'deskprint-sqlite-inline-'));
+  const store = new SqliteStore({ file: path.join(dataDir, 'timeseries.db'), writerThread: false });
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('sqlite writer thread', () => {
+  it('reports a failed commit, keeps nothing half-written, and writes the same points once the file is usable again', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'deskprint-sqlite-thread-'));
+    const file = path.join(dataDir, 'timeseries.db');
+    const store = new SqliteStore({ file });
+    await store.init();
+    const tags = { site: 'hub', device: 'plug-1' };
+    const points = [0, 1, 2].map((i) => ({ measurement: 'readings', tags, fields: { power_w: 10 + i, energy_wh: 100 + i }, ts: 1_000 + i }));
+    // Someone removes the points table under the running store: the thread's commit fails.
+    const other = new Database(file);
+    other.exec('DROP TABLE points');
+    await expect(store.write(points)).rejects.toThrow(/no such table: points/);
+    expect(store.health().lastError?.message).toMatch(/no such table/);
+    expect(store.health().written).toBe(0);
+    // The series row went with the rolled-back commit: nothing half-written.
+    expect(other.prepare('SELECT COUNT(*) FROM series').pluck().get()).toBe(0);
+    await store.init(); // the table is back
+    await store.write(points); // the writer retries the same batch, as ingest's StoreWriter does
+    expect(store.health().written).toBe(3);
+    const raw = await store.queryRaw({ measurement: 'readings', from: 0, to: 10_000 });
+    expect(raw.map((p) => [p.ts, p.fields.power_w, p.fields.energy_wh])).toEqual([[1_000, 10, 100], [1_001, 11, 101], [1_002, 12, 102]]);
+    other.close();
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('commits on its own thread while the caller’s event loop keeps turning', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'deskprint-sqlite-thread-'));
+    const store = new SqliteStore({ file: path.join(dataDir, 'timeseries.db') });
+    await store.init();
+    // 1,000 series × 100 samples × 2 fields: 200,000 rows in one write.
+    const points = [];
+    for (let t = 0; t < 100; t++) for (let d = 0; d < 1_000; d++) points.push({ measurement: 'readings', tags: { site: 'hub', device: `plug-${d}` }, fields: { power_w: d, energy_wh: t }, ts: 1_000 * t });
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 1);
+    const started = performance.now();
+    await store.write(points);
+    const took = performance.now() - started;
+    clearInterval(ticker);
+    // Inline, this write blocks the loop for its whole duration (no timer fires); on the
+    // thread the timer keeps firing while SQLite works.
+    expect(turns).toBeGreaterThan(took / 10);
+    expect(store.health().written).toBe(100_000);
+    const agg = await store.queryAggregate({ measurement: 'readings', field: 'energy_wh', fn: 'max', from: 0, to: 100_000, every: 100_000, where: { device: 'plug-7' } });
+    expect(agg[0]!.points[0]!.value).toBe(99);
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
 });
