@@ -158,9 +158,9 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     // closed intervals are stored as series and its running day totals feed the live view.
     const sitesById = new Map(registry.sites().map((s) => [s.id, s] as const));
     const footprint = createFootprintProcessor({ sites: sitesById, store });
-    const liveState = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`), today: (site) => footprint.today(site) });
+    const liveState = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(site, device), today: (site) => footprint.today(site) });
     // Waste and device-health alerts (issue 7), raised in ingest so they exist without a browser open.
-    const alerts = new AlertsProcessor({ registry, activity: (site, device) => ingest?.activity.get(`${site}/${device}`) });
+    const alerts = new AlertsProcessor({ registry, activity: (site, device) => ingest?.activity.get(site, device) });
     let follower: DerivedFollower | undefined;
     ingest = new Ingest({
       registry,
@@ -187,7 +187,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
         for (const site of registry.sites()) {
           const body: DevicesSnapshot = {};
           for (const d of registry.devices(site.id)) {
-            const act = ing.activity.get(`${site.id}/${d.device}`);
+            const act = ing.activity.get(site.id, d.device);
             const battery = alerts.battery(site.id, d.device);
             if (act || battery) body[d.device] = { ...(act ?? { lastSeen: 0, status: null, rejected: 0, lastRejected: null }), ...(battery ? { battery } : {}) };
           }
@@ -264,7 +264,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       alertRoutes({ registry, alerts: follower ?? alerts }),
       deviceRoutes({
         registry,
-        activity: (site, device) => (follower ? follower.activity(site, device) : ing.activity.get(`${site}/${device}`)),
+        activity: (site, device) => (follower ? follower.activity(site, device) : ing.activity.get(site, device)),
         battery: (site, device) => (follower ? follower.battery(site, device) : alerts.battery(site, device)),
       }),
       checkinRoutes({ registry, store }),

@@ -35,12 +35,26 @@ export interface ParsedNativeTopic {
 
 /** Parses `deskprint/<site>/<device>/<telemetry|status>`; null for anything else. */
 export function parseNativeTopic(topic: string): ParsedNativeTopic | null {
+  // A device publishes on the same topic again and again: remember what it parsed to.
+  let parsed = parsedTopics.get(topic);
+  if (parsed === undefined) {
+    if (parsedTopics.size >= PARSED_TOPICS_KEPT) parsedTopics.clear();
+    parsedTopics.set(topic, (parsed = parseTopic(topic)));
+  }
+  return parsed;
+}
+
+/** Enough for every device of a large installation; past it, the memory starts again. */
+const PARSED_TOPICS_KEPT = 100_000;
+const parsedTopics = new Map<string, Readonly<ParsedNativeTopic> | null>();
+
+function parseTopic(topic: string): Readonly<ParsedNativeTopic> | null {
   const parts = topic.split('/');
   if (parts.length !== 4 || parts[0] !== TOPIC_ROOT) return null;
   const [, site, device, channel] = parts as [string, string, string, string];
   if (!ID_PATTERN.test(site) || !ID_PATTERN.test(device)) return null;
   if (channel !== 'telemetry' && channel !== 'status') return null;
-  return { site, device, channel };
+  return Object.freeze({ site, device, channel });
 }
 
 /** Topics a native device may publish to: its own telemetry and status, nothing else. */

@@ -20,6 +20,7 @@ import type { Registry, RegisteredDevice } from '../store/registry.ts';
 import { LocalClock } from './footprint/clock.ts';
 import { factorOf, factorSetFor } from './footprint/emissions.ts';
 import type { EnrichedCheckin, EnrichedReading, Processor } from './types.ts';
+import { BySiteDevice } from '../devices/by-device.ts';
 
 /** Lights or heating must be on in an empty zone this long before it counts as waste (issue 7). */
 export const WASTE_AFTER_MS = 15 * 60_000;
@@ -167,7 +168,7 @@ interface Condition {
 export class AlertsProcessor extends EventEmitter implements Processor {
   readonly name = 'alerts';
   readonly #opts: AlertsOptions;
-  readonly #devices = new Map<string, DeviceTrack>();
+  readonly #devices = new BySiteDevice<DeviceTrack>();
   readonly #sites = new Map<string, SiteTrack>();
   /** First tick: devices never heard from are silent counted from here. */
   #startedAt: number | null = null;
@@ -245,7 +246,7 @@ export class AlertsProcessor extends EventEmitter implements Processor {
 
   /** Latest battery reading of a device, for the devices page. */
   battery(site: string, device: string): Timed | undefined {
-    return this.#devices.get(`${site}/${device}`)?.values.get('battery_pct');
+    return this.#devices.get(site, device)?.values.get('battery_pct');
   }
 
   // ---------------------------------------------------------------- evaluation
@@ -266,7 +267,7 @@ export class AlertsProcessor extends EventEmitter implements Processor {
     const zoneName = (zone: string) => this.#opts.registry.site(siteId)?.zones.find((z) => z.id === zone)?.name ?? zone;
 
     for (const device of devices) {
-      const track = this.#devices.get(`${siteId}/${device.device}`);
+      const track = this.#devices.get(siteId, device.device);
       const label = device.name ?? device.device;
 
       // Waste: lights or heating on in an empty zone.
@@ -397,7 +398,7 @@ export class AlertsProcessor extends EventEmitter implements Processor {
 
   /** Energy a device used from `since` to `now`, and its emissions at the site's factor for the year. */
   #waste(siteId: string, device: RegisteredDevice, since: number, now: number): { kwh: number | null; kg: number | null } {
-    const track = this.#devices.get(`${siteId}/${device.device}`);
+    const track = this.#devices.get(siteId, device.device);
     if (!track || (track.energy.lastPower === null && track.energy.lastCounter === null)) return { kwh: null, kg: null };
     const kwh = Math.max(0, energyAt(track.energy, now) - energyAt(track.energy, since)) / 1000;
     const site = this.#opts.registry.site(siteId);
@@ -462,11 +463,10 @@ export class AlertsProcessor extends EventEmitter implements Processor {
   // ---------------------------------------------------------------- state
 
   #device(site: string, device: string): DeviceTrack {
-    const key = `${site}/${device}`;
-    let d = this.#devices.get(key);
+    let d = this.#devices.get(site, device);
     if (!d) {
       d = { values: new Map(), activeSince: null, energy: new EnergyTrack(), batteryLowSince: null };
-      this.#devices.set(key, d);
+      this.#devices.set(site, device, d);
     }
     return d;
   }

@@ -8,6 +8,7 @@ import type { LiveSnapshot } from '../devices/api-types.ts';
 import { DEVICE_KINDS, type Carrier } from '../devices/kinds.ts';
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
 import type { EnrichedCheckin, EnrichedReading, Processor } from './types.ts';
+import { BySiteDevice } from '../devices/by-device.ts';
 
 interface DeviceState {
   values: Map<string, { value: number; ts: number }>;
@@ -42,7 +43,7 @@ const STALE_CADENCES = 3;
 export class LiveState extends EventEmitter implements Processor {
   readonly name = 'live';
   #opts: LiveStateOptions;
-  #devices = new Map<string, DeviceState>();
+  #devices = new BySiteDevice<DeviceState>();
   #presence = new Map<string, Map<string, Presence>>();
   #latest = new Map<string, LiveSnapshot>();
 
@@ -61,18 +62,23 @@ export class LiveState extends EventEmitter implements Processor {
     for (const r of batch) {
       // A batch is usually one message of one device: look its state up once.
       if (!d || r.site !== last!.site || r.device !== last!.device) {
-        const key = `${r.site}/${r.device}`;
-        d = this.#devices.get(key);
-        if (!d) this.#devices.set(key, (d = { values: new Map(), derivedPower: null, lastCounter: null }));
+        d = this.#devices.get(r.site, r.device);
+        if (!d) this.#devices.set(r.site, r.device, (d = { values: new Map(), derivedPower: null, lastCounter: null }));
       }
       last = r;
       const prev = d.values.get(r.metric);
       if (prev && prev.ts > r.ts) continue; // an older, late reading does not change the live view
-      d.values.set(r.metric, { value: r.value, ts: r.ts });
+      if (prev) {
+        prev.value = r.value;
+        prev.ts = r.ts;
+      } else d.values.set(r.metric, { value: r.value, ts: r.ts });
       if (r.metric === 'energy_wh') {
         const c = d.lastCounter;
         if (c && r.ts > c.ts && r.value >= c.wh) d.derivedPower = { value: ((r.value - c.wh) * 3_600_000) / (r.ts - c.ts), ts: r.ts };
-        d.lastCounter = { wh: r.value, ts: r.ts };
+        if (c) {
+          c.wh = r.value;
+          c.ts = r.ts;
+        } else d.lastCounter = { wh: r.value, ts: r.ts };
       }
     }
   }
@@ -97,7 +103,7 @@ export class LiveState extends EventEmitter implements Processor {
 
   /** Latest value of a device metric if it is still fresh. */
   #fresh(d: RegisteredDevice, metric: string, now: number): number | null {
-    const s = this.#devices.get(`${d.site}/${d.device}`);
+    const s = this.#devices.get(d.site, d.device);
     const v = s?.values.get(metric);
     if (!v) return null;
     return now - v.ts <= STALE_CADENCES * DEVICE_KINDS[d.kind].cadenceS * 1000 ? v.value : null;
@@ -106,7 +112,7 @@ export class LiveState extends EventEmitter implements Processor {
   #power(d: RegisteredDevice, now: number): number | null {
     const p = this.#fresh(d, 'power_w', now);
     if (p !== null) return p;
-    const s = this.#devices.get(`${d.site}/${d.device}`);
+    const s = this.#devices.get(d.site, d.device);
     const dp = s?.derivedPower;
     if (dp && now - dp.ts <= STALE_CADENCES * DEVICE_KINDS[d.kind].cadenceS * 1000) return dp.value;
     return null;

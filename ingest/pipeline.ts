@@ -18,6 +18,7 @@ import type { Point } from '../store/types.ts';
 import type { InboundMessage, MessageSource } from './sources.ts';
 import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, type DeviceContext, type EnrichedCheckin, type EnrichedReading, type Processor } from './types.ts';
 import type { StoreWriter } from './writer.ts';
+import { BySiteDevice } from '../devices/by-device.ts';
 
 export interface IngestOptions {
   registry: Registry;
@@ -53,7 +54,7 @@ export interface IngestCounters {
 export class Ingest {
   readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0 };
   /** Per registered device: last seen, availability, rejections. Key `site/device`. */
-  readonly activity = new Map<string, DeviceActivity>();
+  readonly activity = new BySiteDevice<DeviceActivity>();
   #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
   #logged = new Set<string>();
   #contexts = new WeakMap<RegisteredDevice, { ctx: DeviceContext; tags: Record<string, string> }>();
@@ -251,9 +252,8 @@ export class Ingest {
   }
 
   #activity(device: Pick<RegisteredDevice, 'site' | 'device'>): DeviceActivity {
-    const key = `${device.site}/${device.device}`;
-    let a = this.activity.get(key);
-    if (!a) this.activity.set(key, (a = { lastSeen: 0, status: null, rejected: 0, lastRejected: null }));
+    let a = this.activity.get(device.site, device.device);
+    if (!a) this.activity.set(device.site, device.device, (a = { lastSeen: 0, status: null, rejected: 0, lastRejected: null }));
     return a;
   }
 

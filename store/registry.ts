@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { deviceCategory, type SiteDevice, type SiteFile } from '../devices/site.ts';
 import type { Carrier, Category, DeviceKind } from '../devices/kinds.ts';
+import { BySiteDevice } from '../devices/by-device.ts';
 
 export interface RegisteredDevice {
   site: string;
@@ -31,7 +32,7 @@ export interface DiscoveredDevice {
 
 export class Registry {
   #sites = new Map<string, SiteFile>();
-  #devices = new Map<string, RegisteredDevice>();
+  #devices = new BySiteDevice<RegisteredDevice>();
   #foreign = new Map<string, RegisteredDevice>();
   #members = new Map<string, Set<string>>();
   #discovered = new Map<string, DiscoveredDevice>();
@@ -76,7 +77,7 @@ export class Registry {
         ...(d.carrier ? { carrier: d.carrier } : {}),
         ...(d.foreign ? { foreign: d.foreign } : {}),
       };
-      this.#devices.set(`${site.id}/${d.id}`, reg);
+      this.#devices.set(site.id, d.id, reg);
       if (d.foreign) {
         const key = `${d.foreign.ecosystem}:${d.foreign.id}`;
         this.#foreign.set(key, reg);
@@ -89,7 +90,7 @@ export class Registry {
   }
 
   #unindex(siteId: string, d: SiteDevice): void {
-    this.#devices.delete(`${siteId}/${d.id}`);
+    this.#devices.delete(siteId, d.id);
     if (d.foreign) this.#foreign.delete(`${d.foreign.ecosystem}:${d.foreign.id}`);
   }
 
@@ -102,11 +103,11 @@ export class Registry {
   }
 
   device(site: string, device: string): RegisteredDevice | undefined {
-    return this.#devices.get(`${site}/${device}`);
+    return this.#devices.get(site, device);
   }
 
   devices(site: string): RegisteredDevice[] {
-    return [...this.#devices.values()].filter((d) => d.site === site);
+    return [...this.#devices.values(site)];
   }
 
   /** The registered device behind a foreign identity (Zigbee2MQTT name, Shelly id, Tasmota topic). */

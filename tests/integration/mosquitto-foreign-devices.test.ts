@@ -131,7 +131,7 @@ describe('foreign devices through Mosquitto', () => {
   });
 
   it('takes the retained availability that was on the broker before deskprint started', async () => {
-    const act = await waitFor('plug-d1 activity', () => dp.ingest.activity.get('office/plug-d1'));
+    const act = await waitFor('plug-d1 activity', () => dp.ingest.activity.get('office', 'plug-d1'));
     expect(act.status).toBe('online');
   });
 
