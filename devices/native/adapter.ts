@@ -5,7 +5,7 @@
 import { METRICS, SERIES_METRIC_KEYS } from '../catalogue.ts';
 import { fail, parseJson, type Adapter, type Checkin, type DecodeResult, type Reading } from '../adapter.ts';
 import { parseNativeTopic, topics } from '../topics.ts';
-import { formatIssues, nativeStatusSchema, nativeTelemetrySchema, type NativeSample } from './schema.ts';
+import { formatIssues, nativeStatusSchema, nativeTelemetrySchema, plainSample, type NativeSample } from './schema.ts';
 
 /** Readings stamped further than this into the future are clock errors (DESIGN: ts optional). */
 export const MAX_FUTURE_MS = 5 * 60_000;
@@ -28,9 +28,14 @@ export const nativeAdapter: Adapter = {
 
     const json = parseJson(payload);
     if (!json.ok) return { ...json, identity };
-    const result = nativeTelemetrySchema.safeParse(json.value);
-    if (!result.success) return fail('schema', formatIssues(result.error), identity);
-    const samples: NativeSample[] = result.data;
+    const plain = plainSample(json.value);
+    let samples: NativeSample[];
+    if (plain) samples = [plain];
+    else {
+      const result = nativeTelemetrySchema.safeParse(json.value);
+      if (!result.success) return fail('schema', formatIssues(result.error), identity);
+      samples = result.data;
+    }
 
     const readings: Reading[] = [];
     const checkins: Checkin[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nativeAdapter } from '../../devices/native/adapter.ts';
-import { nativeTelemetrySchema } from '../../devices/native/schema.ts';
+import { nativeSampleSchema, nativeTelemetrySchema, plainSample } from '../../devices/native/schema.ts';
 
 const RECEIVED = Date.parse('2026-03-10T10:00:00Z');
 const decode = (payload: unknown, topic = 'deskprint/demo/plug-n01/telemetry') =>
@@ -64,5 +64,29 @@ describe('native payload schema', () => {
   it('decodes status online/offline and rejects anything else', () => {
     expect(nativeAdapter.decode('deskprint/demo/plug-n01/status', Buffer.from('offline'), { receivedAt: RECEIVED })).toMatchObject({ ok: true, status: 'offline' });
     expect(nativeAdapter.decode('deskprint/demo/plug-n01/status', Buffer.from('maybe'), { receivedAt: RECEIVED })).toMatchObject({ ok: false, reason: 'schema' });
+  });
+
+  it('takes the fast path only for samples the schema accepts unchanged', () => {
+    const cases: unknown[] = [
+      { power_w: 42 }, { ts: RECEIVED, power_w: 42, energy_wh: 1.5 }, { occupied: true }, { occupied: 1 }, { on: false, power_w: 0 },
+      { ts: RECEIVED / 1000, power_w: 1 }, { ts: RECEIVED + 0.5, power_w: 1 }, { ts: '2026-03-10T10:00:00Z', power_w: 1 }, { ts: 2 ** 60, power_w: 1 },
+      { power_w: '42' }, { power_w: null }, { power_w: 42, colour: 'red' }, { ts: RECEIVED }, {}, [], [{ power_w: 1 }], null, 42, 'x',
+      { member: 'm1', action: 'check_in' }, { power_w: 1, member: 'm1' }, JSON.parse('{"__proto__": {"power_w": 1}}'), JSON.parse('{"constructor": 1}'),
+      { battery_pct: 150 }, { temperature_c: -300 }, { energy_wh: -1 },
+    ];
+    let fast = 0;
+    for (const v of cases) {
+      const plain = plainSample(v);
+      const schema = nativeSampleSchema.safeParse(v);
+      if (plain === undefined) continue;
+      fast++;
+      // Whatever the fast path takes, the schema takes too, and gives the same sample.
+      expect(schema.success, JSON.stringify(v)).toBe(true);
+      expect(plain).toEqual(schema.data);
+    }
+    expect(fast).toBe(7); // the four plain samples and the three whose range the adapter checks
+    // And the adapter's answers do not depend on the path: range errors are the adapter's.
+    expect(decode({ battery_pct: 150 })).toMatchObject({ ok: false, reason: 'unit' });
+    expect(decode({ power_w: 42, colour: 'red' })).toMatchObject({ ok: false, reason: 'schema', message: expect.stringMatching(/colour/) });
   });
 });
