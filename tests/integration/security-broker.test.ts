@@ -235,7 +235,9 @@ describe('limits', () => {
     // Every steady message arrived (QoS 0 over loopback loses nothing); of the flood, only about the burst.
     await waitFor('the steady device’s messages', () => steadyArrived === steadySent, 5_000, 20);
     expect(steadySent).toBeGreaterThanOrEqual(10);
-    expect(floodArrived).toBeGreaterThanOrEqual(RATE.burst - 1);
+    // Under load the burst may still be on its way to the watcher: wait for it, then check no more came.
+    await waitFor('the flood’s burst', () => floodArrived >= RATE.burst - 1, 5_000, 20);
+    await new Promise((r) => setTimeout(r, 200));
     expect(floodArrived).toBeLessThan(RATE.burst + 5);
   });
 });
