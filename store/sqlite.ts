@@ -23,6 +23,7 @@ import {
   type Tags,
   type TimeSeriesStore,
 } from './types.ts';
+import { HOUR_MS, ROLLUP_ANSWERS, queryRollupGeneric, rollupParts } from './rollup.ts';
 import { SQLITE_PRAGMAS, SqliteWriterThread, sameTags, tagEntries } from './sqlite-thread.ts';
 
 interface SeriesRow {
@@ -218,9 +219,14 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   async queryAggregate(q: AggregateQuery): Promise<SeriesResult[]> {
-    const series = this.#matchingSeries(q.measurement, q.where); // first: it learns what other writers added
+    const matching = this.#matchingSeries(q.measurement, q.where); // first: it learns what other writers added
     const fieldId = this.#fields.get(q.field);
-    if (fieldId === undefined || series.length === 0 || q.to <= q.from) return [];
+    if (fieldId === undefined || matching.length === 0 || q.to <= q.from) return [];
+    // Only the series with this field in range (one index probe each): a filter such as a
+    // site matches devices of every kind, and each series in the list costs a seek per window.
+    const has = this.#db.prepare('SELECT 1 FROM points WHERE field = ? AND series = ? AND ts >= ? AND ts < ? LIMIT 1').pluck();
+    const series = matching.filter((s) => has.get(fieldId, s.id, q.from, q.to) !== undefined);
+    if (series.length === 0) return [];
     const every = Math.max(1, Math.round(q.every));
     const ids = series.map((s) => s.id);
     const list = ids.map(() => '?').join(',');
@@ -311,6 +317,60 @@ export class SqliteStore implements TimeSeriesStore {
         points: [...g.windows.entries()].sort((a, b) => a[0] - b[0]).map(([ts, a]) => ({ ts, value: pick(a) })),
       }))
       .sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));
+  }
+
+  /**
+   * Hourly windows on an hourly rollup hold one row per series: read the rows in key order
+   * (series by series, each in time order) without grouping in SQL. A group of one series
+   * takes its rows as they are (mean: `<field>_mean`); a group of several adds them up per
+   * hour. Longer windows group in SQL, one `queryAggregate` per rollup field.
+   */
+  async queryRollup(q: AggregateQuery): Promise<SeriesResult[]> {
+    if (!ROLLUP_ANSWERS.includes(q.fn)) throw new Error(`${q.fn} cannot be answered from a rollup`);
+    if (Math.round(q.every) !== HOUR_MS) return queryRollupGeneric(this, q);
+    const series = this.#matchingSeries(q.measurement, q.where);
+    if (series.length === 0 || q.to <= q.from) return [];
+    const by = q.by ?? [];
+    type Group = { tags: Tags; series: number; points: { ts: number; value: number }[]; acc: Map<number, { a: number; n: number }> };
+    const groups = new Map<string, Group>();
+    const groupOf = new Map<number, Group>();
+    for (const s of series) {
+      const tags: Tags = {};
+      for (const k of by) tags[k] = s.tags[k] ?? '';
+      const gk = JSON.stringify(by.map((k) => tags[k]));
+      let g = groups.get(gk);
+      if (!g) groups.set(gk, (g = { tags, series: 0, points: [], acc: new Map() }));
+      g.series++;
+      groupOf.set(s.id, g);
+    }
+    const single = [...groups.values()].every((g) => g.series === 1);
+    const parts = single ? [{ field: `${q.field}_${q.fn}`, fn: q.fn }] : rollupParts(q.field, q.fn);
+    const ids = series.map((s) => s.id);
+    const stmt = this.#db.prepare(`SELECT series, ts, value FROM points WHERE field = ? AND series IN (${ids.map(() => '?').join(',')}) AND ts >= ? AND ts < ?`).raw(true);
+    parts.forEach((part, i) => {
+      const fieldId = this.#fields.get(part.field);
+      if (fieldId === undefined) return;
+      const rows = stmt.all(fieldId, ...ids, q.from, q.to) as [number, number, number][];
+      if (single) {
+        for (const [id, ts, value] of rows) groupOf.get(id)!.points.push({ ts, value });
+        return;
+      }
+      for (const [id, ts, value] of rows) {
+        const acc = groupOf.get(id)!.acc;
+        const w = acc.get(ts);
+        if (!w) acc.set(ts, i === 0 ? { a: value, n: 0 } : { a: 0, n: value });
+        else if (i === 1) w.n += value;
+        else if (part.fn === 'min') w.a = Math.min(w.a, value);
+        else if (part.fn === 'max') w.a = Math.max(w.a, value);
+        else w.a += value;
+      }
+    });
+    const out: SeriesResult[] = [];
+    for (const g of groups.values()) {
+      const points = single ? g.points : [...g.acc.entries()].sort((a, b) => a[0] - b[0]).map(([ts, w]) => ({ ts, value: q.fn === 'mean' ? w.a / w.n : w.a }));
+      if (points.length > 0) out.push({ tags: g.tags, points });
+    }
+    return out.sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));
   }
 
   async queryRaw(q: RawQuery): Promise<Point[]> {

@@ -80,6 +80,16 @@ export interface TimeSeriesStore {
    */
   write(points: readonly Point[]): Promise<void>;
   queryAggregate(q: AggregateQuery): Promise<SeriesResult[]>;
+  /**
+   * Optional: `queryAggregate` of a raw field answered from its hourly rollup
+   * (store/rollup.ts): `q.measurement` is the rollup (`readings_1h`), `q.field` the raw field
+   * (`power_w`). Reads `<field>_sum`, `_count`, `_min`, `_max` (or `_mean`, where that is the
+   * same) and combines them per group and window as `fn` over the raw samples would:
+   * mean = Σ sum / Σ count, sum and count add, min of mins, max of maxes. Only those five
+   * aggregates, windows of whole hours. store/rollup.ts `queryRollupGeneric` does the same
+   * with `queryAggregate` calls for a store without it.
+   */
+  queryRollup?(q: AggregateQuery): Promise<SeriesResult[]>;
   /** Raw points in ascending time order, for exports and recomputation. */
   queryRaw(q: RawQuery): Promise<Point[]>;
   /** Deletes raw points of a measurement older than `before` (retention). */

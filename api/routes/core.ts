@@ -7,6 +7,7 @@ import { AGGREGATES, type Aggregate, type SeriesResult, type TimeSeriesStore } f
 import { DEVICE_KINDS } from '../../devices/kinds.ts';
 import type { Registry } from '../../store/registry.ts';
 import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
+import { HOUR_MS, ceilHour, querySeries } from '../../store/rollup.ts';
 import { ApiError } from '../errors.ts';
 import { parseDuration, parseRange } from '../params.ts';
 
@@ -72,7 +73,9 @@ export function coreRoutes(deps: CoreRouteDeps): Router {
     }
     const q = parsed.data;
     const { from, to } = parseRange(q, now(), 3_600_000);
-    const every = q.every === undefined ? Math.max(1_000, Math.ceil((to - from) / 300)) : parseDuration(q.every);
+    // About 300 windows by default; from an hour up, whole hours, so a long chart reads the hourly rollup.
+    const auto = Math.max(1_000, Math.ceil((to - from) / 300));
+    const every = q.every === undefined ? (auto > HOUR_MS ? ceilHour(auto) : auto) : parseDuration(q.every);
     if (every === null || every <= 0) throw new ApiError('ERR_QUERY_INVALID', `every: "${q.every}" is not a duration (e.g. 30s, 1m, 1h, 1d or milliseconds)`);
     if ((to - from) / every > MAX_WINDOWS) throw new ApiError('ERR_TOO_MANY_POINTS', `${Math.ceil((to - from) / every)} windows requested; at most ${MAX_WINDOWS}`);
     const by = q.by ? q.by.split(',').filter(Boolean) : [];
@@ -81,28 +84,48 @@ export function coreRoutes(deps: CoreRouteDeps): Router {
     const fn: Aggregate = q.fn ?? 'mean';
     const where: Record<string, string> = { site };
     for (const t of ['zone', 'device', 'category', 'carrier'] as const) if (q[t]) where[t] = q[t];
-
-    // Power is additive across devices: a category's power is the sum of its devices' means,
-    // not the mean of all their samples. Query per device, then combine.
-    const additive = q.metric === 'power_w' && (fn === 'mean' || fn === 'last' || fn === 'first');
-    const perDevice = additive && !by.includes('device');
-    const results = await deps.store.queryAggregate({
-      measurement: MEASUREMENT_READINGS,
-      field: q.metric,
-      from,
-      to,
-      every,
-      fn,
-      where,
-      by: perDevice ? [...by, 'device'] : by,
-    });
-    let series: SeriesResponse['series'] = results.map((s) => ({ tags: s.tags, points: s.points.map((p) => [p.ts, p.value] as [number, number]) }));
-    if (perDevice) series = sumDevicePower(deps.registry, site, results, by, from, to, every, where.category === 'main');
+    const series = await querySiteSeries(deps, site, { metric: q.metric, fn, from, to, every, by, where });
     const body: SeriesResponse = { metric: q.metric, unit: METRICS[q.metric].unit, fn, from, to, every_ms: every, series };
     res.json(body);
   });
 
   return r;
+}
+
+export interface SiteSeriesQuery {
+  metric: SeriesMetricKey;
+  fn: Aggregate;
+  from: number;
+  to: number;
+  every: number;
+  by: string[];
+  /** Tag filter, `site` included. */
+  where: Record<string, string>;
+}
+
+/**
+ * The series behind `GET /sites/:site/series` (the bench times this). Long ranges come from
+ * the hourly rollup where it covers the hours, the rest from raw readings (store/rollup.ts
+ * `querySeries`): the same answer as raw readings alone.
+ */
+export async function querySiteSeries(deps: Pick<CoreRouteDeps, 'registry' | 'store'>, site: string, q: SiteSeriesQuery): Promise<SeriesResponse['series']> {
+  const { fn, from, to, every, by, where } = q;
+  // Power is additive across devices: a category's power is the sum of its devices' means,
+  // not the mean of all their samples. Query per device, then combine.
+  const additive = q.metric === 'power_w' && (fn === 'mean' || fn === 'last' || fn === 'first');
+  const perDevice = additive && !by.includes('device');
+  const results = await querySeries(deps.store, {
+    measurement: MEASUREMENT_READINGS,
+    field: q.metric,
+    from,
+    to,
+    every,
+    fn,
+    where,
+    by: perDevice ? [...by, 'device'] : by,
+  });
+  if (perDevice) return sumDevicePower(deps.registry, site, results, by, from, to, every, where.category === 'main');
+  return results.map((s) => ({ tags: s.tags, points: s.points.map((p) => [p.ts, p.value] as [number, number]) }));
 }
 
 /**
