@@ -1,27 +1,30 @@
 /**
- * Hourly downsampling written by deskprint itself, so it works the same on every store
- * (no InfluxDB continuous queries or tasks): for each closed hour, mean, min, max, sum and
- * count of a measurement's fields go to `<measurement>_1h`, and raw points past a
- * configurable retention are deleted.
+ * Downsampling written by deskprint itself, so it works the same on every store (no InfluxDB
+ * continuous queries or tasks): for each closed hour, mean, min, max, sum and count of a
+ * measurement's fields go to `<measurement>_1h`; for each closed UTC day whose hours are all
+ * rolled up, the same from the hours to `<measurement>_1d`; raw points past a configurable
+ * retention are deleted.
  *
- * Rollup points: measurement `<measurement>_1h`, the `by` tags, ts = start of the hour (UTC),
- * fields `<field>_mean`, `<field>_min`, `<field>_max`, `<field>_sum`, `<field>_count`.
- * Re-running over the same hours overwrites identical points, so a run may revisit recent
- * hours to take in late data (a gateway flushing its offline buffer) without duplicates.
+ * Rollup points: measurement `<measurement>_1h` (`_1d`), the `by` tags, ts = start of the
+ * hour (day, UTC), fields `<field>_mean`, `<field>_min`, `<field>_max`, `<field>_sum`,
+ * `<field>_count`. Re-running over the same hours overwrites identical points, so a run may
+ * revisit recent hours to take in late data (a gateway flushing its offline buffer) without
+ * duplicates.
  *
- * Each run also marks the hours it rolled up (measurement `rollup_hours`, tag `rollup`, one
- * field per rolled-up raw field), so a reader knows which hours the rollup covers and reads
- * the others raw: `querySeries` answers an aggregate query from rollups where they exist and
- * from raw points elsewhere (the open hour, hours never rolled up), with the raw answer.
+ * Each run also marks the hours and days it rolled up (measurement `rollup_marks`, tag
+ * `rollup` = the rollup measurement, one field per rolled-up raw field, ts = the period's
+ * start), so a reader knows what the rollups cover: `querySeries` answers an aggregate query
+ * from the day rollup, the hour rollup and raw points, each where it covers, with the raw
+ * answer.
  */
 import { SERIES_METRIC_KEYS } from '../devices/catalogue.ts';
-import type { Aggregate, AggregateQuery, Point, SeriesResult, TagFilter, Tags, TimeSeriesStore } from './types.ts';
+import type { Aggregate, AggregateQuery, Point, RollupQuery, SeriesResult, TagFilter, Tags, TimeSeriesStore } from './types.ts';
 
 export const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+export const DAY_MS = 24 * HOUR_MS;
 export const ROLLUP_AGGREGATES = ['mean', 'min', 'max', 'sum', 'count'] as const;
-/** Marker measurement: a point per rolled-up hour (ts = its start), tag `rollup` = the rollup measurement. */
-export const ROLLUP_HOURS = 'rollup_hours';
+/** Marker measurement: a point per rolled-up period (ts = its start), tag `rollup` = the rollup measurement. */
+export const ROLLUP_MARKS = 'rollup_marks';
 
 export interface RollupSpec {
   /** Raw measurement, e.g. `readings`. */
@@ -33,8 +36,9 @@ export interface RollupSpec {
   where?: TagFilter;
 }
 
-export function rollupMeasurement(measurement: string): string {
-  return `${measurement}_1h`;
+/** `<measurement>_1h`, or `_1d` for the day rollup. */
+export function rollupMeasurement(measurement: string, period: number = HOUR_MS): string {
+  return `${measurement}_${period === DAY_MS ? '1d' : '1h'}`;
 }
 
 export function floorHour(ts: number): number {
@@ -44,6 +48,9 @@ export function floorHour(ts: number): number {
 export function ceilHour(ts: number): number {
   return Math.ceil(ts / HOUR_MS) * HOUR_MS;
 }
+
+const floorTo = (ts: number, period: number) => Math.floor(ts / period) * period;
+const ceilTo = (ts: number, period: number) => Math.ceil(ts / period) * period;
 
 /**
  * The rollup of raw readings the series API reads (`readings_1h`): every numeric metric,
@@ -98,41 +105,82 @@ export async function rollupHours(store: TimeSeriesStore, spec: RollupSpec, rang
 }
 
 /**
- * Marks the hours in [from, to) as rolled up for `fields` (after their rollup points are
- * written): `querySeries` reads these hours from the rollup, the others raw.
+ * Rolls up the closed UTC days in [floorDay(from), floorDay(floorHour(now))) from the hour
+ * rollup, field by field, for the days whose 24 hours are all marked rolled up: sums and
+ * counts add, min of mins, max of maxes, mean = sum / count. Returns points written (a
+ * point per series, day and field).
  */
-export async function markRolledUp(store: TimeSeriesStore, measurement: string, fields: readonly string[], from: number, to: number): Promise<void> {
-  const tags = { rollup: rollupMeasurement(measurement) };
-  const marks: Point[] = [];
-  for (let h = ceilHour(from); h < to; h += HOUR_MS) marks.push({ measurement: ROLLUP_HOURS, tags, fields: Object.fromEntries(fields.map((f) => [f, 1])), ts: h });
-  if (marks.length > 0) await store.write(marks);
+export async function rollupDays(store: TimeSeriesStore, spec: RollupSpec, range: { from: number; now: number }): Promise<{ points: number }> {
+  const start = floorTo(range.from, DAY_MS);
+  const end = floorTo(floorHour(range.now), DAY_MS);
+  if (end <= start || spec.where) return { points: 0 };
+  const hourly = rollupMeasurement(spec.measurement);
+  const target = rollupMeasurement(spec.measurement, DAY_MS);
+  const parts: [(typeof ROLLUP_AGGREGATES)[number], Aggregate][] = [['sum', 'sum'], ['count', 'sum'], ['min', 'min'], ['max', 'max']];
+  let written = 0;
+  for (const field of spec.fields) {
+    const hours = await rolledUpRanges(store, spec.measurement, field, start, end);
+    for (const [from, to] of hours.map(([a, b]) => [ceilTo(a, DAY_MS), floorTo(b, DAY_MS)] as const).filter(([a, b]) => b > a)) {
+      const byKey = new Map<string, Point>();
+      for (const [part, fn] of parts) {
+        for (const s of await store.queryAggregate({ measurement: hourly, field: `${field}_${part}`, from, to, every: DAY_MS, fn, by: spec.by })) {
+          const tags: Tags = {};
+          for (const [k, v] of Object.entries(s.tags)) if (v !== '') tags[k] = v;
+          for (const { ts, value } of s.points) {
+            const key = `${ts}\u0000${JSON.stringify(s.tags)}`;
+            let p = byKey.get(key);
+            if (!p) byKey.set(key, (p = { measurement: target, tags, fields: {}, ts }));
+            p.fields[`${field}_${part}`] = value;
+          }
+        }
+      }
+      const points = [...byKey.values()].sort((a, b) => a.ts - b.ts);
+      for (const p of points) p.fields[`${field}_mean`] = p.fields[`${field}_sum`]! / p.fields[`${field}_count`]!;
+      if (points.length > 0) await store.write(points);
+      await markRolledUp(store, spec.measurement, [field], from, to, DAY_MS);
+      written += points.length;
+    }
+  }
+  return { points: written };
 }
 
 /**
- * The hours of [from, to) (whole hours) marked as rolled up for `field`, as sorted,
- * disjoint, maximal [start, end) ranges. Two small queries at most: marks counted per day,
- * then hour by hour only for the days with some hours missing.
+ * Marks the periods (hours, or days with `period` = DAY_MS) in [from, to) as rolled up for
+ * `fields`, after their rollup points are written: `querySeries` reads them from the rollup.
  */
-export async function rolledUpRanges(store: TimeSeriesStore, measurement: string, field: string, from: number, to: number): Promise<[number, number][]> {
+export async function markRolledUp(store: TimeSeriesStore, measurement: string, fields: readonly string[], from: number, to: number, period: number = HOUR_MS): Promise<void> {
+  const tags = { rollup: rollupMeasurement(measurement, period) };
+  const marks: Point[] = [];
+  for (let t = ceilTo(from, period); t < to; t += period) marks.push({ measurement: ROLLUP_MARKS, tags, fields: Object.fromEntries(fields.map((f) => [f, 1])), ts: t });
+  for (let i = 0; i < marks.length; i += 10_000) await store.write(marks.slice(i, i + 10_000));
+}
+
+/**
+ * The periods of [from, to) (whole periods: hours, or days with `period` = DAY_MS) marked
+ * as rolled up for `field`, as sorted, disjoint, maximal [start, end) ranges. Two small
+ * queries at most: marks counted per day, then period by period only for the days with
+ * some missing.
+ */
+export async function rolledUpRanges(store: TimeSeriesStore, measurement: string, field: string, from: number, to: number, period: number = HOUR_MS): Promise<[number, number][]> {
   if (to <= from) return [];
-  const where = { rollup: rollupMeasurement(measurement) };
-  const perDay = await store.queryAggregate({ measurement: ROLLUP_HOURS, field, from, to, every: DAY_MS, fn: 'count', where });
-  const hours: [number, number][] = [];
+  const where = { rollup: rollupMeasurement(measurement, period) };
+  const perDay = await store.queryAggregate({ measurement: ROLLUP_MARKS, field, from, to, every: DAY_MS, fn: 'count', where });
+  const covered: [number, number][] = [];
   const partial: [number, number][] = [];
   for (const { ts, value } of perDay[0]?.points ?? []) {
     const a = Math.max(from, ts);
     const b = Math.min(to, ts + DAY_MS);
-    const target = value >= (b - a) / HOUR_MS ? hours : partial;
+    const target = value >= Math.ceil((b - a) / period) ? covered : partial;
     const last = target.at(-1);
     if (last && last[1] === a) last[1] = b;
     else target.push([a, b]);
   }
-  for (const detail of await Promise.all(partial.map(([a, b]) => store.queryAggregate({ measurement: ROLLUP_HOURS, field, from: a, to: b, every: HOUR_MS, fn: 'count', where })))) {
-    for (const { ts } of detail[0]?.points ?? []) hours.push([ts, ts + HOUR_MS]);
+  for (const detail of await Promise.all(partial.map(([a, b]) => store.queryAggregate({ measurement: ROLLUP_MARKS, field, from: a, to: b, every: period, fn: 'count', where })))) {
+    for (const { ts } of detail[0]?.points ?? []) covered.push([ts, ts + period]);
   }
-  hours.sort((x, y) => x[0] - y[0]);
+  covered.sort((x, y) => x[0] - y[0]);
   const out: [number, number][] = [];
-  for (const [a, b] of hours) {
+  for (const [a, b] of covered) {
     const last = out.at(-1);
     if (last && last[1] >= a) last[1] = Math.max(last[1], b);
     else out.push([a, b]);
@@ -140,7 +188,7 @@ export async function rolledUpRanges(store: TimeSeriesStore, measurement: string
   return out;
 }
 
-/** Aggregates an hourly rollup can answer exactly; `first` and `last` need the raw samples. */
+/** Aggregates a rollup can answer exactly; `first` and `last` need the raw samples. */
 export const ROLLUP_ANSWERS: readonly Aggregate[] = ['mean', 'sum', 'min', 'max', 'count'];
 
 /**
@@ -163,7 +211,7 @@ export function rollupParts(field: string, fn: Aggregate): { field: string; fn: 
  * mean, sent together), combined. `q.measurement` is the rollup, `q.field` the raw field.
  */
 export async function queryRollupGeneric(store: TimeSeriesStore, q: AggregateQuery): Promise<SeriesResult[]> {
-  const parts = await Promise.all(rollupParts(q.field, q.fn).map((p) => store.queryAggregate({ ...q, field: p.field, fn: p.fn })));
+  const parts = await Promise.all(rollupParts(q.field, q.fn).map((p) => store.queryAggregate({ measurement: q.measurement, from: q.from, to: q.to, every: q.every, where: q.where, by: q.by, field: p.field, fn: p.fn })));
   if (q.fn !== 'mean') return parts[0]!;
   const merged = new Merge('mean');
   merged.add(parts[0]!, 0);
@@ -171,26 +219,35 @@ export async function queryRollupGeneric(store: TimeSeriesStore, q: AggregateQue
   return merged.result();
 }
 
-/** Per group and window, the parts of an aggregate from several sources, combined as `fn` would be over all their samples. */
+/**
+ * Per group, the windows of an aggregate from several sources: final values of windows
+ * only one source has, and parts of windows several sources share, combined as `fn` would
+ * be over all their samples.
+ */
 class Merge {
   readonly #fn: Aggregate;
-  readonly #groups = new Map<string, { tags: Tags; windows: Map<number, { a: number; n: number }> }>();
+  readonly #groups = new Map<string, { tags: Tags; finals: { order: number; points: SeriesResult['points'] }[]; parts: Map<number, { a: number; n: number }> }>();
   constructor(fn: Aggregate) {
     this.#fn = fn;
   }
 
+  #group(tags: Tags) {
+    const key = JSON.stringify(tags);
+    let g = this.#groups.get(key);
+    if (!g) this.#groups.set(key, (g = { tags, finals: [], parts: new Map() }));
+    return g;
+  }
+
   /**
-   * Adds one source's results. `part` 0 is the value (mean: the sum), 1 the sample count
-   * (mean only).
+   * Adds one source's part of shared windows. `part` 0 is the value (mean: the sum), 1 the
+   * sample count (mean only).
    */
   add(results: readonly SeriesResult[], part: 0 | 1): void {
     for (const s of results) {
-      const key = JSON.stringify(s.tags);
-      let g = this.#groups.get(key);
-      if (!g) this.#groups.set(key, (g = { tags: s.tags, windows: new Map() }));
+      const parts = this.#group(s.tags).parts;
       for (const { ts, value } of s.points) {
-        const w = g.windows.get(ts);
-        if (!w) g.windows.set(ts, part === 0 ? { a: value, n: 0 } : { a: 0, n: value });
+        const w = parts.get(ts);
+        if (!w) parts.set(ts, part === 0 ? { a: value, n: 0 } : { a: 0, n: value });
         else if (part === 1) w.n += value;
         else if (this.#fn === 'min') w.a = Math.min(w.a, value);
         else if (this.#fn === 'max') w.a = Math.max(w.a, value);
@@ -199,22 +256,20 @@ class Merge {
     }
   }
 
-  /** Adds final values of windows no other source has. */
-  addFinal(results: readonly SeriesResult[]): void {
-    for (const s of results) {
-      const key = JSON.stringify(s.tags);
-      let g = this.#groups.get(key);
-      if (!g) this.#groups.set(key, (g = { tags: s.tags, windows: new Map() }));
-      for (const { ts, value } of s.points) g.windows.set(ts, { a: value, n: NaN });
-    }
+  /** Adds final values of windows no other source has; `order` orders sources in time. */
+  addFinal(results: readonly SeriesResult[], order: number): void {
+    for (const s of results) if (s.points.length > 0) this.#group(s.tags).finals.push({ order, points: s.points });
   }
 
   result(): SeriesResult[] {
     const out: SeriesResult[] = [];
     for (const g of this.#groups.values()) {
-      const points = [...g.windows.entries()]
-        .sort((x, y) => x[0] - y[0])
-        .map(([ts, w]) => ({ ts, value: this.#fn === 'mean' && !Number.isNaN(w.n) ? w.a / w.n : w.a }));
+      const finals = g.finals.sort((x, y) => x.order - y.order);
+      let points = finals.length === 1 ? finals[0]!.points : finals.flatMap((f) => f.points);
+      if (g.parts.size > 0) {
+        for (const [ts, w] of g.parts) points.push({ ts, value: this.#fn === 'mean' ? w.a / w.n : w.a });
+        points = points.sort((x, y) => x.ts - y.ts);
+      }
       if (points.length > 0) out.push({ tags: g.tags, points });
     }
     // The stores' order.
@@ -225,7 +280,8 @@ class Merge {
 export interface SeriesSegment {
   from: number;
   to: number;
-  source: 'raw' | 'rollup';
+  /** Raw points, or the rollup of this period (HOUR_MS, DAY_MS). */
+  source: 'raw' | number;
 }
 
 /**
@@ -246,39 +302,47 @@ export function rollupCanAnswer(q: AggregateQuery, spec: RollupSpec): boolean {
 }
 
 /**
- * Where `q`'s answer comes from: the hours marked as rolled up from the rollup, the rest
- * (partial hours at either end, the open hour, hours not rolled up yet) raw.
+ * Where `q`'s answer comes from: for windows of whole days the days marked rolled up from
+ * the day rollup; then the hours marked rolled up from the hour rollup; the rest (partial
+ * hours at either end, the open hour, hours not rolled up yet) raw.
  */
 export async function planSeries(store: TimeSeriesStore, q: AggregateQuery, spec: RollupSpec): Promise<SeriesSegment[]> {
   if (q.to <= q.from) return [];
-  const covered = rollupCanAnswer(q, spec) ? await rolledUpRanges(store, spec.measurement, q.field, ceilHour(q.from), floorHour(q.to)) : [];
-  const out: SeriesSegment[] = [];
-  let at = q.from;
-  for (const [a, b] of covered) {
-    if (a > at) out.push({ from: at, to: a, source: 'raw' });
-    out.push({ from: a, to: b, source: 'rollup' });
-    at = b;
-  }
-  if (at < q.to) out.push({ from: at, to: q.to, source: 'raw' });
-  return out;
+  const periods = !rollupCanAnswer(q, spec) ? [] : Number.isInteger(q.every / DAY_MS) ? [DAY_MS, HOUR_MS] : [HOUR_MS];
+  const cover = async (from: number, to: number, level: number): Promise<SeriesSegment[]> => {
+    if (from >= to) return [];
+    const period = periods[level];
+    if (period === undefined) return [{ from, to, source: 'raw' }];
+    const covered = await rolledUpRanges(store, spec.measurement, q.field, ceilTo(from, period), floorTo(to, period), period);
+    const gaps: [number, number][] = [];
+    let at = from;
+    for (const [a, b] of covered) {
+      gaps.push([at, a]);
+      at = b;
+    }
+    gaps.push([at, to]);
+    const filled = await Promise.all(gaps.map(([a, b]) => cover(a, b, level + 1)));
+    return filled.flatMap((segments, i) => (i < covered.length ? [...segments, { from: covered[i]![0], to: covered[i]![1], source: period }] : segments));
+  };
+  return cover(q.from, q.to, 0);
 }
 
 /**
- * `store.queryAggregate(q)` for the raw measurement of `spec`, answered from its hourly
- * rollup where the hours are rolled up (`planSeries`) and from raw points elsewhere; the
- * same answer as the raw query on the same data (to float rounding), in a fraction of the
- * time for long ranges. A window that spans both sources (a day whose last hours are not
- * rolled up yet) combines the parts: sums and counts add, mean = Σ sum / Σ count.
+ * `store.queryAggregate(q)` for the raw measurement of `spec`, answered from its rollups
+ * where they cover (`planSeries`) and from raw points elsewhere; the same answer as the raw
+ * query on the same data (to float rounding), in a fraction of the time for long ranges. A
+ * window that spans several sources (a day whose last hours are not rolled up yet) combines
+ * the parts: sums and counts add, mean = Σ sum / Σ count, min of mins, max of maxes.
  */
 export async function querySeries(store: TimeSeriesStore, q: AggregateQuery, spec: RollupSpec = READINGS_ROLLUP): Promise<SeriesResult[]> {
   const segments = await planSeries(store, q, spec);
-  if (!segments.some((s) => s.source === 'rollup')) return store.queryAggregate(q);
+  if (!segments.some((s) => s.source !== 'raw')) return store.queryAggregate(q);
   const every = q.every;
-  const rollup = rollupMeasurement(spec.measurement);
   const windowOf = (t: number) => t - (((t % every) + every) % every);
   const merge = new Merge(q.fn);
   const jobs: Promise<void>[] = [];
-  for (const s of segments) {
+  for (const [order, s] of segments.entries()) {
+    const rollup = s.source === 'raw' ? undefined : { measurement: rollupMeasurement(spec.measurement, s.source), period: s.source };
     // A window is shared with the neighbouring segment when the boundary cuts through it.
     const sharedLeft = s.from > q.from && windowOf(s.from) !== s.from;
     const sharedRight = s.to < q.to && windowOf(s.to) !== s.to;
@@ -289,15 +353,15 @@ export async function querySeries(store: TimeSeriesStore, q: AggregateQuery, spe
       if (s.from < whole.from) parts.push({ from: s.from, to: whole.from });
       if (whole.to < s.to) parts.push({ from: whole.to, to: s.to });
       const wq = { ...q, from: whole.from, to: whole.to };
-      const answer = s.source === 'raw' ? store.queryAggregate(wq) : store.queryRollup ? store.queryRollup({ ...wq, measurement: rollup }) : queryRollupGeneric(store, { ...wq, measurement: rollup });
-      jobs.push(answer.then((r) => merge.addFinal(r)));
+      const rq: RollupQuery | undefined = rollup && { ...wq, ...rollup };
+      const answer = !rq ? store.queryAggregate(wq) : store.queryRollup ? store.queryRollup(rq) : queryRollupGeneric(store, rq);
+      jobs.push(answer.then((r) => merge.addFinal(r, order)));
     }
     for (const p of parts) {
       const pq = { ...q, from: p.from, to: p.to };
-      const components =
-        s.source === 'raw'
-          ? (q.fn === 'mean' ? (['sum', 'count'] as const) : [q.fn]).map((fn) => ({ ...pq, fn }))
-          : rollupParts(q.field, q.fn).map((c) => ({ ...pq, measurement: rollup, field: c.field, fn: c.fn }));
+      const components = !rollup
+        ? (q.fn === 'mean' ? (['sum', 'count'] as const) : [q.fn]).map((fn) => ({ ...pq, fn }))
+        : rollupParts(q.field, q.fn).map((c) => ({ ...pq, measurement: rollup.measurement, field: c.field, fn: c.fn }));
       components.forEach((c, i) => jobs.push(store.queryAggregate(c).then((r) => merge.add(r, i as 0 | 1))));
     }
   }
@@ -337,6 +401,7 @@ export async function runRollup(store: TimeSeriesStore, specs: readonly RollupSp
       if (oldest && oldest.ts < from) from = oldest.ts;
     }
     points += (await rollupHours(store, spec, { from, now: opts.now })).points;
+    points += (await rollupDays(store, spec, { from, now: opts.now })).points;
     if (opts.rawRetentionMs !== undefined) await applyRawRetention(store, spec.measurement, opts.rawRetentionMs, opts.now);
   }
   return { points };

@@ -17,13 +17,14 @@ import {
   type AggregateQuery,
   type Point,
   type RawQuery,
+  type RollupQuery,
   type SeriesResult,
   type StoreHealth,
   type TagFilter,
   type Tags,
   type TimeSeriesStore,
 } from './types.ts';
-import { HOUR_MS, ROLLUP_ANSWERS, queryRollupGeneric, rollupParts } from './rollup.ts';
+import { ROLLUP_ANSWERS, queryRollupGeneric, rollupParts } from './rollup.ts';
 import { SQLITE_PRAGMAS, SqliteWriterThread, sameTags, tagEntries } from './sqlite-thread.ts';
 
 interface SeriesRow {
@@ -320,14 +321,14 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   /**
-   * Hourly windows on an hourly rollup hold one row per series: read the rows in key order
-   * (series by series, each in time order) without grouping in SQL. A group of one series
-   * takes its rows as they are (mean: `<field>_mean`); a group of several adds them up per
-   * hour. Longer windows group in SQL, one `queryAggregate` per rollup field.
+   * Windows of the rollup's own period (hourly windows on the hour rollup, daily on the day
+   * rollup) hold one row per series: read the rows as they are, without windowing in SQL. A group of one series takes its rows as they are
+   * (mean: `<field>_mean`); a group of several adds them up per window. Longer windows group
+   * in SQL, one `queryAggregate` per rollup field.
    */
-  async queryRollup(q: AggregateQuery): Promise<SeriesResult[]> {
+  async queryRollup(q: RollupQuery): Promise<SeriesResult[]> {
     if (!ROLLUP_ANSWERS.includes(q.fn)) throw new Error(`${q.fn} cannot be answered from a rollup`);
-    if (Math.round(q.every) !== HOUR_MS) return queryRollupGeneric(this, q);
+    if (Math.round(q.every) !== q.period) return queryRollupGeneric(this, q);
     const series = this.#matchingSeries(q.measurement, q.where);
     if (series.length === 0 || q.to <= q.from) return [];
     const by = q.by ?? [];
@@ -343,31 +344,42 @@ export class SqliteStore implements TimeSeriesStore {
       g.series++;
       groupOf.set(s.id, g);
     }
-    const single = [...groups.values()].every((g) => g.series === 1);
-    const parts = single ? [{ field: `${q.field}_${q.fn}`, fn: q.fn }] : rollupParts(q.field, q.fn);
-    const ids = series.map((s) => s.id);
-    const stmt = this.#db.prepare(`SELECT series, ts, value FROM points WHERE field = ? AND series IN (${ids.map(() => '?').join(',')}) AND ts >= ? AND ts < ?`).raw(true);
-    parts.forEach((part, i) => {
-      const fieldId = this.#fields.get(part.field);
-      if (fieldId === undefined) return;
-      const rows = stmt.all(fieldId, ...ids, q.from, q.to) as [number, number, number][];
-      if (single) {
-        for (const [id, ts, value] of rows) groupOf.get(id)!.points.push({ ts, value });
-        return;
-      }
-      for (const [id, ts, value] of rows) {
+    // Each series' times and values of one field, as two JSON arrays a series: two
+    // allocations a series instead of one a row (which cost more in garbage collection than
+    // SQLite took to read them). Rows come in key order, each series in time order.
+    const scan = (field: string, ids: number[]): [number, number[], number[]][] => {
+      const fieldId = this.#fields.get(field);
+      if (fieldId === undefined || ids.length === 0) return [];
+      const rows = this.#db
+        .prepare(`SELECT series, json_group_array(ts), json_group_array(value) FROM points WHERE field = ? AND series IN (${ids.map(() => '?').join(',')}) AND ts >= ? AND ts < ? GROUP BY series`)
+        .raw(true)
+        .all(fieldId, ...ids, q.from, q.to) as [number, string, string][];
+      return rows.map(([id, ts, values]) => [id, JSON.parse(ts) as number[], JSON.parse(values) as number[]]);
+    };
+    const single = series.filter((s) => groupOf.get(s.id)!.series === 1).map((s) => s.id);
+    const several = series.filter((s) => groupOf.get(s.id)!.series > 1).map((s) => s.id);
+    for (const [id, ts, values] of scan(`${q.field}_${q.fn}`, single)) {
+      const points = groupOf.get(id)!.points;
+      for (let i = 0; i < ts.length; i++) points.push({ ts: ts[i]!, value: values[i]! });
+      if (!points.every((p, i) => i === 0 || points[i - 1]!.ts < p.ts)) points.sort((a, b) => a.ts - b.ts);
+    }
+    rollupParts(q.field, q.fn).forEach((part, i) => {
+      for (const [id, times, values] of scan(part.field, several)) {
         const acc = groupOf.get(id)!.acc;
-        const w = acc.get(ts);
-        if (!w) acc.set(ts, i === 0 ? { a: value, n: 0 } : { a: 0, n: value });
-        else if (i === 1) w.n += value;
-        else if (part.fn === 'min') w.a = Math.min(w.a, value);
-        else if (part.fn === 'max') w.a = Math.max(w.a, value);
-        else w.a += value;
+        times.forEach((ts, j) => {
+          const value = values[j]!;
+          const w = acc.get(ts);
+          if (!w) acc.set(ts, i === 0 ? { a: value, n: 0 } : { a: 0, n: value });
+          else if (i === 1) w.n += value;
+          else if (part.fn === 'min') w.a = Math.min(w.a, value);
+          else if (part.fn === 'max') w.a = Math.max(w.a, value);
+          else w.a += value;
+        });
       }
     });
     const out: SeriesResult[] = [];
     for (const g of groups.values()) {
-      const points = single ? g.points : [...g.acc.entries()].sort((a, b) => a[0] - b[0]).map(([ts, w]) => ({ ts, value: q.fn === 'mean' ? w.a / w.n : w.a }));
+      const points = g.series === 1 ? g.points : [...g.acc.entries()].sort((a, b) => a[0] - b[0]).map(([ts, w]) => ({ ts, value: q.fn === 'mean' ? w.a / w.n : w.a }));
       if (points.length > 0) out.push({ tags: g.tags, points });
     }
     return out.sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));

@@ -38,6 +38,12 @@ export interface AggregateQuery {
   by?: readonly string[];
 }
 
+/** An aggregate of a raw field asked of its rollup (`TimeSeriesStore.queryRollup`). */
+export interface RollupQuery extends AggregateQuery {
+  /** The rollup's period in ms (an hour for `<m>_1h`, a day for `<m>_1d`): a point per series at each period's start. */
+  period: number;
+}
+
 export interface SeriesResult {
   /** Values of the `by` tags for this series. */
   tags: Tags;
@@ -81,15 +87,15 @@ export interface TimeSeriesStore {
   write(points: readonly Point[]): Promise<void>;
   queryAggregate(q: AggregateQuery): Promise<SeriesResult[]>;
   /**
-   * Optional: `queryAggregate` of a raw field answered from its hourly rollup
-   * (store/rollup.ts): `q.measurement` is the rollup (`readings_1h`), `q.field` the raw field
+   * Optional: `queryAggregate` of a raw field answered from its rollup (store/rollup.ts):
+   * `q.measurement` is the rollup (`readings_1h`, `readings_1d`), `q.field` the raw field
    * (`power_w`). Reads `<field>_sum`, `_count`, `_min`, `_max` (or `_mean`, where that is the
    * same) and combines them per group and window as `fn` over the raw samples would:
    * mean = Σ sum / Σ count, sum and count add, min of mins, max of maxes. Only those five
-   * aggregates, windows of whole hours. store/rollup.ts `queryRollupGeneric` does the same
+   * aggregates, windows of whole periods. store/rollup.ts `queryRollupGeneric` does the same
    * with `queryAggregate` calls for a store without it.
    */
-  queryRollup?(q: AggregateQuery): Promise<SeriesResult[]>;
+  queryRollup?(q: RollupQuery): Promise<SeriesResult[]>;
   /** Raw points in ascending time order, for exports and recomputation. */
   queryRaw(q: RawQuery): Promise<Point[]>;
   /** Deletes raw points of a measurement older than `before` (retention). */

@@ -145,8 +145,10 @@ function sumDevicePower(
   every: number,
   wantMains: boolean,
 ): SeriesResponse['series'] {
-  const groups = new Map<string, { tags: Record<string, string>; sums: Map<number, number> }>();
   const firstWindow = from - (((from % every) + every) % every);
+  const windows = Math.max(0, Math.ceil((to - firstWindow) / every));
+  // Sums by window index: a chart has at most MAX_WINDOWS windows, and arrays cost a fraction of a map keyed by time.
+  const groups = new Map<string, { tags: Record<string, string>; sums: Float64Array; has: Uint8Array }>();
   for (const s of results) {
     const device = registry.device(site, s.tags.device ?? '');
     if (!device) continue;
@@ -154,17 +156,22 @@ function sumDevicePower(
     const tags = Object.fromEntries(by.map((k) => [k, s.tags[k] ?? '']));
     const key = JSON.stringify(tags);
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { tags, sums: new Map() }));
+    if (!g) groups.set(key, (g = { tags, sums: new Float64Array(windows), has: new Uint8Array(windows) }));
     const holdMs = Math.max(every, 3 * DEVICE_KINDS[device.kind].cadenceS * 1000);
     let i = 0;
     let last: { ts: number; value: number } | undefined;
-    for (let w = firstWindow; w < to; w += every) {
+    for (let k = 0, w = firstWindow; w < to; k++, w += every) {
       while (i < s.points.length && s.points[i]!.ts <= w) last = s.points[i++];
       if (!last || w - last.ts > holdMs) continue;
-      g.sums.set(w, (g.sums.get(w) ?? 0) + last.value);
+      g.sums[k] = g.sums[k]! + last.value;
+      g.has[k] = 1;
     }
   }
-  return [...groups.values()].map((g) => ({ tags: g.tags, points: [...g.sums.entries()].sort((a, b) => a[0] - b[0]) }));
+  return [...groups.values()].map((g) => {
+    const points: [number, number][] = [];
+    for (let k = 0, w = firstWindow; k < windows; k++, w += every) if (g.has[k]) points.push([w, g.sums[k]!]);
+    return { tags: g.tags, points };
+  });
 }
 
 export function requireSite(registry: Registry, id: string | undefined): string {

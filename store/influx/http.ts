@@ -76,11 +76,13 @@ export class InfluxHttp {
   }
 
   /**
-   * Runs one or more `;`-separated InfluxQL statements; times come back as epoch ms.
+   * Runs one or more `;`-separated InfluxQL statements; times come back as epoch ms, or as
+   * epoch hours with `epoch: 'h'` (shorter JSON, for points on whole hours: rollups).
    * Throws `InfluxQueryError` when a statement fails.
    */
-  async query(influxql: string, opts: { db?: boolean } = {}): Promise<InfluxStatementResult[]> {
-    const params = opts.db === false ? new URLSearchParams({ epoch: 'ms' }).toString() : this.#params({ epoch: 'ms' });
+  async query(influxql: string, opts: { db?: boolean; epoch?: 'ms' | 'h' } = {}): Promise<InfluxStatementResult[]> {
+    const epoch = opts.epoch ?? 'ms';
+    const params = opts.db === false ? new URLSearchParams({ epoch }).toString() : this.#params({ epoch });
     let body: { results?: InfluxStatementResult[]; error?: string } | undefined;
     try {
       body = await this.#transport.request(`/query?${params}`, new URLSearchParams({ q: influxql }).toString(), {

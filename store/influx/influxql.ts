@@ -93,14 +93,15 @@ export function decodeAggregate(result: InfluxStatementResult | undefined, by: r
 }
 
 /**
- * Rows of `selectStatement` answers (one per request, in time order), per group: times and
- * one value array per field (rows missing a field are skipped), and whether no time repeats
- * (each group one series).
+ * Rows of `selectStatement` answers (one per request, in time order), per group: times in
+ * ms (the answer's times × `timeUnitMs`) and one value array per field (rows missing a
+ * field are skipped), and whether no time repeats (each group one series).
  */
 export function decodeSelect(
   results: readonly (InfluxStatementResult | undefined)[],
   by: readonly string[],
   fields: number,
+  timeUnitMs = 1,
 ): { tags: Tags; ts: number[]; values: number[][]; unique: boolean }[] {
   const groups = new Map<string, { tags: Tags; ts: number[]; values: number[][]; unique: boolean }>();
   for (const result of results) {
@@ -113,7 +114,7 @@ export function decodeSelect(
       let last = g.ts.length > 0 ? g.ts[g.ts.length - 1]! : -Infinity;
       rows: for (const row of s.values) {
         for (let f = 1; f <= fields; f++) if (typeof row[f] !== 'number') continue rows;
-        const ts = row[0] as number;
+        const ts = (row[0] as number) * timeUnitMs;
         if (ts <= last) g.unique = false;
         last = ts;
         g.ts.push(ts);

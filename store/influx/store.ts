@@ -4,9 +4,9 @@
  * Writes go through `InfluxWriter` (batching, failure classes, durable spool).
  */
 import path from 'node:path';
-import type { AggregateQuery, Point, RawQuery, SeriesResult, StoreHealth, StoreState, TagFilter, TimeSeriesStore } from '../types.ts';
+import type { AggregateQuery, Point, RawQuery, RollupQuery, SeriesResult, StoreHealth, StoreState, TagFilter, TimeSeriesStore } from '../types.ts';
 import { InfluxHttp, InfluxQueryError, type InfluxConnection } from './http.ts';
-import { HOUR_MS, ROLLUP_ANSWERS, floorHour, queryRollupGeneric, rollupParts } from '../rollup.ts';
+import { HOUR_MS, ROLLUP_ANSWERS, queryRollupGeneric, rollupParts } from '../rollup.ts';
 import { aggregateStatement, decodeAggregate, decodeRaw, decodeSelect, ident, rawStatements, selectStatement, tagCondition } from './influxql.ts';
 import { encodePoint } from './line-protocol.ts';
 import { LOCK_STALE_MS, Spool, SpoolLockedError } from './spool.ts';
@@ -36,8 +36,8 @@ export interface InfluxStoreOptions extends InfluxConnection {
   onStateChange?(state: StoreState, lastError: StoreHealth['lastError']): void;
 }
 
-/** Hourly rollup reads over at least this long go in two requests. */
-const SPLIT_ROLLUP_READS_MS = 24 * HOUR_MS;
+/** Rollup reads of at least this many periods go in two requests. */
+const SPLIT_ROLLUP_READS = 24;
 
 export class InfluxStore implements TimeSeriesStore {
   readonly kind = 'influx';
@@ -165,32 +165,34 @@ export class InfluxStore implements TimeSeriesStore {
   }
 
   /**
-   * Hourly windows on an hourly rollup: the rollup points themselves (`selectStatement`),
-   * which InfluxDB returns in half the time of the same rows windowed with `GROUP BY time()`,
-   * in two requests over the two halves of the range, which InfluxDB serves on two cores.
-   * A mean takes `<field>_mean` where a group has one point per hour, and asks again for
-   * sums and counts where a group merges several series. Longer windows aggregate on the
-   * server, one request per rollup field.
+   * Windows of the rollup's own period (hourly windows on the hour rollup, daily on the day
+   * rollup): the rollup points themselves (`selectStatement`), which InfluxDB returns in
+   * half the time of the same rows windowed with `GROUP BY time()`, in two requests over the
+   * two halves of a long range, which InfluxDB serves on two cores. A mean takes
+   * `<field>_mean` where a group has one point per window, and asks again for sums and
+   * counts where a group merges several series. Longer windows aggregate on the server,
+   * one request per rollup field.
    */
-  async queryRollup(q: AggregateQuery): Promise<SeriesResult[]> {
+  async queryRollup(q: RollupQuery): Promise<SeriesResult[]> {
     if (!ROLLUP_ANSWERS.includes(q.fn)) throw new Error(`${q.fn} cannot be answered from a rollup`);
-    if (Math.round(q.every) !== HOUR_MS) return queryRollupGeneric(this, q);
+    if (Math.round(q.every) !== q.period) return queryRollupGeneric(this, q);
     if (q.to <= q.from) return [];
     const by = q.by ?? [];
     const select = async (fields: string[]) => {
-      const mid = q.to - q.from >= SPLIT_ROLLUP_READS_MS ? floorHour(q.from + (q.to - q.from) / 2) : q.to;
-      const ranges = mid > q.from && mid < q.to ? [[q.from, mid], [mid, q.to]] : [[q.from, q.to]];
+      const mid = Math.floor((q.from + (q.to - q.from) / 2) / q.period) * q.period;
+      const ranges = q.to - q.from >= SPLIT_ROLLUP_READS * q.period && mid > q.from && mid < q.to ? [[q.from, mid], [mid, q.to]] : [[q.from, q.to]];
       const statements = ranges.map(([from, to]) => selectStatement({ ...q, from: from!, to: to! }, fields));
       if (statements[0] === null) return [];
-      return decodeSelect(await Promise.all(statements.map(async (st) => (await this.#query(st!))[0])), by, fields.length);
+      // Rollup points sit on whole hours: times as epoch hours, a third of the JSON.
+      return decodeSelect(await Promise.all(statements.map(async (st) => (await this.#query(st!, 'h'))[0])), by, fields.length, HOUR_MS);
     };
     const part = `${q.field}_${q.fn}`;
     const first = await select([part]);
-    // One row per hour in every group: the rollup's own values are the answer.
-    if (first.every((s) => s.unique)) return first.filter((s) => s.ts.length > 0).map((s) => ({ tags: s.tags, points: s.ts.map((ts, i) => ({ ts, value: s.values[0]![i]! })) }));
-    const parts = q.fn === 'mean' ? rollupParts(q.field, q.fn).map((p) => p.field) : [part];
-    const rows = q.fn === 'mean' ? await select(parts) : first;
     const out: SeriesResult[] = [];
+    // A group with one row per window: the rollup's own values are the answer.
+    for (const s of first) if (s.unique && s.ts.length > 0) out.push({ tags: s.tags, points: s.ts.map((ts, i) => ({ ts, value: s.values[0]![i]! })) });
+    const merged = new Set(first.filter((s) => !s.unique).map((s) => JSON.stringify(s.tags)));
+    const rows = merged.size === 0 ? [] : q.fn === 'mean' ? (await select(rollupParts(q.field, q.fn).map((p) => p.field))).filter((s) => merged.has(JSON.stringify(s.tags))) : first.filter((s) => !s.unique);
     for (const s of rows) {
       const windows = new Map<number, { a: number; n: number }>();
       for (let i = 0; i < s.ts.length; i++) {
@@ -216,9 +218,9 @@ export class InfluxStore implements TimeSeriesStore {
     return decodeRaw(q.measurement, tagKeys[0], points[0]);
   }
 
-  async #query(influxql: string) {
+  async #query(influxql: string, epoch?: 'ms' | 'h') {
     try {
-      return await this.#http.query(influxql);
+      return await this.#http.query(influxql, { epoch });
     } catch (err) {
       this.#lastQueryError = { at: Date.now(), message: (err as Error).message };
       throw err;

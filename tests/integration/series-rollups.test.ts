@@ -1,7 +1,7 @@
 /**
- * The series API from hourly rollups (store/rollup.ts `querySeries`, behind
+ * The series API from rollups (store/rollup.ts `querySeries`, behind
  * GET /api/sites/:site/series): the same answers as raw readings alone, on a SQLite file
- * and on a real InfluxDB (tests/support/influxd.ts). Raw readings for two and a half days,
+ * and on a real InfluxDB (tests/support/influxd.ts), from hour and day rollups. Raw readings for two and a half days,
  * answers taken raw first (nothing rolled up), then after the rollup, then after the raw
  * readings of the rolled-up hours are deleted (so only the rollup can give them); the open
  * hour and hours never rolled up still come from raw readings.
@@ -15,7 +15,7 @@ import type { SeriesResponse } from '../../devices/api-types.ts';
 import { benchSite } from '../../bench/site.ts';
 import { createInfluxStore } from '../../store/influx/index.ts';
 import { Registry } from '../../store/registry.ts';
-import { HOUR_MS, READINGS_ROLLUP, floorHour, planSeries, rollupHours, runRollup } from '../../store/rollup.ts';
+import { DAY_MS, HOUR_MS, READINGS_ROLLUP, floorHour, planSeries, rollupHours, runRollup } from '../../store/rollup.ts';
 import { SqliteStore } from '../../store/sqlite.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { startInfluxd, type Influxd } from '../support/influxd.ts';
@@ -72,7 +72,11 @@ const QUERIES: [string, SiteSeriesQuery][] = [
   ['daily power sum by zone', q({ fn: 'sum', every: DAY, by: ['zone'] })],
   ['hourly power min by carrier', q({ fn: 'min', by: ['carrier'] })],
   ['daily power max by kind', q({ fn: 'max', every: DAY, by: ['kind'] })],
+  ['daily power by desk over three days (whole days from the day rollup)', q({ every: DAY, from: START, by: ['desk'], where: { site: SITE, category: 'desk' } })],
+  ['daily power per desk in zone z2 (one series a desk)', q({ every: DAY, from: START, by: ['desk'], where: { site: SITE, category: 'desk', zone: 'z2' } })],
+  ['2-daily occupancy min by zone', q({ metric: 'occupied', fn: 'min', every: 2 * DAY, from: START, by: ['zone'] })],
   ['hourly occupancy count by desk', q({ metric: 'occupied', fn: 'count', by: ['desk'] })],
+  ['daily occupancy count by zone', q({ metric: 'occupied', fn: 'count', every: DAY, from: START, by: ['zone'] })],
   ['hourly last power by category (raw only)', q({ fn: 'last', by: ['category'] })],
 ];
 
@@ -133,9 +137,9 @@ describe.each(stores)('series from rollups on %s', (_name, make) => {
     const plan = await planSeries(store, { measurement: 'readings', field: 'power_w', fn: 'mean', from: NOW - 2 * DAY, to: NOW, every: HOUR_MS }, READINGS_ROLLUP);
     expect(plan).toEqual([
       { from: NOW - 2 * DAY, to: Date.UTC(2026, 0, 5, 11), source: 'raw' },
-      { from: Date.UTC(2026, 0, 5, 11), to: Date.UTC(2026, 0, 6, 6), source: 'rollup' },
+      { from: Date.UTC(2026, 0, 5, 11), to: Date.UTC(2026, 0, 6, 6), source: HOUR_MS },
       { from: Date.UTC(2026, 0, 6, 6), to: Date.UTC(2026, 0, 6, 9), source: 'raw' },
-      { from: Date.UTC(2026, 0, 6, 9), to: Date.UTC(2026, 0, 7, 6), source: 'rollup' },
+      { from: Date.UTC(2026, 0, 6, 9), to: Date.UTC(2026, 0, 7, 6), source: HOUR_MS },
       { from: Date.UTC(2026, 0, 7, 6), to: NOW, source: 'raw' },
     ]);
     for (const [name, query] of QUERIES) expectSameSeries(await querySiteSeries({ registry, store }, SITE, query), raw.get(name)!);
@@ -146,7 +150,16 @@ describe.each(stores)('series from rollups on %s', (_name, make) => {
     const plan = await planSeries(store, { measurement: 'readings', field: 'power_w', fn: 'mean', from: NOW - 2 * DAY, to: NOW, every: HOUR_MS }, READINGS_ROLLUP);
     expect(plan.map((s) => [s.from, s.to, s.source])).toEqual([
       [NOW - 2 * DAY, Date.UTC(2026, 0, 5, 11), 'raw'],
-      [Date.UTC(2026, 0, 5, 11), floorHour(NOW), 'rollup'],
+      [Date.UTC(2026, 0, 5, 11), floorHour(NOW), HOUR_MS],
+      [floorHour(NOW), NOW, 'raw'],
+    ]);
+    // Daily windows: the days whose hours were all rolled up (5 and 6 January) from the day rollup.
+    const daily = await planSeries(store, { measurement: 'readings', field: 'power_w', fn: 'mean', from: NOW - 2 * DAY - 17 * MIN, to: NOW, every: DAY }, READINGS_ROLLUP);
+    expect(daily.map((s) => [s.from, s.to, s.source])).toEqual([
+      [NOW - 2 * DAY - 17 * MIN, Date.UTC(2026, 0, 5, 11), 'raw'],
+      [Date.UTC(2026, 0, 5, 11), Date.UTC(2026, 0, 6), HOUR_MS],
+      [Date.UTC(2026, 0, 6), Date.UTC(2026, 0, 7), DAY_MS],
+      [Date.UTC(2026, 0, 7), floorHour(NOW), HOUR_MS],
       [floorHour(NOW), NOW, 'raw'],
     ]);
     for (const [name, query] of QUERIES) expectSameSeries(await querySiteSeries({ registry, store }, SITE, query), raw.get(name)!);
