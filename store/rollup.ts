@@ -262,18 +262,18 @@ class Merge {
   }
 
   result(): SeriesResult[] {
-    const out: SeriesResult[] = [];
-    for (const g of this.#groups.values()) {
+    const out: { key: string; s: SeriesResult }[] = [];
+    for (const [key, g] of this.#groups) {
       const finals = g.finals.sort((x, y) => x.order - y.order);
       let points = finals.length === 1 ? finals[0]!.points : finals.flatMap((f) => f.points);
       if (g.parts.size > 0) {
         for (const [ts, w] of g.parts) points.push({ ts, value: this.#fn === 'mean' ? w.a / w.n : w.a });
         points = points.sort((x, y) => x.ts - y.ts);
       }
-      if (points.length > 0) out.push({ tags: g.tags, points });
+      if (points.length > 0) out.push({ key, s: { tags: g.tags, points } });
     }
-    // The stores' order.
-    return out.sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));
+    // The stores' order (the key is JSON.stringify(tags)).
+    return out.sort((a, b) => a.key.localeCompare(b.key)).map((o) => o.s);
   }
 }
 
