@@ -53,7 +53,7 @@ const floorTo = (ts: number, period: number) => Math.floor(ts / period) * period
 const ceilTo = (ts: number, period: number) => Math.ceil(ts / period) * period;
 
 /**
- * The rollup of raw readings the series API reads (`readings_1h`): every numeric metric,
+ * The rollup of raw readings the series API reads (`readings_1h`, `readings_1d`): every numeric metric,
  * by every tag a reading carries (ingest/pipeline.ts `tagsOf`), all sites.
  */
 export const READINGS_ROLLUP: RollupSpec = {

@@ -4,7 +4,8 @@
  * Each test gets a fresh, empty store from `makeStore` and cleans it up.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGGREGATES, seriesKey, type Aggregate, type Point, type Tags, type TimeSeriesStore } from '../../store/types.ts';
+import { queryRollupGeneric, rollupHours } from '../../store/rollup.ts';
+import { AGGREGATES, seriesKey, type Aggregate, type Point, type RollupQuery, type Tags, type TimeSeriesStore } from '../../store/types.ts';
 
 export interface StoreUnderTest {
   store: TimeSeriesStore;
@@ -180,6 +181,29 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await store.write([reading('d1', 'z1', midnight - 1, 1.5), reading('d1', 'z1', midnight + 1, 2.5), reading('d1', 'z1', midnight + 23 * HOUR, 3.5)]);
       const got = await store.queryAggregate({ measurement: 'readings', field: 'power_w', from: midnight - HOUR, to: midnight + 24 * HOUR, every: 24 * HOUR, fn: 'sum' });
       expect(got).toEqual([{ tags: {}, points: [{ ts: midnight - 24 * HOUR, value: 1.5 }, { ts: midnight, value: 6 }] }]);
+    });
+
+    it('answers aggregates from an hourly rollup (queryRollup) as the raw points would', async () => {
+      // Two hours of the fixture; the rollup as store/rollup.ts writes it.
+      const raw = [...fixture(), ...fixture().map((p) => ({ ...p, ts: p.ts + HOUR, fields: { power_w: p.fields.power_w! * 1.7 } }))];
+      await store.write(raw);
+      await rollupHours(store, { measurement: 'readings', fields: ['power_w'], by: ['site', 'zone', 'desk', 'device'] }, { from: T0, now: T0 + 2 * HOUR });
+      const rollup = (q: RollupQuery) => (store.queryRollup ? store.queryRollup(q) : queryRollupGeneric(store, q));
+      for (const fn of ['mean', 'sum', 'min', 'max', 'count'] as const) {
+        for (const by of [[], ['zone'], ['desk']]) {
+          // Windows of the rollup's own hour (points as they are) and of two hours (combined).
+          for (const every of [HOUR, 2 * HOUR]) {
+            const q = { field: 'power_w', fn, by, every, from: T0, to: T0 + 2 * HOUR, where: { site: 'demo' } };
+            const got = await rollup({ ...q, measurement: 'readings_1h', period: HOUR });
+            const want = await store.queryAggregate({ ...q, measurement: 'readings' });
+            expect(got.map((s) => s.tags)).toEqual(want.map((s) => s.tags));
+            got.forEach((s, i) => {
+              expect(s.points.map((p) => p.ts)).toEqual(want[i]!.points.map((p) => p.ts));
+              s.points.forEach((p, j) => expect(p.value).toBeCloseTo(want[i]!.points[j]!.value, 9));
+            });
+          }
+        }
+      }
     });
 
     it('answers empty results for unknown measurements, fields, and filters that match nothing', async () => {
