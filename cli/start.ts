@@ -43,6 +43,7 @@ import { Accounts, registerAddedDevices } from '../store/accounts.ts';
 import { ROOT, VERSION, loadSiteFiles } from './paths.ts';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
+import { READINGS_ROLLUP, startRollups } from '../store/rollup.ts';
 
 export { ROOT, VERSION };
 
@@ -303,6 +304,9 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     if (runIngest) {
       const retention = startRetention({ store, accounts, log: log.child({ module: 'retention' }) }, config.retentionMonths);
       cleanups.push(() => retention.stop());
+      // Hourly and daily rollups, which long charts read (store/rollup.ts).
+      const rollups = startRollups(store, [READINGS_ROLLUP], { log: log.child({ module: 'rollup' }) });
+      cleanups.push(() => rollups.stop());
     }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

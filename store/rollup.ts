@@ -406,3 +406,39 @@ export async function runRollup(store: TimeSeriesStore, specs: readonly RollupSp
   }
   return { points };
 }
+
+export interface RollupSchedule {
+  /** Time between runs (default 15 min). */
+  everyMs?: number;
+  /** Hours each regular run recomputes, for late data (default 3 h). */
+  lookbackMs?: number;
+  /** The first run after a start catches up this far (default 48 h). */
+  catchUpMs?: number;
+  clock?: () => number;
+  log?: { warn(o: object, m: string): void };
+}
+
+/**
+ * Keeps the rollups current in a running deskprint: a catch-up run at start, then a run
+ * every `everyMs` over the last few hours. Readings later than the lookback stay out of
+ * their hour's rollup (their raw points remain) until `runRollup` is run over them again.
+ */
+export function startRollups(store: TimeSeriesStore, specs: readonly RollupSpec[], schedule: RollupSchedule = {}): { stop(): Promise<void>; ran: Promise<unknown> } {
+  const clock = schedule.clock ?? Date.now;
+  let running: Promise<unknown> = Promise.resolve();
+  const run = (lookbackMs: number) =>
+    (running = running
+      .then(() => runRollup(store, specs, { now: clock(), lookbackMs }))
+      .catch((err: Error) => schedule.log?.warn({ err: err.message }, 'rollup run failed; the next run tries again')));
+  const ran = run(schedule.catchUpMs ?? 48 * HOUR_MS);
+  const timer = setInterval(() => void run(schedule.lookbackMs ?? 3 * HOUR_MS), schedule.everyMs ?? 15 * 60_000);
+  timer.unref();
+  return {
+    /** Stops the schedule; resolves once a run in progress has finished. */
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+    ran,
+  };
+}
