@@ -122,7 +122,7 @@ async function latencySection(): Promise<void> {
   say(`## Latency at a fixed ${fmt(LATENCY.rate)} msg/s (${fmt(LATENCY.rate * READINGS_PER_MESSAGE)} readings/s)`);
   say();
   say(
-    `${LATENCY.devices} desk plugs over ${LATENCY.connections} connections for ${LATENCY.durationS} s. Stored: every reading, from the publish timestamp in its payload to the store's acknowledgement. /live: a probe publishes a new power value for a desk the load leaves alone, then polls GET /api/sites/<site>/live every 20 ms until the desk shows it (snapshots are taken once a second). p50 and p99: median of ${LATENCY.runs} run(s); max and probes: over all.`,
+    `${LATENCY.devices} desk plugs over ${LATENCY.connections} connections for ${LATENCY.durationS} s. Stored: every reading, from the publish timestamp in its payload to the store's acknowledgement. /live: a probe publishes a new power value for a desk the load leaves alone, then polls GET /api/sites/<site>/live every 20 ms until the desk shows it (the live view is a snapshot taken once a second, or afresh for a request when it is over 250 ms old). p50 and p99: median of ${LATENCY.runs} run(s); max and probes: over all.`,
   );
   say();
   say('| broker | QoS | store | stored p50 / p99 / max ms | /live p50 / p99 / max ms (probes) | lost | CPU | event-loop delay p99 ms |');
