@@ -84,17 +84,7 @@ export async function rollupHours(store: TimeSeriesStore, spec: RollupSpec, rang
         where: spec.where,
         by: spec.by,
       });
-      for (const s of series) {
-        const tags: Tags = {};
-        // A series without one of the `by` tags reports it as ''; a stored tag is never empty.
-        for (const [k, v] of Object.entries(s.tags)) if (v !== '') tags[k] = v;
-        for (const { ts, value } of s.points) {
-          const key = `${ts}\u0000${JSON.stringify(s.tags)}`;
-          let p = byKey.get(key);
-          if (!p) byKey.set(key, (p = { measurement: target, tags, fields: {}, ts }));
-          p.fields[`${field}_${fn}`] = value;
-        }
-      }
+      addToPoints(byKey, target, series, `${field}_${fn}`);
     }
   }
   const points = [...byKey.values()].sort((a, b) => a.ts - b.ts);
@@ -102,6 +92,21 @@ export async function rollupHours(store: TimeSeriesStore, spec: RollupSpec, rang
   // A filtered rollup does not cover the measurement's hours for every reader: no marks.
   if (!spec.where) await markRolledUp(store, spec.measurement, spec.fields, start, end);
   return { points: points.length };
+}
+
+/** Adds aggregate results as `field` of rollup points, one point per series tags and window. */
+function addToPoints(byKey: Map<string, Point>, measurement: string, series: readonly SeriesResult[], field: string): void {
+  for (const s of series) {
+    const tags: Tags = {};
+    // A series without one of the `by` tags reports it as ''; a stored tag is never empty.
+    for (const [k, v] of Object.entries(s.tags)) if (v !== '') tags[k] = v;
+    for (const { ts, value } of s.points) {
+      const key = `${ts}\u0000${JSON.stringify(s.tags)}`;
+      let p = byKey.get(key);
+      if (!p) byKey.set(key, (p = { measurement, tags, fields: {}, ts }));
+      p.fields[field] = value;
+    }
+  }
 }
 
 /**
@@ -123,16 +128,8 @@ export async function rollupDays(store: TimeSeriesStore, spec: RollupSpec, range
     for (const [from, to] of hours.map(([a, b]) => [ceilTo(a, DAY_MS), floorTo(b, DAY_MS)] as const).filter(([a, b]) => b > a)) {
       const byKey = new Map<string, Point>();
       for (const [part, fn] of parts) {
-        for (const s of await store.queryAggregate({ measurement: hourly, field: `${field}_${part}`, from, to, every: DAY_MS, fn, by: spec.by })) {
-          const tags: Tags = {};
-          for (const [k, v] of Object.entries(s.tags)) if (v !== '') tags[k] = v;
-          for (const { ts, value } of s.points) {
-            const key = `${ts}\u0000${JSON.stringify(s.tags)}`;
-            let p = byKey.get(key);
-            if (!p) byKey.set(key, (p = { measurement: target, tags, fields: {}, ts }));
-            p.fields[`${field}_${part}`] = value;
-          }
-        }
+        const series = await store.queryAggregate({ measurement: hourly, field: `${field}_${part}`, from, to, every: DAY_MS, fn, by: spec.by });
+        addToPoints(byKey, target, series, `${field}_${part}`);
       }
       const points = [...byKey.values()].sort((a, b) => a.ts - b.ts);
       for (const p of points) p.fields[`${field}_mean`] = p.fields[`${field}_sum`]! / p.fields[`${field}_count`]!;

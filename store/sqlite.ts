@@ -264,17 +264,8 @@ export class SqliteStore implements TimeSeriesStore {
     const by = q.by ?? [];
     type Acc = { sm: number; n: number; mn: number; mx: number; t0: number; v0: number; t1: number; v1: number };
     type Group = { tags: Tags; windows: Map<number, Acc> };
-    const groups = new Map<string, Group>();
     // The group of each series, worked out once per series rather than once per row.
-    const groupOf = new Map<number, Group>();
-    for (const s of series) {
-      const tags: Tags = {};
-      for (const k of by) tags[k] = s.tags[k] ?? '';
-      const gk = JSON.stringify(by.map((k) => tags[k]));
-      let g = groups.get(gk);
-      if (!g) groups.set(gk, (g = { tags, windows: new Map() }));
-      groupOf.set(s.id, g);
-    }
+    const { groups, groupOf } = groupSeries(series, by, (tags): Group => ({ tags, windows: new Map() }));
     const at = (c: AggregateColumn) => (cols.includes(c) ? 2 + cols.indexOf(c) : -1);
     const [iSm, iN, iMn, iMx, iT0, iT1] = [at('sum'), at('count'), at('min'), at('max'), at('t0'), at('t1')];
     for (const r of rows) {
@@ -333,17 +324,8 @@ export class SqliteStore implements TimeSeriesStore {
     if (series.length === 0 || q.to <= q.from) return [];
     const by = q.by ?? [];
     type Group = { tags: Tags; series: number; points: { ts: number; value: number }[]; acc: Map<number, { a: number; n: number }> };
-    const groups = new Map<string, Group>();
-    const groupOf = new Map<number, Group>();
-    for (const s of series) {
-      const tags: Tags = {};
-      for (const k of by) tags[k] = s.tags[k] ?? '';
-      const gk = JSON.stringify(by.map((k) => tags[k]));
-      let g = groups.get(gk);
-      if (!g) groups.set(gk, (g = { tags, series: 0, points: [], acc: new Map() }));
-      g.series++;
-      groupOf.set(s.id, g);
-    }
+    const { groups, groupOf } = groupSeries(series, by, (tags): Group => ({ tags, series: 0, points: [], acc: new Map() }));
+    for (const s of series) groupOf.get(s.id)!.series++;
     // Each series' times and values of one field, as two JSON arrays a series: two
     // allocations a series instead of one a row (which cost more in garbage collection than
     // SQLite took to read them). Rows come in key order, each series in time order.
@@ -434,4 +416,19 @@ export class SqliteStore implements TimeSeriesStore {
     await this.#thread?.close();
     if (this.#db.open) this.#db.close();
   }
+}
+
+/** Groups series by their values of the `by` tags (a missing tag counts as ''): each group once, and the group of each series. */
+function groupSeries<G>(series: readonly SeriesRow[], by: readonly string[], make: (tags: Tags) => G): { groups: Map<string, G>; groupOf: Map<number, G> } {
+  const groups = new Map<string, G>();
+  const groupOf = new Map<number, G>();
+  for (const s of series) {
+    const tags: Tags = {};
+    for (const k of by) tags[k] = s.tags[k] ?? '';
+    const gk = JSON.stringify(by.map((k) => tags[k]));
+    let g = groups.get(gk);
+    if (!g) groups.set(gk, (g = make(tags)));
+    groupOf.set(s.id, g);
+  }
+  return { groups, groupOf };
 }
