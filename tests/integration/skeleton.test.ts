@@ -46,7 +46,11 @@ describe('deskprint start --demo', () => {
   it('stores the simulated building in the SQLite file', async () => {
     const n = await waitFor('points in timeseries.db', () => countStoredPoints() > 100 && countStoredPoints(), 20_000, 250);
     expect(n).toBeGreaterThan(100);
-    const h = await health();
+    // The store's writer thread commits, then tells ingest: the count follows a moment later.
+    const h = await waitFor('ingest to count stored readings', async () => {
+      const h = await health();
+      return h.ingest.stored > 0 ? h : null;
+    });
     expect(h.ingest.stored).toBeGreaterThan(0);
     expect(h.store).toMatchObject({ kind: 'sqlite', state: 'ok' });
   });
