@@ -55,6 +55,8 @@ export class SqliteWriterThread {
   #nextWire = 1;
   #nextId = 1;
   readonly #waiting = new Map<number, Waiting>();
+  /** Writes not yet answered, for close(). */
+  readonly #inFlight = new Set<Promise<void>>();
   #rows = new Float64Array(4096);
 
   constructor(file: string) {
@@ -107,10 +109,16 @@ export class SqliteWriterThread {
     this.#rows = new Float64Array(Math.max(4096, Math.min(rows.length, 1 << 20)));
     const id = this.#nextId++;
     const req: WriteRequest = { id, series, fields, rows: rows.buffer as ArrayBuffer, length: n };
-    await new Promise<void>((resolve, reject) => {
+    const committed = new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject, described });
       this.#thread().postMessage(req, [req.rows]);
     });
+    this.#inFlight.add(committed);
+    try {
+      await committed;
+    } finally {
+      this.#inFlight.delete(committed);
+    }
     return stored;
   }
 
@@ -118,7 +126,7 @@ export class SqliteWriterThread {
   async close(): Promise<void> {
     const worker = this.#worker;
     if (!worker) return;
-    while (this.#waiting.size > 0) await new Promise((r) => setTimeout(r, 5));
+    await Promise.allSettled(this.#inFlight);
     this.#worker = undefined;
     await worker.terminate();
   }

@@ -33,6 +33,17 @@ export function parseCommandArgs<const O extends Options>(command: string, usage
   return { values };
 }
 
+/** Options of the one-shot commands over a site and period (recompute, report). */
+export const PERIOD_COMMAND_OPTIONS = {
+  site: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'site-file': { type: 'string', multiple: true },
+  store: { type: 'string' },
+  quiet: { type: 'boolean' },
+} as const;
+
 /** `--site`, `--from` and `--to` of a command over a period: all required, from before to. */
 export function commandPeriod(values: { site?: string | undefined; from?: string | undefined; to?: string | undefined }, problems: string[]): { from?: number; to?: number } {
   if (!values.site) problems.push('--site: required (a site id)');

@@ -14,7 +14,7 @@
 import cliProgress from 'cli-progress';
 import { recompute } from '../../ingest/footprint/recompute.ts';
 import { createStore } from '../../store/index.ts';
-import { commandConfig, commandPeriod, commandSite, parseCommandArgs, storeConfigOf } from './common.ts';
+import { PERIOD_COMMAND_OPTIONS, commandConfig, commandPeriod, commandSite, parseCommandArgs, storeConfigOf } from './common.ts';
 
 
 const USAGE = `usage: deskprint recompute --site S --from ISO --to ISO [--data-dir DIR] [--site-file FILE]...
@@ -24,15 +24,7 @@ Recomputes the footprint of every local calendar month that [from, to) touches, 
 raw data in the store. A month not yet ended is computed up to now and stays provisional.`;
 
 export async function runRecompute(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs('recompute', USAGE, args, {
-    site: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    'data-dir': { type: 'string' },
-    'site-file': { type: 'string', multiple: true },
-    store: { type: 'string' },
-    quiet: { type: 'boolean' },
-  });
+  const parsed = parseCommandArgs('recompute', USAGE, args, PERIOD_COMMAND_OPTIONS);
   if ('exit' in parsed) return parsed.exit;
   const { values } = parsed;
   const problems: string[] = [];

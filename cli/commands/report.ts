@@ -18,7 +18,7 @@ import { buildImpactReport } from '../../api/reports/model.ts';
 import { localMidnightOf } from '../../api/reports/periods.ts';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../api/reports/render.ts';
 import { createStore } from '../../store/index.ts';
-import { commandConfig, commandPeriod, commandSite, parseCommandArgs, storeConfigOf } from './common.ts';
+import { PERIOD_COMMAND_OPTIONS, commandConfig, commandPeriod, commandSite, parseCommandArgs, storeConfigOf } from './common.ts';
 
 const DAY_MS = 86_400_000;
 /** Periods longer than this show a progress bar. */
@@ -34,16 +34,10 @@ writes to stdout. --format defaults to the extension of --out. With --format csv
 
 export async function runReport(args: string[]): Promise<number> {
   const parsed = parseCommandArgs('report', USAGE, args, {
-    site: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
+    ...PERIOD_COMMAND_OPTIONS,
     format: { type: 'string' },
     table: { type: 'string' },
     out: { type: 'string', short: 'o' },
-    'data-dir': { type: 'string' },
-    'site-file': { type: 'string', multiple: true },
-    store: { type: 'string' },
-    quiet: { type: 'boolean' },
   });
   if ('exit' in parsed) return parsed.exit;
   const { values } = parsed;

@@ -251,8 +251,7 @@ export class SiteFootprintEngine {
     this.#start(r.ts);
     const meter = this.#meterById.get(r.device);
     if (meter) {
-      if (r.metric === 'energy_wh') this.#onCounter(meter, r.ts, r.value);
-      else this.#onPower(meter, r.ts, r.value);
+      this.onMeterReading(meter.idx, r.ts, r.metric === 'energy_wh' ? METER_COUNTER : METER_POWER, r.value);
       return;
     }
     const desk = this.#occupancyDesk.get(r.device);
