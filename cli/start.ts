@@ -43,7 +43,7 @@ import { Accounts, registerAddedDevices } from '../store/accounts.ts';
 import { ROOT, VERSION, loadSiteFiles } from './paths.ts';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { READINGS_ROLLUP, startRollups } from '../store/rollup.ts';
+import { READINGS_ROLLUP, WrittenHours, startRollups } from '../store/rollup.ts';
 
 export { ROOT, VERSION };
 
@@ -153,7 +153,9 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     }
 
     const runIngest = config.role !== 'api';
-    const writer = new StoreWriter({ store, log: log.child({ module: 'ingest:writer' }) });
+    // The hours ingest has written to: what the rollup schedule recomputes (store/rollup.ts).
+    const written = new WrittenHours();
+    const writer = new StoreWriter({ store, log: log.child({ module: 'ingest:writer' }), onStored: (_readings, points) => written.note(points) });
     let ingest: Ingest | undefined;
     // The footprint engine (METHODOLOGY.md) runs incrementally as readings arrive; its
     // closed intervals are stored as series and its running day totals feed the live view.
@@ -305,7 +307,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       const retention = startRetention({ store, accounts, log: log.child({ module: 'retention' }) }, config.retentionMonths);
       cleanups.push(() => retention.stop());
       // Hourly and daily rollups, which long charts read (store/rollup.ts).
-      const rollups = startRollups(store, [READINGS_ROLLUP], { log: log.child({ module: 'rollup' }) });
+      const rollups = startRollups(store, [READINGS_ROLLUP], { log: log.child({ module: 'rollup' }), written });
       cleanups.push(() => rollups.stop());
     }
     await new Promise<void>((resolve, reject) => {

@@ -80,3 +80,34 @@ describe('sqlite writer thread', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 });
+
+describe('sqlite reader threads', () => {
+  it('answers a query on a thread of its own while the caller’s event loop keeps turning, with the answer an inline query gives', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'deskprint-sqlite-reader-'));
+    const file = path.join(dataDir, 'timeseries.db');
+    const store = new SqliteStore({ file });
+    await store.init();
+    // 1,000 series × 300 samples × 2 fields: 600,000 rows.
+    const points = [];
+    for (let t = 0; t < 300; t++) for (let d = 0; d < 1_000; d++) points.push({ measurement: 'readings', tags: { site: 'hub', device: `plug-${d}` }, fields: { power_w: d + (t % 10), energy_wh: t }, ts: 1_000 * t });
+    await store.write(points);
+    const q = { measurement: 'readings', field: 'power_w', fn: 'mean' as const, from: 0, to: 300_000, every: 300_000, by: ['device'] };
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 1);
+    const started = performance.now();
+    const answer = await store.queryAggregate(q);
+    const took = performance.now() - started;
+    clearInterval(ticker);
+    // Inline, the scan blocks the loop for its whole duration (no timer fires).
+    expect(turns).toBeGreaterThan(took / 10);
+    expect(answer).toHaveLength(1_000);
+    expect(answer.find((s) => s.tags.device === 'plug-7')!.points).toEqual([{ ts: 0, value: 7 + 4.5 }]);
+    // The same file read inline, as a second process would.
+    const inline = new SqliteStore({ file, writerThread: false });
+    await inline.init();
+    expect(await inline.queryAggregate(q)).toEqual(answer);
+    await inline.close();
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+});

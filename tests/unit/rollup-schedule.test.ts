@@ -3,7 +3,8 @@
  * that take in the hours closed since, so long charts keep reading rollups.
  */
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS, READINGS_ROLLUP, rolledUpRanges, rollupMeasurement, startRollups } from '../../store/rollup.ts';
+import { HOUR_MS, READINGS_ROLLUP, WrittenHours, rolledUpRanges, rollupMeasurement, startRollups } from '../../store/rollup.ts';
+import type { AggregateQuery } from '../../store/types.ts';
 import { SqliteStore } from '../../store/sqlite.ts';
 
 const T0 = Date.parse('2026-03-10T00:00:00Z');
@@ -27,6 +28,42 @@ describe('rollup schedule', () => {
     await rollups.stop();
     const hours = await store.queryRaw({ measurement: rollupMeasurement('readings'), from: T0, to: T0 + 12 * HOUR_MS });
     expect(hours.map((p) => [p.ts, p.fields.power_w_mean])).toEqual([[T0 + 8 * HOUR_MS, 40], [T0 + 9 * HOUR_MS, 60]]);
+    await store.close();
+  });
+
+  it('with the hours ingest wrote to: takes in readings however late, and reads no raw data when nothing new came', async () => {
+    const store = new SqliteStore({ file: ':memory:' });
+    await store.init();
+    const written = new WrittenHours();
+    // As ingest's writer does: write, then note what the store acknowledged.
+    const write = async (points: ReturnType<typeof minutes>) => {
+      await store.write(points);
+      written.note(points);
+    };
+    const rawQueries: AggregateQuery[] = [];
+    const queryAggregate = store.queryAggregate.bind(store);
+    store.queryAggregate = (q) => {
+      if (q.measurement === 'readings') rawQueries.push(q);
+      return queryAggregate(q);
+    };
+    await write(minutes(T0 + 8 * HOUR_MS, 60, 40)); // 08:00–09:00
+    let now = T0 + 9 * HOUR_MS + 5 * 60_000;
+    const rollups = startRollups(store, [READINGS_ROLLUP], { clock: () => now, everyMs: 50, written });
+    await rollups.ran;
+    expect(await rolledUpRanges(store, 'readings', 'power_w', T0, T0 + 12 * HOUR_MS)).toEqual([[T0, T0 + 9 * HOUR_MS]]);
+    await write(minutes(T0 + 9 * HOUR_MS, 60, 60));
+    now = T0 + 10 * HOUR_MS + 60_000;
+    await expect.poll(() => rolledUpRanges(store, 'readings', 'power_w', T0, T0 + 12 * HOUR_MS), { timeout: 5_000 }).toEqual([[T0, T0 + 10 * HOUR_MS]]);
+    // A gateway flushes a reading from 03:30, six and a half hours late: the next run
+    // recomputes 03:00–04:00.
+    await write([{ measurement: 'readings', tags, fields: { power_w: 1_000 }, ts: T0 + 3.5 * HOUR_MS }]);
+    const maxAt3 = async () => (await store.queryRaw({ measurement: rollupMeasurement('readings'), from: T0 + 3 * HOUR_MS, to: T0 + 4 * HOUR_MS }))[0]?.fields.power_w_max;
+    await expect.poll(maxAt3, { timeout: 5_000 }).toBe(1_000);
+    // Nothing new: later runs (every 50 ms here) read no raw readings.
+    const seen = rawQueries.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rawQueries.length).toBe(seen);
+    await rollups.stop();
     await store.close();
   });
 });
