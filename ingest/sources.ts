@@ -124,6 +124,9 @@ export class MqttSource implements MessageSource {
       // A persistent session keeps QoS 1 messages queued at the broker across reconnects.
       clean: false,
       reconnectPeriod: 1000,
+      // MQTT.js logs every packet through `debug`, which costs even when off (4 % of ingest's
+      // CPU at 100,000 messages/s, bench/RESULTS.md); DEBUG=mqttjs* still turns it on.
+      ...(/mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => {} }),
     });
     this.#client = client;
     // MQTT.js emits 'message', then calls handleMessage, whose callback lets it parse the next
