@@ -40,7 +40,12 @@ const sections = new Set((args.only ?? 'throughput,latency,sustained,scale,query
 const RUNS = Number(args.runs ?? (quick ? 1 : 3));
 
 /** Throughput site: 1,000 desks; the load speaks for 999 plugs over 100 connections (gateways). */
-const THROUGHPUT = { desks: 1_000, devices: 999, connections: 100, passMessages: quick ? 100_000 : 200_000, deskprintMessages: quick ? 60_000 : 100_000 };
+/**
+ * The same number of messages for (a) and (b): what the generator publishes is the same load.
+ * Enough for several seconds of deskprint at full speed, so start-up (JIT, the first commits)
+ * is a small part of the time (at 100,000 messages deskprint measured a third lower: bench/RESULTS.md).
+ */
+const THROUGHPUT = { desks: 1_000, devices: 999, connections: 100, messages: quick ? 150_000 : 400_000 };
 const LATENCY = { desks: 101, devices: 100, connections: 100, rate: 2_000, durationS: quick ? 8 : 12, runs: args.runs ? RUNS : Math.min(RUNS, 2) };
 const SUSTAINED = { durationS: Number(args['sustain-s'] ?? (quick ? 5 : 8)), runs: args.runs ? RUNS : Math.min(RUNS, 2) };
 const TARGET_RATES = { 0: 40_000, 1: 20_000 } as const;
@@ -76,37 +81,42 @@ function conditions(): string {
   return `${new Date().toISOString()}; commit ${commit}; Node ${process.version}; ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}; ${fmt(os.totalmem() / 2 ** 30, 1)} GiB; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`;
 }
 
+/** Median cores of the system under test / Mosquitto / the load generator, e.g. `0.70 / 0.85 / 0.31`. */
+function cpuSplit(runs: readonly ThroughputResult[]): string {
+  const parts = [median(runs.map((r) => r.sutCpu)), ...(runs[0]?.brokerCpu === null ? [] : [median(runs.map((r) => r.brokerCpu ?? 0))]), median(runs.map((r) => r.loadCpu))];
+  return parts.map((c) => fmt(c, 2)).join(' / ');
+}
+
 async function throughputSection(): Promise<void> {
   const siteFiles = writeBenchSites(mkdtempSync(path.join(tmp, 'tp-')), 1, THROUGHPUT.desks);
   const base = { siteFiles, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections };
   say('## Throughput: pass-through (a) against deskprint end to end (b)');
   say();
   say(
-    `A fixed number of messages (a: ${fmt(THROUGHPUT.passMessages)}, b: ${fmt(THROUGHPUT.deskprintMessages)}) pushed as fast as the broker takes them from ${THROUGHPUT.connections} connections speaking for ${THROUGHPUT.devices} desk plugs of one 1,000-desk site; one message = one device's readings (power_w, energy_wh: ${READINGS_PER_MESSAGE} readings). Rate = messages delivered (a) or stored (b) / time from the first publish to the last arrival or store acknowledgement. Median of ${RUNS} run(s); CPU = cores used by the system under test (+ Mosquitto).`,
+    `${fmt(THROUGHPUT.messages)} messages pushed as fast as the broker takes them, for (a) and (b) alike, from ${THROUGHPUT.connections} connections speaking for ${THROUGHPUT.devices} desk plugs of one 1,000-desk site; one message = one device's readings (power_w, energy_wh: ${READINGS_PER_MESSAGE} readings). Rate = messages delivered (a) or stored (b) / time from the first publish to the last arrival or store acknowledgement. Median of ${RUNS} run(s). CPU: cores used during the run by the system under test (the counting subscriber, or deskprint) / Mosquitto / the load generator; the machine has ${os.cpus().length}.`,
   );
   say();
-  say('| broker | QoS | store | a: msg/s | b: msg/s | b: readings/s | b/a | lost | b: CPU | b: RSS MB | b: event-loop delay p99 / max ms |');
-  say('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  say('| broker | QoS | store | a: msg/s | b: msg/s | b: readings/s | b/a | lost | a: CPU | b: CPU | b: RSS MB | b: event-loop delay p99 / max ms |');
+  say('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const rows: unknown[] = [];
   for (const broker of ['aedes', 'mosquitto'] as BrokerKind[]) {
     for (const qos of [0, 1] as const) {
       const pass: ThroughputResult[] = [];
       for (let i = 0; i < RUNS; i++) {
         log(`throughput ${broker} QoS ${qos} pass-through, run ${i + 1}`);
-        pass.push(await throughputRun({ ...base, broker, path: 'pass', qos, store: 'sqlite', messages: THROUGHPUT.passMessages }));
+        pass.push(await throughputRun({ ...base, broker, path: 'pass', qos, store: 'sqlite', messages: THROUGHPUT.messages }));
       }
       const a = median(pass.map((r) => r.rate));
       for (const store of ['sqlite', 'influx'] as StoreKind[]) {
         const e2e: ThroughputResult[] = [];
         for (let i = 0; i < RUNS; i++) {
           log(`throughput ${broker} QoS ${qos} deskprint + ${store}, run ${i + 1}`);
-          e2e.push(await throughputRun({ ...base, broker, path: 'deskprint', qos, store, messages: THROUGHPUT.deskprintMessages, ...(store === 'influx' ? { influx: await influx() } : {}) }));
+          e2e.push(await throughputRun({ ...base, broker, path: 'deskprint', qos, store, messages: THROUGHPUT.messages, ...(store === 'influx' ? { influx: await influx() } : {}) }));
         }
         const b = median(e2e.map((r) => r.rate));
         const lost = e2e.reduce((s, r) => s + r.lost, 0) + pass.reduce((s, r) => s + r.lost, 0);
-        const cpu = median(e2e.map((r) => r.sutCpu + (r.brokerCpu ?? 0)));
         say(
-          `| ${broker} | ${qos} | ${store} | ${fmt(a)} | ${fmt(b)} | ${fmt(b * READINGS_PER_MESSAGE)} | ${fmt(b / a, 2)} | ${lost} | ${fmt(cpu, 2)} | ${fmt(median(e2e.map((r) => r.sutRssMb)))} | ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.p99)))} / ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.max)))} |`,
+          `| ${broker} | ${qos} | ${store} | ${fmt(a)} | ${fmt(b)} | ${fmt(b * READINGS_PER_MESSAGE)} | ${fmt(b / a, 2)} | ${lost} | ${cpuSplit(pass)} | ${cpuSplit(e2e)} | ${fmt(median(e2e.map((r) => r.sutRssMb)))} | ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.p99)))} / ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.max)))} |`,
         );
         rows.push({ broker, qos, store, passRates: pass.map((r) => r.rate), e2eRates: e2e.map((r) => r.rate), pass, e2e });
       }

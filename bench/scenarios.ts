@@ -53,6 +53,8 @@ export interface ThroughputResult {
   /** CPU seconds per second of the system under test (and of Mosquitto) during the run. */
   sutCpu: number;
   brokerCpu: number | null;
+  /** CPU seconds per second of the load generator during the run. */
+  loadCpu: number;
   sutRssMb: number;
   /** Time from the end of publishing until everything arrived or was stored. */
   drainS: number;
@@ -137,6 +139,7 @@ export async function throughputRun(spec: RunSpec): Promise<ThroughputResult> {
     await h.sut.call('reset');
     const cpu0 = (await h.stats()).cpuS;
     const broker0 = h.mosquitto ? procUsage(h.mosquitto.pid).cpuS : 0;
+    const load0 = procUsage(h.load.pid).cpuS;
     if (spec.profileFile) await h.sut.call('profile-start');
     const load = await h.load.call<PublishResult>('publish', { opts: { qos: spec.qos, rate: 'max', durationS: 300, count: spec.messages } });
     const delivered = (s: SutStats) => (spec.path === 'pass' ? s.received : Math.floor(s.stored / READINGS_PER_MESSAGE));
@@ -166,6 +169,7 @@ export async function throughputRun(spec: RunSpec): Promise<ThroughputResult> {
       rate: n / elapsedS,
       sutCpu: (s.cpuS - cpu0) / elapsedS,
       brokerCpu: h.mosquitto ? (procUsage(h.mosquitto.pid).cpuS - broker0) / elapsedS : null,
+      loadCpu: (procUsage(h.load.pid).cpuS - load0) / elapsedS,
       sutRssMb: s.rssBytes / 2 ** 20,
       drainS: Math.max(0, (doneAt - load.endedAt) / 1000),
       sut: s,
