@@ -4,7 +4,8 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteReader, type ReadReply, type ReadRequest } from './sqlite-read.ts';
+import { SqliteReader, packSeries, type ReadReply, type ReadRequest } from './sqlite-read.ts';
+import type { RollupQuery } from './types.ts';
 import { SQLITE_PRAGMAS } from './sqlite-thread.ts';
 
 const port = parentPort!;
@@ -15,8 +16,9 @@ db.pragma('cache_size = -16384');
 const reader = new SqliteReader(db);
 
 port.on('message', (req: ReadRequest) => {
-  const reply = (body: Omit<ReadReply, 'id'>) => port.postMessage({ id: req.id, ...body } satisfies ReadReply);
-  (reader[req.method] as (q: ReadRequest['query']) => Promise<unknown>)
-    .call(reader, req.query)
-    .then((result) => reply({ result, error: null }), (err: Error) => reply({ error: err.message }));
+  const answer = req.method === 'queryRaw' ? reader.queryRaw(req.query).then((result) => ({ result })) : reader[req.method](req.query as RollupQuery).then((r) => ({ series: packSeries(r) }));
+  answer.then(
+    (body: Pick<ReadReply, 'result' | 'series'>) => port.postMessage({ id: req.id, ...body, error: null } satisfies ReadReply, body.series ? [body.series.ts.buffer as ArrayBuffer, body.series.values.buffer as ArrayBuffer] : []),
+    (err: Error) => port.postMessage({ id: req.id, error: err.message } satisfies ReadReply),
+  );
 });
