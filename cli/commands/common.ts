@@ -14,23 +14,32 @@ const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 type Values<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; strict: true; options: O & typeof HELP }>>['values'];
 
 /**
- * Parses a command's flags (strict) with `--help`/`-h` added. Returns the values, or the
- * exit code when there is nothing more to do: 0 after printing the usage for --help, 2 after
- * an unknown or malformed flag (with the usage).
+ * Parses a command's flags (strict) with `--help`/`-h` added, and with `positionals` its
+ * positional arguments (an action and its subject: `users add NAME`). Returns the values, or
+ * the exit code when there is nothing more to do: 0 after printing the usage for --help, 2
+ * after an unknown or malformed flag (with the usage). Prints through `io` when given.
  */
-export function parseCommandArgs<const O extends Options>(command: string, usage: string, args: string[], options: O): { exit: 0 | 2 } | { values: Values<O> } {
-  let values: Values<O>;
+export function parseCommandArgs<const O extends Options>(
+  command: string,
+  usage: string,
+  args: string[],
+  options: O,
+  opts: { positionals?: boolean; io?: { out(line: string): void; err(line: string): void } } = {},
+): { exit: 0 | 2 } | { values: Values<O>; positionals: string[] } {
+  const out = opts.io?.out ?? console.log;
+  const err = opts.io?.err ?? console.error;
+  let parsed: { values: Values<O>; positionals: string[] };
   try {
-    values = parseArgs({ args, strict: true, options: { ...options, ...HELP } }).values as Values<O>;
-  } catch (err) {
-    console.error(`deskprint ${command}: ${(err as Error).message}\n\n${usage}`);
+    parsed = parseArgs({ args, strict: true, allowPositionals: opts.positionals ?? false, options: { ...options, ...HELP } }) as { values: Values<O>; positionals: string[] };
+  } catch (e) {
+    err(`deskprint ${command}: ${(e as Error).message}\n\n${usage}`);
     return { exit: 2 };
   }
-  if ((values as { help?: boolean }).help) {
-    console.log(usage);
+  if ((parsed.values as { help?: boolean }).help) {
+    out(usage);
     return { exit: 0 };
   }
-  return { values };
+  return parsed;
 }
 
 /** Options of the one-shot commands over a site and period (recompute, report). */

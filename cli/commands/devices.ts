@@ -18,7 +18,7 @@
  * Exit codes: 0 done, 1 refused, 2 bad arguments.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './common.ts';
 import { DEVICE_KIND_KEYS, type Carrier, type Category, type DeviceKind } from '../../devices/kinds.ts';
 import { siteFileSchema } from '../../devices/site.ts';
 import { deviceTopics } from '../../devices/topics.ts';
@@ -36,32 +36,22 @@ const USAGE = `usage:
 options: --data-dir DIR (DESKPRINT_DATA_DIR), --site-file FILE... (DESKPRINT_SITES)`;
 
 export async function runDevices(args: string[], io: CommandIo = processIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        ...COMMON_OPTIONS,
-        site: { type: 'string' },
-        kind: { type: 'string' },
-        desk: { type: 'string' },
-        zone: { type: 'string' },
-        id: { type: 'string' },
-        name: { type: 'string' },
-        carrier: { type: 'string' },
-        category: { type: 'string' },
-        device: { type: 'string' },
-        bridge: { type: 'string' },
-        scope: { type: 'string', multiple: true },
-        service: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    io.err(`deskprint devices: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('devices', USAGE, args, {
+    ...COMMON_OPTIONS,
+    site: { type: 'string' },
+    kind: { type: 'string' },
+    desk: { type: 'string' },
+    zone: { type: 'string' },
+    id: { type: 'string' },
+    name: { type: 'string' },
+    carrier: { type: 'string' },
+    category: { type: 'string' },
+    device: { type: 'string' },
+    bridge: { type: 'string' },
+    scope: { type: 'string', multiple: true },
+    service: { type: 'string' },
+  }, { positionals: true, io });
+  if ('exit' in parsed) return parsed.exit;
   const { values, positionals } = parsed;
   const [action, id] = positionals;
   let opened: ReturnType<typeof openAccounts> | undefined;

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './common.ts';
 import type { SiteFile } from '../../devices/site.ts';
 import { loadSiteFiles } from '../paths.ts';
 import { AccountError, Accounts, ROLES, type Role } from '../../store/accounts.ts';
@@ -82,26 +82,16 @@ const USAGE = `usage:
 options: --data-dir DIR (DESKPRINT_DATA_DIR), --site-file FILE... (DESKPRINT_SITES)`;
 
 export async function runUsers(args: string[], io: CommandIo = processIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        ...COMMON_OPTIONS,
-        role: { type: 'string' },
-        site: { type: 'string', multiple: true },
-        member: { type: 'string' },
-        'password-stdin': { type: 'boolean' },
-        label: { type: 'string' },
-        revoke: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    io.err(`deskprint users: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('users', USAGE, args, {
+    ...COMMON_OPTIONS,
+    role: { type: 'string' },
+    site: { type: 'string', multiple: true },
+    member: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
+    label: { type: 'string' },
+    revoke: { type: 'string' },
+  }, { positionals: true, io });
+  if ('exit' in parsed) return parsed.exit;
   const { values, positionals } = parsed;
   const [action, name] = positionals;
   let opened: ReturnType<typeof openAccounts> | undefined;
