@@ -128,6 +128,26 @@ export async function startHarness(spec: Omit<RunSpec, 'qos' | 'messages'>, flee
 }
 
 /**
+ * Polls the system under test until `delivered` reaches `expected`, or nothing moved for
+ * BENCH_STALL_MS (default 15 s); returns its last figures.
+ */
+export async function waitDelivered(h: Harness, expected: number, delivered: (s: SutStats) => number): Promise<SutStats> {
+  const stallMs = Number(process.env.BENCH_STALL_MS ?? 15_000);
+  let s = await h.stats();
+  let last = delivered(s);
+  let lastMove = Date.now();
+  while (delivered(s) < expected && Date.now() - lastMove < stallMs) {
+    await new Promise((r) => setTimeout(r, 50));
+    s = await h.stats();
+    if (delivered(s) !== last) {
+      last = delivered(s);
+      lastMove = Date.now();
+    }
+  }
+  return s;
+}
+
+/**
  * Pushes a fixed number of messages as fast as the broker takes them and times their
  * arrival (pass) or storage (deskprint). A fixed amount of work rather than a fixed time:
  * loopback socket buffers hold hundreds of thousands of messages, so what a generator
@@ -143,20 +163,7 @@ export async function throughputRun(spec: RunSpec): Promise<ThroughputResult> {
     if (spec.profileFile) await h.sut.call('profile-start');
     const load = await h.load.call<PublishResult>('publish', { opts: { qos: spec.qos, rate: 'max', durationS: 300, count: spec.messages } });
     const delivered = (s: SutStats) => (spec.path === 'pass' ? s.received : Math.floor(s.stored / READINGS_PER_MESSAGE));
-    // Wait until everything published is delivered, or nothing moved for a while.
-    const stallMs = Number(process.env.BENCH_STALL_MS ?? 15_000);
-    let s = await h.stats();
-    let last = delivered(s);
-    let lastMove = Date.now();
-    const expected = load.acked;
-    while (delivered(s) < expected && Date.now() - lastMove < stallMs) {
-      await new Promise((r) => setTimeout(r, 50));
-      s = await h.stats();
-      if (delivered(s) !== last) {
-        last = delivered(s);
-        lastMove = Date.now();
-      }
-    }
+    const s = await waitDelivered(h, load.acked, delivered);
     if (spec.profileFile) await h.sut.call('profile-stop', { file: spec.profileFile });
     const doneAt = spec.path === 'pass' ? s.lastReceivedAt : s.lastStoredAt;
     const n = delivered(s);

@@ -12,7 +12,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startHarness, type BrokerKind } from './scenarios.ts';
+import { READINGS_PER_MESSAGE, startHarness, waitDelivered, type BrokerKind } from './scenarios.ts';
 import type { PublishResult } from './loadgen.ts';
 import { writeBenchSites } from './site.ts';
 
@@ -41,11 +41,8 @@ try {
   const t0 = Date.now();
   if (profile) await h.sut.call('profile-start');
   const load = await h.load.call<PublishResult>('publish', { opts: { qos: Number(qos), rate: 'max', durationS: 300, count: Number(messages) } });
-  let s = await h.stats();
-  while (s.stored / 2 < load.acked) {
-    await new Promise((r) => setTimeout(r, 50));
-    s = await h.stats();
-  }
+  const s = await waitDelivered(h, load.acked, (st) => Math.floor(st.stored / READINGS_PER_MESSAGE));
+  if (s.stored / READINGS_PER_MESSAGE < load.acked) console.log(`stalled: ${s.stored / READINGS_PER_MESSAGE} of ${load.acked} messages stored`);
   if (profile) await h.sut.call('profile-stop', { file: path.resolve(profile) });
   const after = threads(h.sut.pid);
   const elapsedS = (s.lastStoredAt - t0) / 1000;
