@@ -46,6 +46,11 @@ export interface PublishOptions {
   count?: number;
   /** QoS 1: unacknowledged messages per connection before it waits. */
   windowPerConnection?: number;
+  /**
+   * `max` only: packets per socket write (default 32, a gateway forwarding its devices'
+   * messages; 1, a device writing each message on its own).
+   */
+  perWrite?: number;
 }
 
 export interface PublishResult {
@@ -291,7 +296,7 @@ export class LoadFleet {
     if (opts.rate === 'max') {
       // Each connection writes batches until its socket or its QoS 1 window pushes back.
       await new Promise<void>((resolve) => {
-        const BATCH = 32;
+        const BATCH = Math.max(1, opts.perWrite ?? 32);
         const pump = () => {
           const t = Date.now();
           if (t >= deadline || sent >= limit) return resolve();
@@ -302,7 +307,7 @@ export class LoadFleet {
             if (room <= 0) continue;
             const bufs: Buffer[] = [];
             for (let i = 0; i < room; i++) bufs.push(this.#message(c, opts.qos));
-            this.#write(c, Buffer.concat(bufs));
+            this.#write(c, bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs));
             sent += room;
             wrote = true;
           }

@@ -33,6 +33,8 @@ export interface RunSpec {
   connections: number;
   /** Messages to push through, as fast as the broker takes them. */
   messages: number;
+  /** Packets per socket write of the load generator (bench/loadgen.ts `perWrite`). */
+  perWrite?: number;
   influx?: Influx;
   /** Extra node flags for the system under test. */
   sutExecArgv?: string[];
@@ -161,7 +163,7 @@ export async function throughputRun(spec: RunSpec): Promise<ThroughputResult> {
     const broker0 = h.mosquitto ? procUsage(h.mosquitto.pid).cpuS : 0;
     const load0 = procUsage(h.load.pid).cpuS;
     if (spec.profileFile) await h.sut.call('profile-start');
-    const load = await h.load.call<PublishResult>('publish', { opts: { qos: spec.qos, rate: 'max', durationS: 300, count: spec.messages } });
+    const load = await h.load.call<PublishResult>('publish', { opts: { qos: spec.qos, rate: 'max', durationS: 300, count: spec.messages, ...(spec.perWrite !== undefined ? { perWrite: spec.perWrite } : {}) } });
     const delivered = (s: SutStats) => (spec.path === 'pass' ? s.received : Math.floor(s.stored / READINGS_PER_MESSAGE));
     const s = await waitDelivered(h, load.acked, delivered);
     if (spec.profileFile) await h.sut.call('profile-stop', { file: spec.profileFile });

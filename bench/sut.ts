@@ -142,6 +142,10 @@ async function main(): Promise<void> {
       lastStoredAt = t;
       if (recording) for (const p of points) if (p.measurement === MEASUREMENT_READINGS) storeLatencies.push(t - p.ts);
     };
+    // Start-up work first: the footprint engine's warm start replays this month from the
+    // store (ingest/footprint/stream.ts). Left to run during a measurement, it read the
+    // run's own readings back on a reader thread, 0.3 of a core (bench/RESULTS.md).
+    await handle.footprint.ready();
     const token = handle.accounts.createToken('manager', 'bench').token;
     closeAll = () => handle.close();
     ready = { mqttUrl: handle.mqttUrl, httpUrl: handle.httpUrl, token };
