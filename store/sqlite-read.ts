@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import { matchesFilter, type Aggregate, type AggregateQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type Tags } from './types.ts';
+import { matchesFilter, type Aggregate, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type Tags } from './types.ts';
 import { ROLLUP_ANSWERS, queryRollupGeneric, rollupParts } from './rollup.ts';
 
 export interface SeriesRow {
@@ -83,19 +83,26 @@ export class SqliteReader {
   }
 
   async queryAggregate(q: AggregateQuery): Promise<SeriesResult[]> {
+    const { fn, ...rest } = q;
+    return (await this.queryAggregates({ ...rest, fns: [fn] }))[0]!;
+  }
+
+  /** Every aggregate in `q.fns` from one scan: the rows are read once, whatever is asked of them. */
+  async queryAggregates(q: AggregatesQuery): Promise<SeriesResult[][]> {
+    const none = () => q.fns.map((): SeriesResult[] => []);
     const matching = this.matchingSeries(q.measurement, q.where); // first: it learns what other writers added
     const fieldId = this.fields.get(q.field);
-    if (fieldId === undefined || matching.length === 0 || q.to <= q.from) return [];
+    if (fieldId === undefined || matching.length === 0 || q.to <= q.from) return none();
     // Only the series with this field in range (one index probe each): a filter such as a
     // site matches devices of every kind, and each series in the list costs a seek per window.
     const has = this.#db.prepare('SELECT 1 FROM points WHERE field = ? AND series = ? AND ts >= ? AND ts < ? LIMIT 1').pluck();
     const series = matching.filter((s) => has.get(fieldId, s.id, q.from, q.to) !== undefined);
-    if (series.length === 0) return [];
+    if (series.length === 0) return none();
     const every = Math.max(1, Math.round(q.every));
     const ids = series.map((s) => s.id);
     const list = ids.map(() => '?').join(',');
-    // Only the aggregates this function needs: each extra one costs per row.
-    const cols = AGGREGATE_COLUMNS[q.fn];
+    // Only the aggregates these functions need: each extra one costs per row.
+    const cols = [...new Set(q.fns.flatMap((fn) => AGGREGATE_COLUMNS[fn]))];
     const select = cols.map((c) => SQL_OF_COLUMN[c]).join(', ');
     // Rows: [series, window start, ...cols], in series order within a window.
     let rows: number[][];
@@ -122,7 +129,9 @@ export class SqliteReader {
     }
 
     // first/last need the value at the window's first/last timestamp.
-    const edgeStmt = q.fn === 'first' || q.fn === 'last' ? this.#db.prepare('SELECT value FROM points WHERE field = ? AND series = ? AND ts = ?').pluck() : undefined;
+    const first = q.fns.includes('first');
+    const last = q.fns.includes('last');
+    const edgeStmt = first || last ? this.#db.prepare('SELECT value FROM points WHERE field = ? AND series = ? AND ts = ?').pluck() : undefined;
 
     const by = q.by ?? [];
     type Acc = { sm: number; n: number; mn: number; mx: number; t0: number; v0: number; t1: number; v1: number };
@@ -140,8 +149,8 @@ export class SqliteReader {
       const mx = r[iMx] ?? NaN;
       const t0 = r[iT0] ?? NaN;
       const t1 = r[iT1] ?? NaN;
-      const v0 = q.fn === 'first' ? (edgeStmt!.get(fieldId, r[0], t0) as number) : NaN;
-      const v1 = q.fn === 'last' ? (edgeStmt!.get(fieldId, r[0], t1) as number) : NaN;
+      const v0 = first ? (edgeStmt!.get(fieldId, r[0], t0) as number) : NaN;
+      const v1 = last ? (edgeStmt!.get(fieldId, r[0], t1) as number) : NaN;
       const acc = g.windows.get(b);
       if (!acc) {
         g.windows.set(b, { sm, n, mn, mx, t0, v0, t1, v1 });
@@ -154,8 +163,8 @@ export class SqliteReader {
         if (t1 > acc.t1) (acc.t1 = t1), (acc.v1 = v1);
       }
     }
-    const pick = (a: Acc): number => {
-      switch (q.fn) {
+    const pick = (a: Acc, fn: Aggregate): number => {
+      switch (fn) {
         case 'mean': return a.sm / a.n;
         case 'sum': return a.sm;
         case 'min': return a.mn;
@@ -165,13 +174,11 @@ export class SqliteReader {
         case 'last': return a.v1;
       }
     };
-    return [...groups.values()]
+    const filled = [...groups.values()]
       .filter((g) => g.windows.size > 0)
-      .map((g) => ({
-        tags: g.tags,
-        points: [...g.windows.entries()].sort((a, b) => a[0] - b[0]).map(([ts, a]) => ({ ts, value: pick(a) })),
-      }))
+      .map((g) => ({ tags: g.tags, windows: [...g.windows.entries()].sort((a, b) => a[0] - b[0]) }))
       .sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));
+    return q.fns.map((fn) => filled.map((g) => ({ tags: g.tags, points: g.windows.map(([ts, a]) => ({ ts, value: pick(a, fn) })) })));
   }
 
   /**
@@ -276,12 +283,12 @@ function groupSeries<G>(series: readonly SeriesRow[], by: readonly string[], mak
 }
 
 /** The reader's queries a reader thread answers. */
-export type ReadMethod = 'queryAggregate' | 'queryRollup' | 'queryRaw';
+export type ReadMethod = 'queryAggregate' | 'queryAggregates' | 'queryRollup' | 'queryRaw';
 
 export interface ReadRequest {
   id: number;
   method: ReadMethod;
-  query: AggregateQuery | RollupQuery | RawQuery;
+  query: AggregateQuery | AggregatesQuery | RollupQuery | RawQuery;
 }
 
 export interface ReadReply {
@@ -290,6 +297,8 @@ export interface ReadReply {
   result?: unknown;
   /** queryAggregate's and queryRollup's series. */
   series?: PackedSeries;
+  /** queryAggregates' series, an answer per aggregate. */
+  seriesSets?: PackedSeries[];
   error: string | null;
 }
 
@@ -398,7 +407,7 @@ export class SqliteReaderPool {
       const job = slot.job;
       slot.job = null;
       if (job?.id === reply.id) {
-        if (reply.error === null) job.resolve((reply.series ? unpackSeries(reply.series) : reply.result) as never);
+        if (reply.error === null) job.resolve((reply.series ? unpackSeries(reply.series) : reply.seriesSets ? reply.seriesSets.map(unpackSeries) : reply.result) as never);
         else job.reject(new Error(reply.error));
       }
       this.#dispatch();

@@ -4,8 +4,8 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteReader, packSeries, type ReadReply, type ReadRequest } from './sqlite-read.ts';
-import type { RollupQuery } from './types.ts';
+import { SqliteReader, packSeries, type PackedSeries, type ReadReply, type ReadRequest } from './sqlite-read.ts';
+import type { AggregatesQuery, RollupQuery } from './types.ts';
 import { SQLITE_PRAGMAS } from './sqlite-thread.ts';
 
 const port = parentPort!;
@@ -16,9 +16,15 @@ db.pragma('cache_size = -16384');
 const reader = new SqliteReader(db);
 
 port.on('message', (req: ReadRequest) => {
-  const answer = req.method === 'queryRaw' ? reader.queryRaw(req.query).then((result) => ({ result })) : reader[req.method](req.query as RollupQuery).then((r) => ({ series: packSeries(r) }));
+  const answer: Promise<Pick<ReadReply, 'result' | 'series' | 'seriesSets'>> =
+    req.method === 'queryRaw'
+      ? reader.queryRaw(req.query).then((result) => ({ result }))
+      : req.method === 'queryAggregates'
+        ? reader.queryAggregates(req.query as AggregatesQuery).then((sets) => ({ seriesSets: sets.map(packSeries) }))
+        : reader[req.method](req.query as RollupQuery).then((r) => ({ series: packSeries(r) }));
+  const buffers = (p: PackedSeries) => [p.ts.buffer as ArrayBuffer, p.values.buffer as ArrayBuffer];
   answer.then(
-    (body: Pick<ReadReply, 'result' | 'series'>) => port.postMessage({ id: req.id, ...body, error: null } satisfies ReadReply, body.series ? [body.series.ts.buffer as ArrayBuffer, body.series.values.buffer as ArrayBuffer] : []),
+    (body) => port.postMessage({ id: req.id, ...body, error: null } satisfies ReadReply, [...(body.series ? buffers(body.series) : []), ...(body.seriesSets ?? []).flatMap(buffers)]),
     (err: Error) => port.postMessage({ id: req.id, error: err.message } satisfies ReadReply),
   );
 });

@@ -13,7 +13,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { seriesKey, type AggregateQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type StoreHealth, type TagFilter, type Tags, type TimeSeriesStore } from './types.ts';
+import { seriesKey, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type StoreHealth, type TagFilter, type Tags, type TimeSeriesStore } from './types.ts';
 import { SqliteReader, SqliteReaderPool, type SeriesRow } from './sqlite-read.ts';
 import { SQLITE_PRAGMAS, SqliteWriterThread, sameTags, tagEntries } from './sqlite-thread.ts';
 
@@ -168,6 +168,10 @@ export class SqliteStore implements TimeSeriesStore {
 
   queryAggregate(q: AggregateQuery): Promise<SeriesResult[]> {
     return this.#readers ? this.#readers.run('queryAggregate', q) : this.#reader.queryAggregate(q);
+  }
+
+  queryAggregates(q: AggregatesQuery): Promise<SeriesResult[][]> {
+    return this.#readers ? this.#readers.run('queryAggregates', q) : this.#reader.queryAggregates(q);
   }
 
   /**

@@ -38,6 +38,11 @@ export interface AggregateQuery {
   by?: readonly string[];
 }
 
+/** Several aggregates of one field over the same windows (`TimeSeriesStore.queryAggregates`). */
+export interface AggregatesQuery extends Omit<AggregateQuery, 'fn'> {
+  fns: readonly Aggregate[];
+}
+
 /** An aggregate of a raw field asked of its rollup (`TimeSeriesStore.queryRollup`). */
 export interface RollupQuery extends AggregateQuery {
   /** The rollup's period in ms (an hour for `<m>_1h`, a day for `<m>_1d`): a point per series at each period's start. */
@@ -86,6 +91,13 @@ export interface TimeSeriesStore {
    */
   write(points: readonly Point[]): Promise<void>;
   queryAggregate(q: AggregateQuery): Promise<SeriesResult[]>;
+  /**
+   * Optional: several aggregates of one field in one pass over its rows (the rollup job asks
+   * for five an hour). Answers in the order of `fns`, each as `queryAggregate` would.
+   * store/rollup.ts `queryAggregatesOf` asks `queryAggregate` once per aggregate for a
+   * store without it.
+   */
+  queryAggregates?(q: AggregatesQuery): Promise<SeriesResult[][]>;
   /**
    * Optional: `queryAggregate` of a raw field answered from its rollup (store/rollup.ts):
    * `q.measurement` is the rollup (`readings_1h`, `readings_1d`), `q.field` the raw field

@@ -4,7 +4,7 @@
  * Each test gets a fresh, empty store from `makeStore` and cleans it up.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { queryRollupGeneric, rollupHours } from '../../store/rollup.ts';
+import { queryAggregatesOf, queryRollupGeneric, rollupHours } from '../../store/rollup.ts';
 import { AGGREGATES, seriesKey, type Aggregate, type Point, type RollupQuery, type Tags, type TimeSeriesStore } from '../../store/types.ts';
 
 export interface StoreUnderTest {
@@ -152,6 +152,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(got[i]!.points.map((p) => p.ts)).toEqual(expected[i]!.points.map((p) => p.ts));
         got[i]!.points.forEach((p, j) => expect(p.value).toBeCloseTo(expected[i]!.points[j]!.value, 9));
       }
+    });
+
+    it('answers several aggregates of a field at once (queryAggregates) as one query each would', async () => {
+      await store.write(fixture());
+      const q = { measurement: 'readings', field: 'power_w', from: T0 + 2 * MIN, to: T0 + 45 * MIN, every: 15 * MIN, where: { site: 'demo' }, by: ['zone', 'desk'] };
+      const fns = ['max', 'first', 'mean', 'count', 'last', 'min', 'sum'] as const;
+      const got = await queryAggregatesOf(store, { ...q, fns });
+      expect(got).toHaveLength(fns.length);
+      for (const [i, fn] of fns.entries()) expect(got[i], fn).toEqual(await store.queryAggregate({ ...q, fn }));
+      // Nothing to answer: an empty answer for each aggregate, still in order.
+      expect(await queryAggregatesOf(store, { ...q, field: 'nothing', fns })).toEqual(fns.map(() => []));
     });
 
     it('aggregates across series without grouping, and groups by several tags with a list filter', async () => {
