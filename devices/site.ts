@@ -71,6 +71,46 @@ const deviceSchema = z.object({
   foreign: foreignSchema.optional(),
 });
 
+/** Weekdays as site files name them, in `Date.getDay()` order (0 = Sunday). */
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const HHMM = '(?:[01]\\d|2[0-3]):[0-5]\\d';
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+/** One day's opening, `07:00-20:00` in the site's local time; `24:00` closes at midnight. */
+const openingSchema = z
+  .string()
+  .regex(new RegExp(`^${HHMM}-(?:${HHMM}|24:00)$`), { error: 'opening hours as HH:MM-HH:MM, e.g. 07:00-20:00', abort: true })
+  .refine((s) => minutesOf(s.slice(6)) > minutesOf(s.slice(0, 5)), 'closing time must be after opening time');
+/** Days left out are closed. A common coworking week unless the site file says otherwise. */
+const openingHoursSchema = z
+  .strictObject({
+    mon: openingSchema.optional(),
+    tue: openingSchema.optional(),
+    wed: openingSchema.optional(),
+    thu: openingSchema.optional(),
+    fri: openingSchema.optional(),
+    sat: openingSchema.optional(),
+    sun: openingSchema.optional(),
+  })
+  .default({ mon: '07:00-20:00', tue: '07:00-20:00', wed: '07:00-20:00', thu: '07:00-20:00', fri: '07:00-20:00' });
+
+/** Opening hours per weekday (0 = Sunday): [open, close] in minutes after local midnight, or null when closed. */
+export type OpeningHours = readonly (readonly [number, number] | null)[];
+
+const openingHoursCache = new WeakMap<object, OpeningHours>();
+
+/** A site's opening hours as minutes, from its `opening_hours`. */
+export function openingHoursOf(site: Pick<SiteFile, 'opening_hours'>): OpeningHours {
+  let hours = openingHoursCache.get(site.opening_hours);
+  if (!hours) {
+    hours = WEEKDAYS.map((d) => {
+      const s = site.opening_hours[d];
+      return s === undefined ? null : ([minutesOf(s.slice(0, 5)), minutesOf(s.slice(6))] as const);
+    });
+    openingHoursCache.set(site.opening_hours, hours);
+  }
+  return hours;
+}
+
 const memberSchema = z.object({
   id: idSchema,
   name: z.string().min(1),
@@ -86,6 +126,8 @@ export const siteFileSchema = z
     max_gap_min: z.number().positive().default(15),
     /** Operator account that receives unidentified occupants' shares. */
     operator: idSchema.default('operator'),
+    /** When the space is open, for after-hours waste alerts (docs/alerts.md). */
+    opening_hours: openingHoursSchema,
     factors: z.array(factorSetSchema).min(1),
     baseline: baselineSchema.default(baselineSchema.parse({})),
     zones: z.array(zoneSchema).min(1),

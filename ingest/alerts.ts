@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import type { Alert, AlertKind, AlertsResponse } from '../devices/api-types.ts';
 import { DEVICE_KINDS, type Carrier } from '../devices/kinds.ts';
+import { openingHoursOf } from '../devices/site.ts';
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
 import { LocalClock } from './footprint/clock.ts';
 import { factorOf, factorSetFor } from './footprint/emissions.ts';
@@ -44,26 +45,10 @@ const RESOLVED_KEPT_MAX = 100;
 /** Energy checkpoints kept per device, enough for hours of 30 s readings. */
 const CHECKPOINTS_KEPT = 1_024;
 
-/**
- * Opening hours in the site's local time. The site file has no opening hours yet, so the
- * default is a common coworking day: Monday to Friday, 07:00 to 20:00.
- */
-export interface OpeningHours {
-  /** Open days, 0 = Sunday … 6 = Saturday. */
-  days: readonly number[];
-  /** Minutes after local midnight. */
-  openMin: number;
-  closeMin: number;
-}
-
-export const DEFAULT_OPENING_HOURS: OpeningHours = { days: [1, 2, 3, 4, 5], openMin: 7 * 60, closeMin: 20 * 60 };
-
 export interface AlertsOptions {
   registry: Registry;
   /** Availability and last-seen per device, from ingest (`Ingest.activity`). */
   activity?: (site: string, device: string) => { lastSeen: number; status: 'online' | 'offline' | null } | undefined;
-  /** Opening hours per site (default DEFAULT_OPENING_HOURS). */
-  openingHours?: (site: string) => OpeningHours;
 }
 
 interface Timed {
@@ -435,22 +420,28 @@ export class AlertsProcessor extends EventEmitter implements Processor {
     return since;
   }
 
-  /** When the current closed period began in the site's local time, or null while open. */
+  /**
+   * When the current closed period began in the site's local time (its `opening_hours`), or
+   * null while open.
+   */
   #closedSince(siteId: string, clock: LocalClock, now: number): number | null {
-    const hours = this.#opts.openingHours?.(siteId) ?? DEFAULT_OPENING_HOURS;
-    const at = (dayStart: number, min: number) => wallTime(clock, dayStart, min);
+    const site = this.#opts.registry.site(siteId);
+    if (!site) return null;
+    const week = openingHoursOf(site);
+    const hoursOf = (d: { start: number }) => week[new Date(d.start + clock.offsetMs(d.start) + 12 * 3_600_000).getUTCDay()] ?? null;
     let day = clock.day(now);
-    const isOpenDay = (d: { start: number }) => hours.days.includes(new Date(d.start + clock.offsetMs(d.start) + 12 * 3_600_000).getUTCDay());
-    if (isOpenDay(day)) {
-      const open = at(day.start, hours.openMin);
-      const close = at(day.start, hours.closeMin);
+    const today = hoursOf(day);
+    if (today) {
+      const open = wallTime(clock, day.start, today[0]);
+      const close = wallTime(clock, day.start, today[1]);
       if (now >= open && now < close) return null;
       if (now >= close) return close;
     }
     // Before opening, or a closed day: closed since the last open day's closing time.
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 7; i++) {
       day = clock.day(day.start - 1);
-      if (isOpenDay(day)) return at(day.start, hours.closeMin);
+      const hours = hoursOf(day);
+      if (hours) return wallTime(clock, day.start, hours[1]);
     }
     return day.start;
   }

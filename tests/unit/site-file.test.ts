@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSiteYaml, SiteFileError } from '../../devices/site.ts';
+import { openingHoursOf, parseSiteYaml, SiteFileError } from '../../devices/site.ts';
 
 const demoText = readFileSync(new URL('../../sites/demo.yaml', import.meta.url), 'utf8');
 
@@ -49,6 +49,16 @@ describe('site files', () => {
       ]),
     );
     expect(p.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('reads opening hours per weekday, defaults to a weekday 07:00-20:00, and refuses what is not a time range', () => {
+    const hours = (block: string) => openingHoursOf(parseSiteYaml(demoText.replace(/opening_hours:.*\n(?:  \w+: .*\n)*/, block)));
+    expect(hours('opening_hours:\n  mon: 08:30-18:00\n  sat: 10:00-24:00\n')).toEqual([null, [510, 1080], null, null, null, null, [600, 1440]]);
+    expect(hours('')).toEqual([null, ...Array(5).fill([420, 1200]), null]);
+    const bad = (block: string) => problems(demoText.replace(/opening_hours:.*\n(?:  \w+: .*\n)*/, block));
+    expect(bad('opening_hours:\n  mon: 8-18\n')).toEqual(['opening_hours.mon: opening hours as HH:MM-HH:MM, e.g. 07:00-20:00']);
+    expect(bad('opening_hours:\n  mon: 18:00-08:00\n')).toEqual(['opening_hours.mon: closing time must be after opening time']);
+    expect(bad('opening_hours:\n  monday: 08:00-18:00\n')).toEqual([expect.stringMatching(/^opening_hours: .*monday/)]);
   });
 
   it('refuses duplicate ids, devices on unknown desks and invalid YAML', () => {

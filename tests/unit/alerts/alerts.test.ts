@@ -18,11 +18,11 @@ const SAT_10 = Date.UTC(2026, 10, 21, 10, 0);
 const ELECTRICITY = 0.177;
 const GAS = 0.183;
 
-function setup(activity?: Map<string, { lastSeen: number; status: 'online' | 'offline' | null }>) {
+function setup(activity?: Map<string, { lastSeen: number; status: 'online' | 'offline' | null }>, opening_hours?: Record<string, string>) {
   const registry = new Registry();
   registry.loadSite(
     siteFileSchema.parse({
-      id: 'hub', name: 'Hub', timezone: 'Europe/London', area_m2: 200,
+      id: 'hub', name: 'Hub', timezone: 'Europe/London', area_m2: 200, ...(opening_hours ? { opening_hours } : {}),
       factors: [{ name: 'UK DESNZ 2025', year: 2025, basis: 'location, gross CV', source: 'DESNZ 2025', electricity: ELECTRICITY, gas: GAS }],
       zones: [{ id: 'north', name: 'North Studio', area_m2: 100 }, { id: 'south', name: 'South Room', area_m2: 100 }],
       desks: [{ id: 'n1', zone: 'north' }, { id: 'n2', zone: 'north' }, { id: 's1', zone: 'south' }],
@@ -160,6 +160,29 @@ describe('desk plug after hours', () => {
     alerts.onReadings([plug(40, friday1800)]);
     alerts.tick(SAT_10);
     expect(alerts.list('hub').active[0]).toMatchObject({ kind: 'plug_after_hours', since: Date.UTC(2026, 10, 20, 20, 0) });
+  });
+
+  it("follows the site's own opening hours: a late evening, a Saturday, a closed Sunday", () => {
+    const { alerts } = setup(undefined, { tue: '07:00-22:00', sat: '10:00-16:00' });
+    // Tuesday 21:30: open late, so nothing.
+    alerts.onReadings([plug(60, TUE_20), plug(60, TUE_20 + 90 * MIN)]);
+    alerts.tick(TUE_20 + 90 * MIN);
+    expect(alerts.list('hub').active).toEqual([]);
+    // Saturday 11:00, open; 16:20 (closed at 16:00) raises; dated from Saturday's closing.
+    const sat11 = Date.UTC(2026, 10, 21, 11, 0);
+    alerts.onReadings([plug(60, sat11), plug(60, sat11 + 5 * 60 * MIN)]);
+    alerts.tick(sat11 + 5 * 60 * MIN);
+    expect(alerts.list('hub').active).toEqual([]);
+    alerts.tick(Date.UTC(2026, 10, 21, 16, 20));
+    expect(alerts.list('hub').active[0]).toMatchObject({ kind: 'plug_after_hours', since: Date.UTC(2026, 10, 21, 16, 0) });
+  });
+
+  it('treats a day left out of opening_hours as closed, from the previous open day', () => {
+    const { alerts } = setup(undefined, { mon: '08:00-18:00' });
+    // Tuesday 10:00 is a working hour by default, but this site opens on Mondays only.
+    alerts.onReadings([plug(60, TUE_10 - 60 * MIN)]);
+    alerts.tick(TUE_10);
+    expect(alerts.list('hub').active[0]).toMatchObject({ kind: 'plug_after_hours', since: TUE_10 - 60 * MIN });
   });
 
   it('is quiet during opening hours', () => {
