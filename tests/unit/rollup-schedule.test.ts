@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS, READINGS_ROLLUP, WrittenHours, rolledUpRanges, rollupMeasurement, startRollups } from '../../store/rollup.ts';
-import type { AggregateQuery } from '../../store/types.ts';
+import type { AggregateQuery, AggregatesQuery } from '../../store/types.ts';
 import { SqliteStore } from '../../store/sqlite.ts';
 
 const T0 = Date.parse('2026-03-10T00:00:00Z');
@@ -40,11 +40,16 @@ describe('rollup schedule', () => {
       await store.write(points);
       written.note(points);
     };
-    const rawQueries: AggregateQuery[] = [];
+    const rawQueries: (AggregateQuery | AggregatesQuery)[] = [];
     const queryAggregate = store.queryAggregate.bind(store);
+    const queryAggregates = store.queryAggregates.bind(store);
     store.queryAggregate = (q) => {
       if (q.measurement === 'readings') rawQueries.push(q);
       return queryAggregate(q);
+    };
+    store.queryAggregates = (q) => {
+      if (q.measurement === 'readings') rawQueries.push(q);
+      return queryAggregates(q);
     };
     await write(minutes(T0 + 8 * HOUR_MS, 60, 40)); // 08:00–09:00
     let now = T0 + 9 * HOUR_MS + 5 * 60_000;
@@ -60,10 +65,41 @@ describe('rollup schedule', () => {
     const maxAt3 = async () => (await store.queryRaw({ measurement: rollupMeasurement('readings'), from: T0 + 3 * HOUR_MS, to: T0 + 4 * HOUR_MS }))[0]?.fields.power_w_max;
     await expect.poll(maxAt3, { timeout: 5_000 }).toBe(1_000);
     // Nothing new: later runs (every 50 ms here) read no raw readings.
+    expect(rawQueries.length).toBeGreaterThan(0);
     const seen = rawQueries.length;
     await new Promise((r) => setTimeout(r, 300));
     expect(rawQueries.length).toBe(seen);
     await rollups.stop();
+    await store.close();
+  });
+
+  it('puts the hours of a failed run back, so the next run rolls them up', async () => {
+    const store = new SqliteStore({ file: ':memory:' });
+    await store.init();
+    const written = new WrittenHours();
+    let now = T0 + 9 * HOUR_MS + 5 * 60_000;
+    const rollups = startRollups(store, [READINGS_ROLLUP], { clock: () => now, everyMs: 50, written });
+    await rollups.ran;
+    // The store fails the next read of raw readings (a locked file, a restarting server).
+    let failures = 0;
+    const queryAggregates = store.queryAggregates.bind(store);
+    store.queryAggregates = (q) => {
+      if (q.measurement === 'readings' && failures === 0) {
+        failures++;
+        return Promise.reject(new Error('database is locked'));
+      }
+      return queryAggregates(q);
+    };
+    const points = minutes(T0 + 9 * HOUR_MS, 60, 60);
+    await store.write(points);
+    written.note(points);
+    now = T0 + 10 * HOUR_MS + 60_000;
+    // The failed run took 09:00 from `written`; a later run still rolls it up.
+    await expect.poll(() => rolledUpRanges(store, 'readings', 'power_w', T0, T0 + 12 * HOUR_MS), { timeout: 5_000 }).toEqual([[T0, T0 + 10 * HOUR_MS]]);
+    expect(failures).toBe(1);
+    await rollups.stop();
+    const hour = await store.queryRaw({ measurement: rollupMeasurement('readings'), from: T0 + 9 * HOUR_MS, to: T0 + 10 * HOUR_MS });
+    expect(hour.map((p) => p.fields.power_w_mean)).toEqual([60]);
     await store.close();
   });
 });
