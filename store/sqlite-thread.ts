@@ -20,6 +20,8 @@ export interface WriteRequest {
   rows: ArrayBuffer;
   /** Numbers used in `rows`. */
   length: number;
+  /** Instead of rows: delete the points of these series (ids in the file), all or before a time. */
+  delete?: { series: number[]; before: number | null };
 }
 
 export interface WriteReply {
@@ -107,19 +109,26 @@ export class SqliteWriterThread {
     if (n === 0) return 0;
     // The buffer goes to the thread; the next write starts a fresh one of the size this needed.
     this.#rows = new Float64Array(Math.max(4096, Math.min(rows.length, 1 << 20)));
-    const id = this.#nextId++;
-    const req: WriteRequest = { id, series, fields, rows: rows.buffer as ArrayBuffer, length: n };
+    await this.#send({ id: this.#nextId++, series, fields, rows: rows.buffer as ArrayBuffer, length: n }, described);
+    return stored;
+  }
+
+  /**
+   * Deletes the points of series (their ids in the file), all of them or those before
+   * `before`, on the writer's connection: in order with the writes, and without the caller
+   * waiting for the write lock while a commit holds it.
+   */
+  async delete(series: number[], before: number | null): Promise<void> {
+    await this.#send({ id: this.#nextId++, series: [], fields: [], rows: new ArrayBuffer(0), length: 0, delete: { series, before } }, new Set());
+  }
+
+  #send(req: WriteRequest, described: Set<Wire>): Promise<void> {
     const committed = new Promise<void>((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject, described });
+      this.#waiting.set(req.id, { resolve, reject, described });
       this.#thread().postMessage(req, [req.rows]);
     });
     this.#inFlight.add(committed);
-    try {
-      await committed;
-    } finally {
-      this.#inFlight.delete(committed);
-    }
-    return stored;
+    return committed.finally(() => this.#inFlight.delete(committed));
   }
 
   /** Waits for every write in flight, then stops the thread. */

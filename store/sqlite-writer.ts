@@ -30,6 +30,11 @@ const series = new Map<number, number>();
 const fields = new Map<number, number>();
 
 function apply(req: WriteRequest, added: number[][]): void {
+  if (req.delete) {
+    const { series: ids, before } = req.delete;
+    if (ids.length > 0) db.prepare(`DELETE FROM points WHERE series IN (${ids.map(() => '?').join(',')})${before === null ? '' : ' AND ts < ?'}`).run(...ids, ...(before === null ? [] : [before]));
+    return;
+  }
   const { insertPoint, insertSeries, seriesId, insertField, fieldId } = (statements ??= prepare());
   for (const d of req.series) {
     if (series.has(d.wire)) continue;

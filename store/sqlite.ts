@@ -186,16 +186,19 @@ export class SqliteStore implements TimeSeriesStore {
     return this.#readers ? this.#readers.run('queryRaw', q) : this.#reader.queryRaw(q);
   }
 
+  /** Deletes on the writer thread where there is one (store/sqlite-thread.ts `delete`). */
   async deleteBefore(measurement: string, before: number): Promise<void> {
-    const ids = this.#reader.matchingSeries(measurement, undefined).map((s) => s.id);
-    if (ids.length === 0) return;
-    this.#db.prepare(`DELETE FROM points WHERE series IN (${ids.map(() => '?').join(',')}) AND ts < ?`).run(...ids, before);
+    await this.#delete(this.#reader.matchingSeries(measurement, undefined).map((s) => s.id), before);
   }
 
   async deleteWhere(measurement: string, where: TagFilter): Promise<void> {
-    const ids = this.#reader.matchingSeries(measurement, where).map((s) => s.id);
+    await this.#delete(this.#reader.matchingSeries(measurement, where).map((s) => s.id), null);
+  }
+
+  async #delete(ids: number[], before: number | null): Promise<void> {
     if (ids.length === 0) return;
-    this.#db.prepare(`DELETE FROM points WHERE series IN (${ids.map(() => '?').join(',')})`).run(...ids);
+    if (this.#thread) return this.#thread.delete(ids, before);
+    this.#db.prepare(`DELETE FROM points WHERE series IN (${ids.map(() => '?').join(',')})${before === null ? '' : ' AND ts < ?'}`).run(...ids, ...(before === null ? [] : [before]));
   }
 
   health(): StoreHealth {
