@@ -73,11 +73,14 @@ export function fail(reason: RejectReason, message: string, identity?: DeviceIde
   return identity ? { ok: false, reason, message, identity } : { ok: false, reason, message };
 }
 
+/** Strict UTF-8: a bad byte is an error, not U+FFFD. One for every message, as it keeps no state between calls. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Parses a UTF-8 JSON payload into unknown, or a failure. */
 export function parseJson(payload: Uint8Array): { ok: true; value: unknown } | DecodeFailure {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    text = utf8.decode(payload);
   } catch {
     return fail('bad_encoding', 'payload is not valid UTF-8');
   }

@@ -61,6 +61,13 @@ describe('native payload schema', () => {
     expect(() => nativeAdapter.decode('deskprint/demo/x/telemetry', new Uint8Array([0xff, 0xfe, 0x00]), { receivedAt: RECEIVED })).not.toThrow();
   });
 
+  it('reports a payload that is not UTF-8 as bad_encoding, and the next good one decodes', () => {
+    // A truncated multi-byte sequence: the decoder must not carry it into the next message.
+    const bad = Buffer.concat([Buffer.from('{"power_w": 4'), Buffer.from([0xe2, 0x82])]);
+    expect(nativeAdapter.decode('deskprint/demo/plug-n01/telemetry', bad, { receivedAt: RECEIVED })).toMatchObject({ ok: false, reason: 'bad_encoding' });
+    expect(decode({ power_w: 42 })).toMatchObject({ ok: true, readings: [{ metric: 'power_w', value: 42 }] });
+  });
+
   it('decodes status online/offline and rejects anything else', () => {
     expect(nativeAdapter.decode('deskprint/demo/plug-n01/status', Buffer.from('offline'), { receivedAt: RECEIVED })).toMatchObject({ ok: true, status: 'offline' });
     expect(nativeAdapter.decode('deskprint/demo/plug-n01/status', Buffer.from('maybe'), { receivedAt: RECEIVED })).toMatchObject({ ok: false, reason: 'schema' });
