@@ -22,7 +22,7 @@ import { SqliteStore } from '../store/sqlite.ts';
 import type { TimeSeriesStore } from '../store/types.ts';
 import { chartQueries, fillForCharts, timeQueries, type QueryTiming } from './query.ts';
 import { MOSQUITTO_BENCH_CONF, ROOT } from './proc.ts';
-import { latencyRun, scaleRun, throughputRun, READINGS_PER_MESSAGE, type BrokerKind, type LatencyResult, type ScaleResult, type StoreKind, type ThroughputResult } from './scenarios.ts';
+import { latencyRun, scaleRun, throughputRun, READINGS_PER_MESSAGE, type BrokerKind, type LatencyResult, type RunSpec, type ScaleResult, type StoreKind, type ThroughputResult } from './scenarios.ts';
 import { benchSite, writeBenchSites } from './site.ts';
 import { median } from './stats.ts';
 
@@ -87,43 +87,59 @@ function cpuSplit(runs: readonly ThroughputResult[]): string {
   return parts.map((c) => fmt(c, 2)).join(' / ');
 }
 
+/**
+ * The same fleet written two ways: 100 gateway connections writing 32 messages at a time
+ * (the main table), and one connection per plug writing each message on its own, as devices
+ * do. The second costs the broker and the generator a system call per message, so their
+ * pass-through limit is lower; deskprint's work per message is the same.
+ */
+const DEVICE_SHAPED = { connections: THROUGHPUT.devices, perWrite: 1, messages: quick ? 100_000 : 200_000 };
+
 async function throughputSection(): Promise<void> {
   const siteFiles = writeBenchSites(mkdtempSync(path.join(tmp, 'tp-')), 1, THROUGHPUT.desks);
-  const base = { siteFiles, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections };
   say('## Throughput: pass-through (a) against deskprint end to end (b)');
   say();
   say(
-    `${fmt(THROUGHPUT.messages)} messages pushed as fast as the broker takes them, for (a) and (b) alike, from ${THROUGHPUT.connections} connections speaking for ${THROUGHPUT.devices} desk plugs of one 1,000-desk site; one message = one device's readings (power_w, energy_wh: ${READINGS_PER_MESSAGE} readings). Rate = messages delivered (a) or stored (b) / time from the first publish to the last arrival or store acknowledgement. Median of ${RUNS} run(s). CPU: cores used during the run by the system under test (the counting subscriber, or deskprint) / Mosquitto / the load generator; the machine has ${os.cpus().length}.`,
+    `${fmt(THROUGHPUT.messages)} messages pushed as fast as the broker takes them, for (a) and (b) alike, from ${THROUGHPUT.connections} connections speaking for ${THROUGHPUT.devices} desk plugs of one 1,000-desk site, 32 messages a write; one message = one device's readings (power_w, energy_wh: ${READINGS_PER_MESSAGE} readings). Rate = messages delivered (a) or stored (b) / time from the first publish to the last arrival or store acknowledgement; (b) starts once deskprint's start-up work (the footprint warm start) is done. Median of ${RUNS} run(s). CPU: cores used during the run by the system under test (the counting subscriber, or deskprint) / Mosquitto / the load generator; the machine has ${os.cpus().length}.`,
   );
   say();
+  const rows: unknown[] = [];
+  await throughputTable(rows, { siteFiles, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections, messages: THROUGHPUT.messages }, ['aedes', 'mosquitto'], ['sqlite', 'influx']);
+  say();
+  say(`Device-shaped: the same plugs, each on its own connection (${fmt(DEVICE_SHAPED.connections)}), each message written on its own; ${fmt(DEVICE_SHAPED.messages)} messages. Mosquitto and SQLite only.`);
+  say();
+  await throughputTable(rows, { siteFiles, devicesPerSite: THROUGHPUT.devices, ...DEVICE_SHAPED }, ['mosquitto'], ['sqlite']);
+  json.throughput = rows;
+  say();
+}
+
+async function throughputTable(rows: unknown[], base: Pick<RunSpec, 'siteFiles' | 'devicesPerSite' | 'connections' | 'messages' | 'perWrite'>, brokers: BrokerKind[], stores: StoreKind[]): Promise<void> {
   say('| broker | QoS | store | a: msg/s | b: msg/s | b: readings/s | b/a | lost | a: CPU | b: CPU | b: RSS MB | b: event-loop delay p99 / max ms |');
   say('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const rows: unknown[] = [];
-  for (const broker of ['aedes', 'mosquitto'] as BrokerKind[]) {
+  const shape = `${base.connections} connections, ${base.perWrite ?? 32} a write`;
+  for (const broker of brokers) {
     for (const qos of [0, 1] as const) {
       const pass: ThroughputResult[] = [];
       for (let i = 0; i < RUNS; i++) {
-        log(`throughput ${broker} QoS ${qos} pass-through, run ${i + 1}`);
-        pass.push(await throughputRun({ ...base, broker, path: 'pass', qos, store: 'sqlite', messages: THROUGHPUT.messages }));
+        log(`throughput ${broker} QoS ${qos} pass-through (${shape}), run ${i + 1}`);
+        pass.push(await throughputRun({ ...base, broker, path: 'pass', qos, store: 'sqlite' }));
       }
       const a = median(pass.map((r) => r.rate));
-      for (const store of ['sqlite', 'influx'] as StoreKind[]) {
+      for (const store of stores) {
         const e2e: ThroughputResult[] = [];
         for (let i = 0; i < RUNS; i++) {
-          log(`throughput ${broker} QoS ${qos} deskprint + ${store}, run ${i + 1}`);
-          e2e.push(await throughputRun({ ...base, broker, path: 'deskprint', qos, store, messages: THROUGHPUT.messages, ...(store === 'influx' ? { influx: await influx() } : {}) }));
+          log(`throughput ${broker} QoS ${qos} deskprint + ${store} (${shape}), run ${i + 1}`);
+          e2e.push(await throughputRun({ ...base, broker, path: 'deskprint', qos, store, ...(store === 'influx' ? { influx: await influx() } : {}) }));
         }
         const b = median(e2e.map((r) => r.rate));
         const lost = e2e.reduce((s, r) => s + r.lost, 0) + pass.reduce((s, r) => s + r.lost, 0);
         say(
           `| ${broker} | ${qos} | ${store} | ${fmt(a)} | ${fmt(b)} | ${fmt(b * READINGS_PER_MESSAGE)} | ${fmt(b / a, 2)} | ${lost} | ${cpuSplit(pass)} | ${cpuSplit(e2e)} | ${fmt(median(e2e.map((r) => r.sutRssMb)))} | ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.p99)))} / ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.max)))} |`,
         );
-        rows.push({ broker, qos, store, passRates: pass.map((r) => r.rate), e2eRates: e2e.map((r) => r.rate), pass, e2e });
+        rows.push({ broker, qos, store, connections: base.connections, perWrite: base.perWrite ?? 32, passRates: pass.map((r) => r.rate), e2eRates: e2e.map((r) => r.rate), pass, e2e });
       }
     }
   }
-  json.throughput = rows;
-  say();
 }
 
 async function latencySection(): Promise<void> {

@@ -36,13 +36,13 @@ afterEach(async () => {
 const devices = Array.from({ length: 20 }, (_, i) => ({ site: 'bench-001', device: `plug-${String(i + 1).padStart(5, '0')}` }));
 
 describe('bench load generator', () => {
-  for (const qos of [0, 1] as const) {
-    it(`QoS ${qos}, as fast as the broker takes them: every message arrives as valid native telemetry`, async () => {
+  for (const [qos, perWrite] of [[0, 32], [1, 32], [0, 1], [1, 1]] as const) {
+    it(`QoS ${qos}, ${perWrite} a write, as fast as the broker takes them: every message arrives as valid native telemetry`, async () => {
       const { port, received } = await startBroker();
       const fleet = await LoadFleet.connect({ host: '127.0.0.1', port, devices, connections: 5 });
       try {
         expect(fleet.connections).toBe(5);
-        const r = await fleet.publish({ qos, rate: 'max', durationS: 30, count: 2_000 });
+        const r = await fleet.publish({ qos, rate: 'max', durationS: 30, count: 2_000, perWrite });
         expect(r).toMatchObject({ sent: 2_000, acked: 2_000, lost: 0 });
         await waitFor('2,000 messages at the broker', () => received.length >= 2_000, 5_000, 10);
         expect(received).toHaveLength(2_000);
