@@ -5,6 +5,7 @@
  * (series, field, ts, value) in one transferred buffer; a series or field is described
  * to the thread by name until a write that carried the description has been acknowledged.
  */
+import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { seriesKey, type Point, type Tags } from './types.ts';
 
@@ -22,6 +23,14 @@ export interface WriteRequest {
   length: number;
   /** Instead of rows: delete the points of these series (ids in the file), all or before a time. */
   delete?: { series: number[]; before: number | null };
+}
+
+/** Deletes the points of series (ids in the file): all of them, or those before `before`. */
+export function deletePoints(db: Database.Database, series: readonly number[], before: number | null): void {
+  if (series.length === 0) return;
+  const list = series.map(() => '?').join(',');
+  if (before === null) db.prepare(`DELETE FROM points WHERE series IN (${list})`).run(...series);
+  else db.prepare(`DELETE FROM points WHERE series IN (${list}) AND ts < ?`).run(...series, before);
 }
 
 export interface WriteReply {

@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { type WriteReply, type WriteRequest, ROW_WIDTH, SQLITE_PRAGMAS } from './sqlite-thread.ts';
+import { type WriteReply, type WriteRequest, ROW_WIDTH, SQLITE_PRAGMAS, deletePoints } from './sqlite-thread.ts';
 
 const port = parentPort!;
 const db = new Database((workerData as { file: string }).file);
@@ -30,11 +30,7 @@ const series = new Map<number, number>();
 const fields = new Map<number, number>();
 
 function apply(req: WriteRequest, added: number[][]): void {
-  if (req.delete) {
-    const { series: ids, before } = req.delete;
-    if (ids.length > 0) db.prepare(`DELETE FROM points WHERE series IN (${ids.map(() => '?').join(',')})${before === null ? '' : ' AND ts < ?'}`).run(...ids, ...(before === null ? [] : [before]));
-    return;
-  }
+  if (req.delete) return deletePoints(db, req.delete.series, req.delete.before);
   const { insertPoint, insertSeries, seriesId, insertField, fieldId } = (statements ??= prepare());
   for (const d of req.series) {
     if (series.has(d.wire)) continue;

@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { seriesKey, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type StoreHealth, type TagFilter, type Tags, type TimeSeriesStore } from './types.ts';
 import { SqliteReader, SqliteReaderPool, type SeriesRow } from './sqlite-read.ts';
-import { SQLITE_PRAGMAS, SqliteWriterThread, sameTags, tagEntries } from './sqlite-thread.ts';
+import { SQLITE_PRAGMAS, SqliteWriterThread, deletePoints, sameTags, tagEntries } from './sqlite-thread.ts';
 
 /** Rows per transaction without a writer thread: small enough that one commit blocks the event loop only briefly. */
 const CHUNK = 2_000;
@@ -198,7 +198,7 @@ export class SqliteStore implements TimeSeriesStore {
   async #delete(ids: number[], before: number | null): Promise<void> {
     if (ids.length === 0) return;
     if (this.#thread) return this.#thread.delete(ids, before);
-    this.#db.prepare(`DELETE FROM points WHERE series IN (${ids.map(() => '?').join(',')})${before === null ? '' : ' AND ts < ?'}`).run(...ids, ...(before === null ? [] : [before]));
+    deletePoints(this.#db, ids, before);
   }
 
   health(): StoreHealth {
