@@ -10,7 +10,7 @@
  *   alerts, API), counting what the store acknowledged.
  *
  * Talks to the parent over the fork IPC channel: `{ cmd: 'stats' | 'latency' | 'reset' |
- * 'stop' }` in, `{ id, ... }` out.
+ * 'record' | 'profile-start' | 'profile-stop' | 'stop' }` in, `{ id, ... }` out.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
@@ -200,19 +200,6 @@ async function main(): Promise<void> {
         return;
       case 'profile-stop':
         profiler!.post('Profiler.stop', (err, result) => {
-          if (!err) writeFileSync((m as unknown as { file: string }).file, JSON.stringify(result.profile));
-          profiler!.disconnect();
-          reply(err ? { error: err.message } : {});
-        });
-        return;
-      case 'heap-start':
-        profiler ??= new inspector.Session();
-        profiler.connect();
-        profiler.post('HeapProfiler.enable', () => profiler!.post('HeapProfiler.startSampling', { samplingInterval: 32_768 }, () => reply({})));
-        return;
-      case 'heap-stop':
-        // Live objects by allocation site (sampled): what the process holds on to.
-        profiler!.post('HeapProfiler.stopSampling', (err, result) => {
           if (!err) writeFileSync((m as unknown as { file: string }).file, JSON.stringify(result.profile));
           profiler!.disconnect();
           reply(err ? { error: err.message } : {});
