@@ -7,30 +7,49 @@
  */
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import { seriesKey, type Point, type Tags } from './types.ts';
+import { matchesFilter, seriesKey, type Point, type TagFilter, type Tags } from './types.ts';
 
 /** Numbers per row: series, field, ts, value. */
 export const ROW_WIDTH = 4;
 /** Connection settings, the same for the writer thread and the main thread's reading connection. */
 export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'cache_size = -65536', 'busy_timeout = 10000'] as const;
 
-export interface WriteRequest {
+/** Rows of points for the writer thread. */
+export interface PointsRequest {
   id: number;
   series: { wire: number; key: string; measurement: string; tags: string }[];
   fields: { wire: number; name: string }[];
   rows: ArrayBuffer;
   /** Numbers used in `rows`. */
   length: number;
-  /** Instead of rows: delete the points of these series (ids in the file), all or before a time. */
-  delete?: { series: number[]; before: number | null };
 }
 
-/** Deletes the points of series (ids in the file): all of them, or those before `before`. */
-export function deletePoints(db: Database.Database, series: readonly number[], before: number | null): void {
-  if (series.length === 0) return;
-  const list = series.map(() => '?').join(',');
-  if (before === null) db.prepare(`DELETE FROM points WHERE series IN (${list})`).run(...series);
-  else db.prepare(`DELETE FROM points WHERE series IN (${list}) AND ts < ?`).run(...series, before);
+/** A delete for the writer thread, in order with the writes queued before it. */
+export interface DeleteRequest {
+  id: number;
+  delete: PointsToDelete;
+}
+
+export type WriteRequest = PointsRequest | DeleteRequest;
+
+/** The points of a measurement's series matching `where` (all: null): all of them, or those before `before`. */
+export interface PointsToDelete {
+  measurement: string;
+  where: TagFilter | null;
+  before: number | null;
+}
+
+/**
+ * Deletes points on the connection given. The series are looked up here, in the same
+ * transaction, so a series a write queued before the delete created is deleted too.
+ */
+export function deletePoints(db: Database.Database, d: PointsToDelete): void {
+  const rows = db.prepare('SELECT id, tags FROM series WHERE measurement = ?').raw(true).all(d.measurement) as [number, string][];
+  const ids = rows.filter(([, tags]) => matchesFilter(JSON.parse(tags) as Tags, d.where ?? undefined)).map(([id]) => id);
+  if (ids.length === 0) return;
+  const list = ids.map(() => '?').join(',');
+  if (d.before === null) db.prepare(`DELETE FROM points WHERE series IN (${list})`).run(...ids);
+  else db.prepare(`DELETE FROM points WHERE series IN (${list}) AND ts < ?`).run(...ids, d.before);
 }
 
 export interface WriteReply {
@@ -79,8 +98,8 @@ export class SqliteWriterThread {
    * many points had a value to store.
    */
   async write(points: readonly Point[]): Promise<number> {
-    const series: WriteRequest['series'] = [];
-    const fields: WriteRequest['fields'] = [];
+    const series: PointsRequest['series'] = [];
+    const fields: PointsRequest['fields'] = [];
     const described = new Set<Wire>();
     let rows = this.#rows;
     let n = 0;
@@ -127,14 +146,14 @@ export class SqliteWriterThread {
    * `before`, on the writer's connection: in order with the writes, and without the caller
    * waiting for the write lock while a commit holds it.
    */
-  async delete(series: number[], before: number | null): Promise<void> {
-    await this.#send({ id: this.#nextId++, series: [], fields: [], rows: new ArrayBuffer(0), length: 0, delete: { series, before } }, new Set());
+  async delete(d: PointsToDelete): Promise<void> {
+    await this.#send({ id: this.#nextId++, delete: d }, new Set());
   }
 
   #send(req: WriteRequest, described: Set<Wire>): Promise<void> {
     const committed = new Promise<void>((resolve, reject) => {
       this.#waiting.set(req.id, { resolve, reject, described });
-      this.#thread().postMessage(req, [req.rows]);
+      this.#thread().postMessage(req, 'rows' in req ? [req.rows] : []);
     });
     this.#inFlight.add(committed);
     return committed.finally(() => this.#inFlight.delete(committed));

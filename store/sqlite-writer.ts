@@ -30,7 +30,7 @@ const series = new Map<number, number>();
 const fields = new Map<number, number>();
 
 function apply(req: WriteRequest, added: number[][]): void {
-  if (req.delete) return deletePoints(db, req.delete.series, req.delete.before);
+  if ('delete' in req) return deletePoints(db, req.delete);
   const { insertPoint, insertSeries, seriesId, insertField, fieldId } = (statements ??= prepare());
   for (const d of req.series) {
     if (series.has(d.wire)) continue;

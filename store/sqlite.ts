@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { seriesKey, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type StoreHealth, type TagFilter, type Tags, type TimeSeriesStore } from './types.ts';
 import { SqliteReader, SqliteReaderPool, type SeriesRow } from './sqlite-read.ts';
-import { SQLITE_PRAGMAS, SqliteWriterThread, deletePoints, sameTags, tagEntries } from './sqlite-thread.ts';
+import { SQLITE_PRAGMAS, SqliteWriterThread, deletePoints, sameTags, tagEntries, type PointsToDelete } from './sqlite-thread.ts';
 
 /** Rows per transaction without a writer thread: small enough that one commit blocks the event loop only briefly. */
 const CHUNK = 2_000;
@@ -188,17 +188,16 @@ export class SqliteStore implements TimeSeriesStore {
 
   /** Deletes on the writer thread where there is one (store/sqlite-thread.ts `delete`). */
   async deleteBefore(measurement: string, before: number): Promise<void> {
-    await this.#delete(this.#reader.matchingSeries(measurement, undefined).map((s) => s.id), before);
+    await this.#delete({ measurement, where: null, before });
   }
 
   async deleteWhere(measurement: string, where: TagFilter): Promise<void> {
-    await this.#delete(this.#reader.matchingSeries(measurement, where).map((s) => s.id), null);
+    await this.#delete({ measurement, where, before: null });
   }
 
-  async #delete(ids: number[], before: number | null): Promise<void> {
-    if (ids.length === 0) return;
-    if (this.#thread) return this.#thread.delete(ids, before);
-    deletePoints(this.#db, ids, before);
+  async #delete(d: PointsToDelete): Promise<void> {
+    if (this.#thread) return this.#thread.delete(d);
+    deletePoints(this.#db, d);
   }
 
   health(): StoreHealth {
