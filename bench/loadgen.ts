@@ -171,11 +171,10 @@ export class LoadFleet {
     const concurrency = opts.connectConcurrency ?? 200;
     try {
       for (let i = 0; i < n; i += concurrency) {
-        const batch = groups.slice(i, i + concurrency).map((devices, k) => fleet.#open(opts, `${prefix}-${i + k}`, devices));
-        fleet.#conns.push(...(await Promise.all(batch)));
+        await Promise.all(groups.slice(i, i + concurrency).map((devices, k) => fleet.#open(opts, `${prefix}-${i + k}`, devices)));
       }
     } catch (err) {
-      // Connections of the failed batch that are still waiting for their CONNACK, too.
+      // Connected ones are in #conns (close() ends them); the rest are still waiting for a CONNACK.
       for (const socket of fleet.#opening) socket.destroy();
       await fleet.close();
       throw err;
@@ -243,6 +242,7 @@ export class LoadFleet {
             connected = true;
             clearTimeout(timeout);
             this.#opening.delete(socket);
+            this.#conns.push(conn);
             resolve(conn);
           } else if (type === 4) {
             conn.inflight--;

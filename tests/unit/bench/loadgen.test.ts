@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { Aedes, type AedesOptions } from 'aedes';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nativeAdapter } from '../../../devices/native/adapter.ts';
 import { LoadFleet } from '../../../bench/loadgen.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -40,10 +40,15 @@ describe('bench load generator', () => {
     it(`QoS ${qos}, ${perWrite} a write, as fast as the broker takes them: every message arrives as valid native telemetry`, async () => {
       const { port, received } = await startBroker();
       const fleet = await LoadFleet.connect({ host: '127.0.0.1', port, devices, connections: 5 });
+      // Socket writes that start with a PUBLISH: one per message, or one per batch.
+      const write = vi.spyOn(net.Socket.prototype, 'write');
       try {
         expect(fleet.connections).toBe(5);
         const r = await fleet.publish({ qos, rate: 'max', durationS: 30, count: 2_000, perWrite });
         expect(r).toMatchObject({ sent: 2_000, acked: 2_000, lost: 0 });
+        const publishWrites = write.mock.calls.filter(([chunk]) => Buffer.isBuffer(chunk) && chunk[0]! >> 4 === 3).length;
+        if (perWrite === 1) expect(publishWrites).toBe(2_000);
+        else expect(publishWrites).toBeLessThanOrEqual(Math.ceil(2_000 / perWrite) + 5);
         await waitFor('2,000 messages at the broker', () => received.length >= 2_000, 5_000, 10);
         expect(received).toHaveLength(2_000);
         expect(new Set(received.map((m) => m.topic))).toEqual(new Set(devices.map((d) => `deskprint/${d.site}/${d.device}/telemetry`)));
@@ -58,6 +63,7 @@ describe('bench load generator', () => {
           counters.set(m.topic, wh);
         }
       } finally {
+        write.mockRestore();
         await fleet.close();
       }
     });
@@ -84,6 +90,15 @@ describe('bench load generator', () => {
     const { port } = await startBroker({
       authenticate: (_client, _user, _pass, cb) => cb(Object.assign(new Error('no'), { returnCode: 5 }), false),
     });
-    await expect(LoadFleet.connect({ host: '127.0.0.1', port, devices, connections: 2 })).rejects.toThrow(/CONNACK return code 5|closed before CONNACK/);
+    await expect(LoadFleet.connect({ host: '127.0.0.1', port, devices, connections: 2 })).rejects.toThrow(/CONNACK return code 5/);
+  });
+
+  it('leaves no connection open when one of a batch is refused after the others were accepted', async () => {
+    const { port } = await startBroker({
+      // The last client is refused, later than the others are accepted.
+      authenticate: (client, _user, _pass, cb) => (client.id.endsWith('-3') ? setTimeout(() => cb(Object.assign(new Error('no'), { returnCode: 5 }), false), 200) : cb(null, true)),
+    });
+    await expect(LoadFleet.connect({ host: '127.0.0.1', port, devices, connections: 4 })).rejects.toThrow(/CONNACK return code 5/);
+    await waitFor('the accepted connections to close', () => broker!.connectedClients === 0, 5_000, 10);
   });
 });
