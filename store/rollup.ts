@@ -180,7 +180,7 @@ export async function rolledUpRanges(store: TimeSeriesStore, measurement: string
 }
 
 /** Aggregates a rollup can answer exactly; `first` and `last` need the raw samples. */
-export const ROLLUP_ANSWERS: readonly Aggregate[] = ['mean', 'sum', 'min', 'max', 'count'];
+export const ROLLUP_ANSWERS: readonly Aggregate[] = ROLLUP_AGGREGATES;
 
 /**
  * The rollup fields behind an aggregate of a raw field, each with the aggregate that
@@ -350,10 +350,14 @@ export async function querySeries(store: TimeSeriesStore, q: AggregateQuery, spe
     }
     for (const p of parts) {
       const pq = { ...q, from: p.from, to: p.to };
-      const components = !rollup
-        ? (q.fn === 'mean' ? (['sum', 'count'] as const) : [q.fn]).map((fn) => ({ ...pq, fn }))
-        : rollupParts(q.field, q.fn).map((c) => ({ ...pq, measurement: rollup.measurement, field: c.field, fn: c.fn }));
-      components.forEach((c, i) => jobs.push(store.queryAggregate(c).then((r) => merge.add(r, i as 0 | 1))));
+      if (!rollup) {
+        // A mean's sums and counts from one pass over the raw rows.
+        const { fn, ...raw } = pq;
+        const fns = fn === 'mean' ? (['sum', 'count'] as const) : [fn];
+        jobs.push(queryAggregatesOf(store, { ...raw, fns }).then((answers) => answers.forEach((r, i) => merge.add(r, i as 0 | 1))));
+      } else {
+        rollupParts(q.field, q.fn).forEach((c, i) => jobs.push(store.queryAggregate({ ...pq, measurement: rollup.measurement, field: c.field, fn: c.fn }).then((r) => merge.add(r, i as 0 | 1))));
+      }
     }
   }
   await Promise.all(jobs);
@@ -401,18 +405,15 @@ export async function runRollup(store: TimeSeriesStore, specs: readonly RollupSp
 export interface RollupSchedule {
   /** Time between runs (default 15 min). */
   everyMs?: number;
-  /**
-   * Hours each regular run recomputes, for late data (default 3 h): without `written`, every
-   * run; with it, the catch-up at start (the previous process's last writes).
-   */
+  /** The last hours the catch-up at start recomputes, the previous process's last writes (default 3 h). */
   lookbackMs?: number;
   /** The first run after a start catches up this far (default 48 h). */
   catchUpMs?: number;
   /**
-   * The hours the writer has written to: regular runs then recompute exactly those that have
+   * The hours the writer has written to: regular runs recompute exactly those that have
    * closed, however late their points came, and read nothing else.
    */
-  written?: WrittenHours;
+  written: WrittenHours;
   clock?: () => number;
   log?: { warn(o: object, m: string): void };
 }
@@ -461,20 +462,18 @@ export class WrittenHours {
 }
 
 /**
- * Keeps the rollups current in a running deskprint: a catch-up run at start, then a run
- * every `everyMs`. With `written`, the catch-up takes the hours of the last `catchUpMs` not
- * yet marked rolled up plus the last `lookbackMs`, and regular runs the closed hours written
- * to since; without it, every run recomputes the last `lookbackMs` (readings later than that
- * stay out of their hour's rollup until `runRollup` is run over them again).
+ * Keeps the rollups current in a running deskprint: a catch-up run at start over the hours
+ * of the last `catchUpMs` not yet marked rolled up plus the last `lookbackMs`, then a run
+ * every `everyMs` over the closed hours written to since.
  */
-export function startRollups(store: TimeSeriesStore, specs: readonly RollupSpec[], schedule: RollupSchedule = {}): { stop(): Promise<void>; ran: Promise<unknown> } {
+export function startRollups(store: TimeSeriesStore, specs: readonly RollupSpec[], schedule: RollupSchedule): { stop(): Promise<void>; ran: Promise<unknown> } {
   const clock = schedule.clock ?? Date.now;
   const lookbackMs = schedule.lookbackMs ?? 3 * HOUR_MS;
   const written = schedule.written;
   let running: Promise<unknown> = Promise.resolve();
   const run = (catchUpMs: number | null) =>
     (running = running
-      .then((): Promise<unknown> => (written ? runWritten(store, specs, written, clock(), catchUpMs === null ? null : { catchUpMs, lookbackMs }) : runRollup(store, specs, { now: clock(), lookbackMs: catchUpMs ?? lookbackMs })))
+      .then(() => runWritten(store, specs, written, clock(), catchUpMs === null ? null : { catchUpMs, lookbackMs }))
       .catch((err: Error) => schedule.log?.warn({ err: err.message }, 'rollup run failed; the next run tries again')));
   const ran = run(schedule.catchUpMs ?? 48 * HOUR_MS);
   const timer = setInterval(() => void run(null), schedule.everyMs ?? 15 * 60_000);

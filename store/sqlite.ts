@@ -29,8 +29,6 @@ export interface SqliteStoreOptions {
    * and queries run there too.
    */
   writerThread?: boolean;
-  /** Reader threads for queries, with the writer thread (default 2). */
-  readerThreads?: number;
 }
 
 export class SqliteStore implements TimeSeriesStore {
@@ -54,7 +52,7 @@ export class SqliteStore implements TimeSeriesStore {
     this.#reader = new SqliteReader(this.#db);
     if (opts.file !== ':memory:' && opts.writerThread !== false) {
       this.#thread = new SqliteWriterThread(opts.file);
-      this.#readers = new SqliteReaderPool(opts.file, opts.readerThreads);
+      this.#readers = new SqliteReaderPool(opts.file);
     }
   }
   readonly #thread: SqliteWriterThread | undefined;

@@ -17,12 +17,15 @@ describe('rollup schedule', () => {
     await store.init();
     await store.write(minutes(T0 + 8 * HOUR_MS, 60, 40)); // 08:00–09:00
     let now = T0 + 9 * HOUR_MS + 5 * 60_000; // 09:05
-    const rollups = startRollups(store, [READINGS_ROLLUP], { clock: () => now, everyMs: 50 });
+    const written = new WrittenHours();
+    const rollups = startRollups(store, [READINGS_ROLLUP], { clock: () => now, everyMs: 50, written });
     await rollups.ran;
     // Every closed hour of the catch-up (48 h back) is marked, with data or not; 09:00 is open.
     expect(await rolledUpRanges(store, 'readings', 'power_w', T0, T0 + 12 * HOUR_MS)).toEqual([[T0, T0 + 9 * HOUR_MS]]);
     // 09:00–10:00 fills and closes; a regular run takes it in.
-    await store.write(minutes(T0 + 9 * HOUR_MS, 60, 60));
+    const nine = minutes(T0 + 9 * HOUR_MS, 60, 60);
+    await store.write(nine);
+    written.note(nine);
     now = T0 + 10 * HOUR_MS + 60_000;
     await expect.poll(() => rolledUpRanges(store, 'readings', 'power_w', T0, T0 + 12 * HOUR_MS), { timeout: 5_000 }).toEqual([[T0, T0 + 10 * HOUR_MS]]);
     await rollups.stop();
