@@ -12,7 +12,7 @@ import type { Router } from 'express';
 import { topics } from '../devices/topics.ts';
 import type { AlertsResponse, Health, LiveSnapshot } from '../devices/api-types.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
-import { Ingest } from '../ingest/pipeline.ts';
+import { Ingest, newActivity } from '../ingest/pipeline.ts';
 import { LiveState } from '../ingest/live.ts';
 import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
 import { StoreWriter } from '../ingest/writer.ts';
@@ -192,7 +192,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
           for (const d of registry.devices(site.id)) {
             const act = ing.activity.get(site.id, d.device);
             const battery = alerts.battery(site.id, d.device);
-            if (act || battery) body[d.device] = { ...(act ?? { lastSeen: 0, status: null, rejected: 0, lastRejected: null }), ...(battery ? { battery } : {}) };
+            if (act || battery) body[d.device] = { ...(act ?? newActivity()), ...(battery ? { battery } : {}) };
           }
           publish(topics.devices(site.id), body, true);
         }

@@ -76,6 +76,13 @@ export function fail(reason: RejectReason, message: string, identity?: DeviceIde
 /** Strict UTF-8: a bad byte is an error, not U+FFFD. One for every message, as it keeps no state between calls. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+const lenient = new TextDecoder();
+
+/** A plain-text payload (a status, `ON`, a number) as trimmed text; bad bytes become U+FFFD. */
+export function payloadText(payload: Uint8Array): string {
+  return lenient.decode(payload).trim();
+}
+
 /** Parses a UTF-8 JSON payload into unknown, or a failure. */
 export function parseJson(payload: Uint8Array): { ok: true; value: unknown } | DecodeFailure {
   let text: string;

@@ -24,19 +24,8 @@ export class BySiteDevice<V> {
     return true;
   }
 
-  /** The values of one site, or of every site. */
-  *values(site?: string): IterableIterator<V> {
-    if (site !== undefined) {
-      const devices = this.#sites.get(site);
-      if (devices) yield* devices.values();
-      return;
-    }
-    for (const devices of this.#sites.values()) yield* devices.values();
-  }
-
-  get size(): number {
-    let n = 0;
-    for (const devices of this.#sites.values()) n += devices.size;
-    return n;
+  /** The values of one site. */
+  values(site: string): IterableIterator<V> {
+    return (this.#sites.get(site) ?? new Map<string, V>()).values();
   }
 }

@@ -72,7 +72,7 @@ const deviceSchema = z.object({
 });
 
 /** Weekdays as site files name them, in `Date.getDay()` order (0 = Sunday). */
-export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 const HHMM = '(?:[01]\\d|2[0-3]):[0-5]\\d';
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 /** One day's opening, `07:00-20:00` in the site's local time; `24:00` closes at midnight. */
@@ -96,19 +96,12 @@ const openingHoursSchema = z
 /** Opening hours per weekday (0 = Sunday): [open, close] in minutes after local midnight, or null when closed. */
 export type OpeningHours = readonly (readonly [number, number] | null)[];
 
-const openingHoursCache = new WeakMap<object, OpeningHours>();
-
 /** A site's opening hours as minutes, from its `opening_hours`. */
 export function openingHoursOf(site: Pick<SiteFile, 'opening_hours'>): OpeningHours {
-  let hours = openingHoursCache.get(site.opening_hours);
-  if (!hours) {
-    hours = WEEKDAYS.map((d) => {
-      const s = site.opening_hours[d];
-      return s === undefined ? null : ([minutesOf(s.slice(0, 5)), minutesOf(s.slice(6))] as const);
-    });
-    openingHoursCache.set(site.opening_hours, hours);
-  }
-  return hours;
+  return WEEKDAYS.map((d) => {
+    const s = site.opening_hours[d];
+    return s === undefined ? null : ([minutesOf(s.slice(0, 5)), minutesOf(s.slice(6))] as const);
+  });
 }
 
 const memberSchema = z.object({

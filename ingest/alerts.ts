@@ -428,7 +428,7 @@ export class AlertsProcessor extends EventEmitter implements Processor {
     const site = this.#opts.registry.site(siteId);
     if (!site) return null;
     const week = openingHoursOf(site);
-    const hoursOf = (d: { start: number }) => week[new Date(d.start + clock.offsetMs(d.start) + 12 * 3_600_000).getUTCDay()] ?? null;
+    const hoursOf = (d: { start: number }) => week[new Date(d.start + clock.offsetMs(d.start) + 12 * 3_600_000).getUTCDay()]!;
     let day = clock.day(now);
     const today = hoursOf(day);
     if (today) {
@@ -505,6 +505,7 @@ export class AlertsProcessor extends EventEmitter implements Processor {
   }
 }
 
+/** Whether a device is in the state that wastes energy when nobody needs it. */
 function isActive(kind: RegisteredDevice['kind'], values: Map<string, Timed>): boolean {
   if (kind === 'zone_lighting') {
     const on = values.get('on')?.value;

@@ -7,15 +7,11 @@
 import { EventEmitter } from 'node:events';
 import type { AlertsResponse, LiveSnapshot } from '../devices/api-types.ts';
 import { topics } from '../devices/topics.ts';
+import type { DeviceActivity } from './pipeline.ts';
 import type { InboundMessage, MessageSource } from './sources.ts';
 
-export interface DeviceActivitySnapshot {
-  lastSeen: number;
-  status: 'online' | 'offline' | null;
-  rejected: number;
-  lastRejected: string | null;
-  battery?: { value: number; ts: number };
-}
+/** A device's activity as ingest publishes it, with its last battery reading. */
+export type DeviceActivitySnapshot = DeviceActivity & { battery?: { value: number; ts: number } };
 
 /** Device activity of one site, as ingest publishes it every few seconds. */
 export type DevicesSnapshot = Record<string, DeviceActivitySnapshot>;

@@ -40,6 +40,11 @@ export interface DeviceActivity {
   lastRejected: RejectReason | null;
 }
 
+/** A device's activity before anything was heard from it. */
+export function newActivity(): DeviceActivity {
+  return { lastSeen: 0, status: null, rejected: 0, lastRejected: null };
+}
+
 export interface IngestCounters {
   received: number;
   accepted: number;
@@ -53,7 +58,7 @@ export interface IngestCounters {
 
 export class Ingest {
   readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0 };
-  /** Per registered device: last seen, availability, rejections. Key `site/device`. */
+  /** Per registered device (by site, then device): last seen, availability, rejections. */
   readonly activity = new BySiteDevice<DeviceActivity>();
   #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
   #logged = new Set<string>();
@@ -253,7 +258,7 @@ export class Ingest {
 
   #activity(device: Pick<RegisteredDevice, 'site' | 'device'>): DeviceActivity {
     let a = this.activity.get(device.site, device.device);
-    if (!a) this.activity.set(device.site, device.device, (a = { lastSeen: 0, status: null, rejected: 0, lastRejected: null }));
+    if (!a) this.activity.set(device.site, device.device, (a = newActivity()));
     return a;
   }
 

@@ -3,7 +3,7 @@
  * canonical units, `deskprint/<site>/<device>/status` carries retained online/offline.
  */
 import { METRICS, SERIES_METRIC_KEYS } from '../catalogue.ts';
-import { fail, parseJson, type Adapter, type Checkin, type DecodeResult, type Reading } from '../adapter.ts';
+import { fail, parseJson, payloadText, type Adapter, type Checkin, type DecodeResult, type Reading } from '../adapter.ts';
 import { parseNativeTopic, topics } from '../topics.ts';
 import { formatIssues, nativeStatusSchema, nativeTelemetrySchema, plainSample, type NativeSample } from './schema.ts';
 
@@ -20,7 +20,7 @@ export const nativeAdapter: Adapter = {
     const identity = { ecosystem: 'native', site: parsed.site, device: parsed.device } as const;
 
     if (parsed.channel === 'status') {
-      const text = new TextDecoder().decode(payload).trim();
+      const text = payloadText(payload);
       const status = nativeStatusSchema.safeParse(text);
       if (!status.success) return fail('schema', `status must be "online" or "offline", got "${text.slice(0, 40)}"`, identity);
       return { ok: true, identity, readings: [], checkins: [], status: status.data };

@@ -14,7 +14,7 @@
  * Availability (`online`) is per device: its foreign id is the bare `<prefix>` / `<id>`.
  */
 import { z } from 'zod';
-import { fail, parseJson, type Adapter, type DecodeContext, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
+import { fail, parseJson, payloadText, type Adapter, type DecodeContext, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
 import { TOPIC_ROOT } from '../topics.ts';
 import { acknowledged, clip, describeIssues, decodedSample, deviceTimestamp, isFailure, scaled, type Sample } from '../readings.ts';
 
@@ -211,7 +211,7 @@ function decodeRpcEvent(device: string, payload: Uint8Array, ctx: DecodeContext)
 }
 
 function decodeOnline(payload: Uint8Array, identity: DeviceIdentity): DecodeResult {
-  const text = new TextDecoder().decode(payload).trim();
+  const text = payloadText(payload);
   if (text === 'true') return { ok: true, identity, readings: [], checkins: [], status: 'online' };
   if (text === 'false') return { ok: true, identity, readings: [], checkins: [], status: 'offline' };
   return fail('schema', `online must be "true" or "false", got "${clip(text)}"`, identity);
@@ -232,7 +232,7 @@ function decodeGen1(device: string, rest: string[], payload: Uint8Array, ctx: De
   const channel = (group === 'relay' || group === 'emeter') && index !== undefined && /^\d{1,2}$/.test(index) && extra === undefined;
   if (!channel) return acknowledged(deviceIdentity(device));
   const identity: DeviceIdentity = { ecosystem: ECOSYSTEM, foreignId: `${device}:${group}:${index}` };
-  const text = new TextDecoder().decode(payload).trim();
+  const text = payloadText(payload);
 
   if (group === 'relay' && field === undefined) {
     // `overpower`: the relay switched itself off on an overload.

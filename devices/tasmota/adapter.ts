@@ -9,7 +9,7 @@
  * Tasmota does not buffer telemetry, so every reading is stamped with the receive time.
  */
 import { z } from 'zod';
-import { fail, parseJson, type Adapter, type DecodeContext, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
+import { fail, parseJson, payloadText, type Adapter, type DecodeContext, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
 import { acknowledged, clip, describeIssues, decodedSample, scaled, type Sample } from '../readings.ts';
 
 const ECOSYSTEM = 'tasmota';
@@ -141,13 +141,13 @@ export const tasmotaAdapter: Adapter = {
       case 'RESULT':
         return decodePowerJson(payload, identity, ctx);
       case 'POWER': {
-        const text = new TextDecoder().decode(payload).trim();
+        const text = payloadText(payload);
         const on = onOff(text);
         if (on === undefined) return fail('schema', `POWER must be "ON" or "OFF", got "${clip(text)}"`, identity);
         return decodedSample(identity, { on }, ctx.receivedAt);
       }
       case 'LWT': {
-        const text = new TextDecoder().decode(payload).trim();
+        const text = payloadText(payload);
         if (text === 'Online') return { ok: true, identity, readings: [], checkins: [], status: 'online' };
         if (text === 'Offline') return { ok: true, identity, readings: [], checkins: [], status: 'offline' };
         return fail('schema', `LWT must be "Online" or "Offline", got "${clip(text)}"`, identity);

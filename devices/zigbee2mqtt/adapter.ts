@@ -6,7 +6,7 @@
  * The foreign id is the friendly name, which may contain `/`. README.md has the key table.
  */
 import { z } from 'zod';
-import { fail, parseJson, type Adapter, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
+import { fail, parseJson, payloadText, type Adapter, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
 import { acknowledged, clip, describeIssues, decodedSample, deviceTimestamp, isFailure, scaled, type Sample } from '../readings.ts';
 
 export const DEFAULT_BASE_TOPIC = 'zigbee2mqtt';
@@ -101,7 +101,7 @@ export function createZigbee2mqttAdapter(options: Zigbee2mqttOptions = {}): Adap
 }
 
 function decodeAvailability(payload: Uint8Array, identity: DeviceIdentity): DecodeResult {
-  const text = new TextDecoder().decode(payload).trim();
+  const text = payloadText(payload);
   // Zigbee2MQTT 1.x publishes plain `online`/`offline` unless advanced.legacy_availability_payload
   // is false (1.24+); 2.0 removed the legacy payload and publishes JSON only.
   if (text === 'online' || text === 'offline') return { ok: true, identity, readings: [], checkins: [], status: text };
