@@ -2,19 +2,20 @@
  * `deskprint broker`: the embedded aedes broker on its own, with device authentication and
  * ACLs from the accounts database, for the separate-process shape (docker-compose.yml).
  * It serves MQTT over TCP (and TLS when configured), MQTT over WebSocket at `/mqtt` on the
- * HTTP port, and `/api/health` there for container health checks.
+ * HTTP port, and `/api/health` there. `startEmbeddedBroker` is the same broker as
+ * `deskprint start` runs in process.
  */
 import http from 'node:http';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createEmbeddedBroker } from '../broker/index.ts';
-import { createBrokerAuth } from '../broker/auth.ts';
-import { Registry } from '../store/registry.ts';
+import type { Logger } from 'pino';
+import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
+import { createBrokerAuth, type BrokerAuth, type BrokerAuthOptions } from '../broker/auth.ts';
 import { Accounts } from '../store/accounts.ts';
-import { loadConfig, type ConfigInput } from './config.ts';
+import { loadConfig, type Config, type ConfigInput } from './config.ts';
 import { createLogger } from './log.ts';
-import { VERSION, loadSiteFiles } from './paths.ts';
+import { VERSION } from './paths.ts';
 
 export interface BrokerProcess {
   mqttPort: number;
@@ -22,24 +23,54 @@ export interface BrokerProcess {
   close(): Promise<void>;
 }
 
-export async function startBrokerProcess(input: ConfigInput): Promise<BrokerProcess> {
-  const config = loadConfig({ ...input, role: 'all', mqttUrl: undefined });
-  const log = createLogger(config.logLevel);
-  const dataDir = path.resolve(config.dataDir);
-  const registry = new Registry(path.join(dataDir, 'registry.db'));
-  for (const site of loadSiteFiles(config.sites)) registry.loadSite(site);
-  const accounts = new Accounts({ file: path.join(dataDir, 'accounts.db') });
+/** The configured certificate and key, read, or null without TLS. */
+export function readTls(config: Config): { cert: Buffer; key: Buffer } | null {
+  return config.tlsCert && config.tlsKey ? { cert: readFileSync(path.resolve(config.tlsCert)), key: readFileSync(path.resolve(config.tlsKey)) } : null;
+}
+
+/**
+ * The embedded broker as configured: device authentication and ACLs from `accounts`, the
+ * packet and rate limits, listening on the MQTT port (and the TLS port with a certificate).
+ * Closed again if it cannot listen.
+ */
+export async function startEmbeddedBroker(
+  config: Config,
+  accounts: Accounts,
+  log: Logger,
+  extras: Pick<BrokerAuthOptions, 'clock' | 'onDeviceConnect'> = {},
+): Promise<{ broker: EmbeddedBroker; auth: BrokerAuth; mqttPort: number; mqttsPort: number | null }> {
   const auth = createBrokerAuth({
     accounts,
     allowAnonymous: config.demo,
     maxPayloadBytes: config.mqttMaxPacketBytes,
     rate: { perSecond: config.mqttRateLimit, burst: config.mqttRateBurst },
+    ...extras,
     log: log.child({ module: 'broker:auth' }),
   });
   const broker = await createEmbeddedBroker({ ...auth, maxPacketBytes: config.mqttMaxPacketBytes });
-  const mqttPort = await broker.listenTcp(config.mqttPort, config.host);
-  const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(path.resolve(config.tlsCert)), key: readFileSync(path.resolve(config.tlsKey)) } : null;
-  if (tls) await broker.listenTls(config.mqttTlsPort, config.host, tls);
+  try {
+    const mqttPort = await broker.listenTcp(config.mqttPort, config.host);
+    const tls = readTls(config);
+    const mqttsPort = tls ? await broker.listenTls(config.mqttTlsPort, config.host, tls) : null;
+    return { broker, auth, mqttPort, mqttsPort };
+  } catch (err) {
+    await broker.close();
+    throw err;
+  }
+}
+
+export async function startBrokerProcess(input: ConfigInput): Promise<BrokerProcess> {
+  const config = loadConfig({ ...input, role: 'all', mqttUrl: undefined });
+  const log = createLogger(config.logLevel);
+  const accounts = new Accounts({ file: path.join(path.resolve(config.dataDir), 'accounts.db') });
+  let broker: EmbeddedBroker;
+  let mqttPort: number;
+  try {
+    ({ broker, mqttPort } = await startEmbeddedBroker(config, accounts, log));
+  } catch (err) {
+    accounts.close();
+    throw err;
+  }
   const started = Date.now();
   const server = http.createServer((req, res) => {
     if (req.url === '/api/health') {
@@ -65,7 +96,6 @@ export async function startBrokerProcess(input: ConfigInput): Promise<BrokerProc
       await new Promise<void>((r) => server.close(() => r()));
       await broker.close();
       accounts.close();
-      registry.close();
     },
   };
 }

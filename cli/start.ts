@@ -5,13 +5,13 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import { topics } from '../devices/topics.ts';
 import type { AlertsResponse, Health, LiveSnapshot } from '../devices/api-types.ts';
-import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
+import type { EmbeddedBroker } from '../broker/index.ts';
 import { Ingest, newActivity } from '../ingest/pipeline.ts';
 import { LiveState } from '../ingest/live.ts';
 import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
@@ -38,7 +38,8 @@ import { ReportConfigError, reportConfigFromEnv, startReportScheduler, type Repo
 import { authenticateSocket, socketCanSee } from '../api/auth/index.ts';
 import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
 import { startRetention } from '../api/auth/privacy.ts';
-import { createBrokerAuth, type BrokerAuth } from '../broker/auth.ts';
+import type { BrokerAuth } from '../broker/auth.ts';
+import { readTls, startEmbeddedBroker } from './broker.ts';
 import { Accounts, registerAddedDevices } from '../store/accounts.ts';
 import { ROOT, VERSION, loadSiteFiles } from './paths.ts';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from './config.ts';
@@ -116,7 +117,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     cleanups.push(() => accounts.close());
     registerAddedDevices(registry, accounts.credentials());
     const demoUsers = config.demo ? await ensureDemoUsers(accounts, registry) : [];
-    const tls = config.tlsCert && config.tlsKey ? { cert: readFileSync(path.resolve(config.tlsCert)), key: readFileSync(path.resolve(config.tlsKey)) } : null;
+    const tls = readTls(config);
 
     const store = createStore(storeConfigOf(config, dataDir));
 
@@ -131,25 +132,16 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     if (config.mqttUrl) {
       source = new MqttSource({ url: config.mqttUrl, ...(config.mqttUsername ? { username: config.mqttUsername } : {}), ...(config.mqttPassword ? { password: config.mqttPassword } : {}) });
     } else {
-      const auth = createBrokerAuth({
-        accounts,
-        allowAnonymous: config.demo,
-        maxPayloadBytes: config.mqttMaxPacketBytes,
-        rate: { perSecond: config.mqttRateLimit, burst: config.mqttRateBurst },
+      const started = await startEmbeddedBroker(config, accounts, log, {
         ...(extras.authClock ? { clock: extras.authClock } : {}),
         // A device added with `deskprint devices add --kind` while running: register it on connect.
         onDeviceConnect: (c) => {
           if (c.site && !registry.device(c.site, c.username)) registerAddedDevices(registry, [c]);
         },
-        log: log.child({ module: 'broker:auth' }),
       });
-      brokerAuth = auth;
-      broker = await createEmbeddedBroker({ ...auth, maxPacketBytes: config.mqttMaxPacketBytes });
-      const b = broker;
-      cleanups.push(() => b.close());
-      mqttPort = await broker.listenTcp(config.mqttPort, config.host);
-      if (tls) mqttsPort = await broker.listenTls(config.mqttTlsPort, config.host, tls);
-      source = new AedesSource(broker.aedes);
+      ({ broker, auth: brokerAuth, mqttPort, mqttsPort } = started);
+      cleanups.push(() => started.broker.close());
+      source = new AedesSource(started.broker.aedes);
     }
 
     const runIngest = config.role !== 'api';
