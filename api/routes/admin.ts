@@ -10,7 +10,7 @@ import type { TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
 import { clientIp, requireMemberSelf, requireRole, requireSiteAccess } from '../auth/middleware.ts';
 import { ErasureUnsupportedError, eraseMember, exportMember } from '../auth/privacy.ts';
-import { parseTime } from '../params.ts';
+import { parseQuery, parseTime } from '../params.ts';
 
 export interface AdminRouteDeps {
   accounts: Accounts;
@@ -32,13 +32,12 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   const { accounts, registry, store } = deps;
 
   r.get('/audit', requireRole('manager'), (req, res) => {
-    const q = auditQuery.safeParse(req.query);
-    if (!q.success) throw new ApiError('ERR_QUERY_INVALID', q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const q = parseQuery(auditQuery, req.query);
     const now = accounts.now();
-    const from = q.data.from === undefined ? 0 : parseTime(q.data.from, now);
-    const to = q.data.to === undefined ? undefined : parseTime(q.data.to, now);
+    const from = q.from === undefined ? 0 : parseTime(q.from, now);
+    const to = q.to === undefined ? undefined : parseTime(q.to, now);
     if (from === null || to === null) throw new ApiError('ERR_RANGE_INVALID', 'from/to must be epoch ms, ISO 8601 or now-1h');
-    const entries = accounts.auditLog({ from, ...(to !== undefined ? { to } : {}), ...(q.data.action ? { action: q.data.action } : {}), sites: req.auth!.user.sites, limit: q.data.limit });
+    const entries = accounts.auditLog({ from, ...(to !== undefined ? { to } : {}), ...(q.action ? { action: q.action } : {}), sites: req.auth!.user.sites, limit: q.limit });
     res.json(entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })));
   });
 
