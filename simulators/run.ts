@@ -165,9 +165,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** A sink that keeps every message, for tests and for `--dry-run`. */
+/** One message as a line: `topic [r] q<qos> payload` (retained flagged). */
+function messageLine(m: SimMessage): string {
+  return `${m.topic}${m.retain ? ' [r]' : ''} q${m.qos} ${m.payload}`;
+}
+
 /**
- * Writes the stream to a file (or stdout) as it is produced, in CaptureSink's format, so a
+ * Writes the stream to a file (or stdout) as it is produced, one `messageLine` each, so a
  * month of a large site never has to fit in one string.
  */
 export class FileSink implements PublishSink {
@@ -178,7 +182,7 @@ export class FileSink implements PublishSink {
     this.#fd = path === '-' ? 1 : openSync(path, 'w');
   }
   publish(msg: SimMessage): void {
-    const line = `${msg.topic}${msg.retain ? ' [r]' : ''} q${msg.qos} ${msg.payload}\n`;
+    const line = `${messageLine(msg)}\n`;
     this.#buffer.push(line);
     this.#bytes += line.length;
     if (this.#bytes > 1 << 20) this.#flush();
@@ -197,13 +201,14 @@ export class FileSink implements PublishSink {
   }
 }
 
+/** A sink that keeps every message, for tests. */
 export class CaptureSink implements PublishSink {
   readonly messages: SimMessage[] = [];
   publish(msg: SimMessage): void {
     this.messages.push(msg);
   }
-  /** The stream as bytes: one `topic payload` line per message, retain/qos flagged. */
+  /** The stream as text: a `messageLine` per message. */
   serialize(): string {
-    return this.messages.map((m) => `${m.topic}${m.retain ? ' [r]' : ''} q${m.qos} ${m.payload}`).join('\n');
+    return this.messages.map(messageLine).join('\n');
   }
 }
