@@ -18,10 +18,11 @@ export interface TsChild {
 }
 
 /** Forks `bench/<file>` under tsx; extra args go to the child's argv. */
-export function forkTs(file: string, args: string[] = [], execArgv: string[] = []): TsChild {
+export function forkTs(file: string, args: string[] = []): TsChild {
   const child: ChildProcess = fork(path.join(ROOT, 'bin', 'run-ts.js'), [path.join(ROOT, 'bench', file), ...args], {
     cwd: ROOT,
-    execArgv,
+    // Not the parent's node flags (a --cpu-prof of the bench would profile every child).
+    execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;
@@ -116,9 +117,12 @@ export async function startMosquitto(): Promise<Mosquitto> {
   };
 }
 
-/** CPU seconds (user + system) and RSS of any process, from /proc/<pid>/stat (Linux x86-64: 100 ticks/s, 4 KiB pages). */
-export function procUsage(pid: number): { cpuS: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * CPU seconds (user + system) and RSS of any process, or of one of its threads, from
+ * /proc/<pid>[/task/<tid>]/stat (Linux x86-64: 100 ticks/s, 4 KiB pages).
+ */
+export function procUsage(pid: number, tid?: number): { cpuS: number; rssBytes: number } {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   const rssPages = Number(fields[21]);

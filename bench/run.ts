@@ -266,7 +266,8 @@ try {
   const started = Date.now();
   say(`# deskprint bench${quick ? ' (--quick)' : ''}`);
   say();
-  say(`Conditions at start: ${conditions()}.`);
+  const atStart = conditions();
+  say(`Conditions at start: ${atStart}.`);
   say(`Mosquitto 2 with ${MOSQUITTO_BENCH_CONF.join(', ')}; InfluxDB 1.6 (Debian influxd, tests/support/influxd.ts).`);
   say();
   if (sections.has('throughput')) await throughputSection();
@@ -275,7 +276,7 @@ try {
   if (sections.has('scale')) await scaleSection();
   if (sections.has('query')) await querySection();
   say(`Finished in ${fmt((Date.now() - started) / 60_000, 1)} min; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ conditions: conditions(), ...json }, null, 1));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ conditions: atStart, ...json }, null, 1));
 } finally {
   await influxd?.cleanup();
   rmSync(tmp, { recursive: true, force: true });

@@ -3,6 +3,7 @@
  * generator (bench/load-child.ts), each in its own process, against the embedded aedes or a
  * fresh Mosquitto.
  */
+import { loadConfig } from '../cli/config.ts';
 import { forkTs, procUsage, startMosquitto, type Mosquitto, type TsChild } from './proc.ts';
 import mqtt from 'mqtt';
 import type { LiveSnapshot } from '../devices/api-types.ts';
@@ -36,8 +37,6 @@ export interface RunSpec {
   /** Packets per socket write of the load generator (bench/loadgen.ts `perWrite`). */
   perWrite?: number;
   influx?: Influx;
-  /** Extra node flags for the system under test. */
-  sutExecArgv?: string[];
   /** Per-client message limit of the embedded broker; default off. */
   mqttRateLimit?: number;
   /** Write a CPU profile of the system under test, publish to last delivery, here. */
@@ -45,7 +44,7 @@ export interface RunSpec {
 }
 
 export interface ThroughputResult {
-  spec: Omit<RunSpec, 'siteFiles' | 'influx' | 'sutExecArgv' | 'profileFile' | 'mqttRateLimit'> & { sites: number };
+  spec: Omit<RunSpec, 'siteFiles' | 'influx' | 'profileFile' | 'mqttRateLimit'> & { sites: number };
   load: PublishResult;
   /** Messages that arrived (pass) or were stored (deskprint: stored readings / 2). */
   delivered: number;
@@ -98,7 +97,7 @@ export async function startHarness(spec: Omit<RunSpec, 'qos' | 'messages'>, flee
           ...(spec.store === 'influx' ? { influxUrl: spec.influx!.url, influxDatabase: spec.influx!.database } : {}),
           ...(mosquitto ? { mqttUrl: mosquitto.url } : {}),
         };
-  const sut = forkTs('sut.ts', [JSON.stringify(config)], spec.sutExecArgv ?? []);
+  const sut = forkTs('sut.ts', [JSON.stringify(config)]);
   let load: TsChild | undefined;
   try {
     const ready = (await sut.ready) as unknown as SutReady;
@@ -131,14 +130,15 @@ export async function startHarness(spec: Omit<RunSpec, 'qos' | 'messages'>, flee
 
 /**
  * Polls the system under test until `delivered` reaches `expected`, or nothing moved for
- * BENCH_STALL_MS (default 15 s); returns its last figures.
+ * `stallMs` (default BENCH_STALL_MS, else 15 s), or `limitMs` passed; returns its last figures.
  */
-export async function waitDelivered(h: Harness, expected: number, delivered: (s: SutStats) => number): Promise<SutStats> {
-  const stallMs = Number(process.env.BENCH_STALL_MS ?? 15_000);
+export async function waitDelivered(h: Harness, expected: number, delivered: (s: SutStats) => number, opts: { stallMs?: number; limitMs?: number } = {}): Promise<SutStats> {
+  const stallMs = opts.stallMs ?? Number(process.env.BENCH_STALL_MS ?? 15_000);
+  const until = Date.now() + (opts.limitMs ?? Infinity);
   let s = await h.stats();
   let last = delivered(s);
   let lastMove = Date.now();
-  while (delivered(s) < expected && Date.now() - lastMove < stallMs) {
+  while (delivered(s) < expected && Date.now() - lastMove < stallMs && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 50));
     s = await h.stats();
     if (delivered(s) !== last) {
@@ -266,12 +266,7 @@ export async function latencyRun(spec: LatencySpec): Promise<LatencyResult> {
     if (spec.profileFile) await h.sut.call('profile-stop', { file: spec.profileFile });
     // Everything published must be stored before the latencies are read (a probe is one reading).
     const expected = load.acked * READINGS_PER_MESSAGE + (value - 1000);
-    const until = Date.now() + 30_000;
-    let s = await h.stats();
-    while (s.stored < expected && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 50));
-      s = await h.stats();
-    }
+    const s = await waitDelivered(h, expected, (st) => st.stored, { stallMs: Infinity, limitMs: 30_000 });
     const stored = await h.sut.call<LatencySummary>('latency');
     return {
       spec: { broker: spec.broker, qos: spec.qos, store: spec.store, rate: spec.rate, durationS: spec.durationS },
@@ -317,7 +312,7 @@ export async function scaleRun(spec: ScaleSpec): Promise<ScaleResult> {
   const siteFiles = writeBenchSites(spec.siteDir, spec.sites, perSite);
   const t0 = Date.now();
   const h = await startHarness(
-    { broker: 'aedes', path: 'deskprint', store: 'sqlite', siteFiles, devicesPerSite: perSite, connections: spec.devices, mqttRateLimit: 10 },
+    { broker: 'aedes', path: 'deskprint', store: 'sqlite', siteFiles, devicesPerSite: perSite, connections: spec.devices, mqttRateLimit: loadConfig().mqttRateLimit },
     { keepaliveS: 60 },
   );
   try {
@@ -330,12 +325,7 @@ export async function scaleRun(spec: ScaleSpec): Promise<ScaleResult> {
     const rate = spec.devices / spec.cadenceS;
     const load = await h.load.call<PublishResult>('publish', { opts: { qos: 1, rate, durationS: spec.activeS } });
     const c = await h.stats();
-    const until = Date.now() + 20_000;
-    let s = c;
-    while (s.stored < load.acked * READINGS_PER_MESSAGE && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await h.stats();
-    }
+    const s = await waitDelivered(h, load.acked * READINGS_PER_MESSAGE, (st) => st.stored, { stallMs: Infinity, limitMs: 20_000 });
     const stored = await h.sut.call<LatencySummary>('latency');
     return {
       devices: spec.devices,

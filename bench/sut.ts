@@ -18,7 +18,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { ADAPTERS } from '../devices/index.ts';
-import { DERIVED_PREFIX } from '../devices/topics.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
 import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
 import { startDeskprint, type DeskprintHandle } from '../cli/start.ts';
@@ -26,7 +25,6 @@ import { MEASUREMENT_READINGS } from '../ingest/types.ts';
 import type { Point } from '../store/types.ts';
 import { summarise } from './stats.ts';
 
-const DERIVED = `${DERIVED_PREFIX}/`;
 
 export type SutMode = 'aedes-pass' | 'mqtt-pass' | 'deskprint';
 
@@ -51,14 +49,14 @@ export interface SutReady {
 }
 
 export interface SutStats {
-  /** Messages the subscriber or ingest received. */
+  /** Messages the subscriber or ingest received since the last reset. */
   received: number;
   /** Readings the store acknowledged (deskprint). */
   stored: number;
   /** Points waiting in the writer. */
   pending: number;
   rejected: number;
-  firstReceivedAt: number;
+  /** When the counting subscriber last received (pass). */
   lastReceivedAt: number;
   lastStoredAt: number;
   rssBytes: number;
@@ -77,7 +75,7 @@ export interface SutStats {
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as SutConfig;
   let received = 0;
-  let firstReceivedAt = 0;
+  let receivedAtReset = 0;
   let lastReceivedAt = 0;
   let lastStoredAt = 0;
   let storeLatencies: number[] = [];
@@ -89,7 +87,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-bench-'));
   const count = () => {
     const t = Date.now();
-    if (received++ === 0) firstReceivedAt = t;
+    received++;
     lastReceivedAt = t;
   };
   const filters = [...new Set(ADAPTERS.flatMap((a) => a.subscriptions))];
@@ -129,12 +127,7 @@ async function main(): Promise<void> {
       },
     );
     const handle = dp;
-    // Count arrivals, and time each acknowledged reading from its publish timestamp.
-    const handleMessage = handle.ingest.handle.bind(handle.ingest);
-    handle.ingest.handle = (msg) => {
-      if (!msg.topic.startsWith(DERIVED)) count(); // not deskprint's own live snapshots
-      handleMessage(msg);
-    };
+    // Time each acknowledged reading from its publish timestamp (arrivals: ingest's own count).
     const write = handle.store.write.bind(handle.store);
     handle.store.write = async (points: readonly Point[]) => {
       await write(points);
@@ -158,11 +151,10 @@ async function main(): Promise<void> {
     const mem = process.memoryUsage();
     return {
       at: Date.now(),
-      received,
+      received: dp ? dp.ingest.counters.received - receivedAtReset : received,
       stored: dp?.writer.stored ?? 0,
       pending: dp?.writer.depth ?? 0,
       rejected: dp?.ingest.counters.rejected ?? 0,
-      firstReceivedAt,
       lastReceivedAt,
       lastStoredAt,
       rssBytes: mem.rss,
@@ -183,7 +175,8 @@ async function main(): Promise<void> {
       case 'reset':
         loopDelay.reset();
         received = 0;
-        firstReceivedAt = lastReceivedAt = lastStoredAt = 0;
+        receivedAtReset = dp?.ingest.counters.received ?? 0;
+        lastReceivedAt = lastStoredAt = 0;
         storeLatencies = [];
         return reply({});
       case 'record':

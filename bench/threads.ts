@@ -18,6 +18,7 @@ import path from 'node:path';
 import { READINGS_PER_MESSAGE, startHarness, waitDelivered, type BrokerKind } from './scenarios.ts';
 import type { PublishResult } from './loadgen.ts';
 import { writeBenchSites } from './site.ts';
+import { procUsage } from './proc.ts';
 
 const [broker = 'mosquitto', qos = '0', messages = '1000000', profile = '', connections = '100', perWrite = '32'] = process.argv.slice(2);
 const siteFiles = writeBenchSites(mkdtempSync(path.join(os.tmpdir(), 'deskprint-threads-')), 1, 1_000);
@@ -34,9 +35,7 @@ function threads(pid: number): Map<number, number> {
   const out = new Map<number, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), (Number(f[11]) + Number(f[12])) / 100);
+      out.set(Number(tid), procUsage(pid, Number(tid)).cpuS);
     } catch {
       // the thread ended
     }
@@ -48,7 +47,6 @@ try {
   await h.sut.call('reset');
   const before = threads(h.sut.pid);
   const sched0 = schedstat(h.sut.pid);
-  const t0 = Date.now();
   if (profile) await h.sut.call('profile-start');
   const load = await h.load.call<PublishResult>('publish', { opts: { qos: Number(qos), rate: 'max', durationS: 300, count: Number(messages), perWrite: Number(perWrite) } });
   const s = await waitDelivered(h, load.acked, (st) => Math.floor(st.stored / READINGS_PER_MESSAGE));
@@ -56,7 +54,8 @@ try {
   if (profile) await h.sut.call('profile-stop', { file: path.resolve(profile) });
   const after = threads(h.sut.pid);
   const sched1 = schedstat(h.sut.pid);
-  const elapsedS = (s.lastStoredAt - t0) / 1000;
+  // From the first publish, as throughputRun times it.
+  const elapsedS = (s.lastStoredAt - load.startedAt) / 1000;
   console.log(`${broker} QoS ${qos}: ${load.acked.toLocaleString('en')} messages stored at ${Math.round(load.acked / elapsedS).toLocaleString('en')} msg/s over ${elapsedS.toFixed(2)} s`);
   for (const [tid, cpuS] of after) {
     const used = cpuS - (before.get(tid) ?? 0);
