@@ -30,7 +30,7 @@ const AGGREGATE_COLUMNS: Record<Aggregate, readonly AggregateColumn[]> = {
   last: ['t1'],
 };
 /** Above this many rows per series and window, scanning window by window beats one grouped statement. */
-const ROWS_PER_WINDOW_FOR_SCANS = 8;
+export const ROWS_PER_WINDOW_FOR_SCANS = 8;
 
 /** Series and fields as this connection last saw them, and the queries over them. */
 export class SqliteReader {

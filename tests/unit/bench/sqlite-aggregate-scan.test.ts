@@ -1,10 +1,11 @@
 /**
- * The SQLite store answers windowed aggregates two ways (store/sqlite.ts, changed for the
+ * The SQLite store answers windowed aggregates two ways (store/sqlite-read.ts, changed for the
  * chart benchmarks in bench/RESULTS.md): one grouped statement when windows hold few rows,
  * a scan window by window when they hold many. A chart must show the same numbers either
  * way: both are checked against aggregates computed here from the raw points.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROWS_PER_WINDOW_FOR_SCANS } from '../../../store/sqlite-read.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
 import { AGGREGATES, type Aggregate, type Point } from '../../../store/types.ts';
 
@@ -73,6 +74,11 @@ afterAll(() => store.close());
 describe('SQLite windowed aggregates', () => {
   // 1 day: ~290 rows per device and window (scanned window by window);
   // 10 minutes: 2 rows (one grouped statement); 7 h 3 min: unaligned, ~85 rows.
+  it('has windows on both sides of the scan threshold, so both ways are tested', () => {
+    const rowsPerWindow = (every: number) => every / (5 * MIN);
+    expect(rowsPerWindow(DAY)).toBeGreaterThanOrEqual(ROWS_PER_WINDOW_FOR_SCANS);
+    expect(rowsPerWindow(10 * MIN)).toBeLessThan(ROWS_PER_WINDOW_FOR_SCANS);
+  });
   for (const every of [DAY, 10 * MIN, 7 * 60 * MIN + 3 * MIN]) {
     for (const by of [[], ['zone'], ['device']]) {
       it(`every ${every / MIN} min by [${by.join(',')}]: every aggregate matches the raw points`, async () => {
