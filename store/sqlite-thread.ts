@@ -60,7 +60,6 @@ export interface WriteReply {
 interface WireSeries {
   wire: number;
   measurement: string;
-  entries: string[];
   key: string;
   acked: boolean;
 }
@@ -79,7 +78,7 @@ interface Waiting {
 export class SqliteWriterThread {
   readonly #file: string;
   #worker: Worker | undefined;
-  #byTags = new WeakMap<Tags, WireSeries>();
+  #byTags = this.#seriesCache();
   #byKey = new Map<string, WireSeries>();
   #fields = new Map<string, Wire>();
   #nextWire = 1;
@@ -169,15 +168,15 @@ export class SqliteWriterThread {
   }
 
   #series(measurement: string, tags: Tags): WireSeries {
-    // Ingest hands the same tags object for every point of a device: remember its series,
-    // checked against the tags as they are now (computing the key costs ~1 µs a point).
-    const known = this.#byTags.get(tags);
-    if (known && known.measurement === measurement && sameTags(known.entries, tags)) return known;
-    const key = seriesKey(measurement, tags);
-    let s = this.#byKey.get(key);
-    if (!s) this.#byKey.set(key, (s = { wire: this.#nextWire++, measurement, entries: tagEntries(tags), key, acked: false }));
-    this.#byTags.set(tags, s);
-    return s;
+    return this.#byTags.get(measurement, tags);
+  }
+
+  #seriesCache(): SeriesByTags<WireSeries> {
+    return new SeriesByTags((key, measurement) => {
+      let s = this.#byKey.get(key);
+      if (!s) this.#byKey.set(key, (s = { wire: this.#nextWire++, measurement, key, acked: false }));
+      return s;
+    });
   }
 
   #thread(): Worker {
@@ -197,7 +196,7 @@ export class SqliteWriterThread {
       if (this.#worker !== worker) return;
       // A new thread knows no series or fields: describe everything again.
       this.#worker = undefined;
-      this.#byTags = new WeakMap();
+      this.#byTags = this.#seriesCache();
       this.#byKey = new Map();
       this.#fields = new Map();
       for (const w of this.#waiting.values()) w.reject(err);
@@ -210,14 +209,37 @@ export class SqliteWriterThread {
   }
 }
 
+/**
+ * Series by the tags object they were asked for with. Ingest hands the same tags object for
+ * every point of a device, so its series is remembered, checked against the tags as they are
+ * now (computing the key costs ~1 µs a point). `make` gives the series of a key not seen
+ * through this tags object.
+ */
+export class SeriesByTags<T> {
+  #byTags = new WeakMap<Tags, { measurement: string; entries: string[]; value: T }>();
+  readonly #make: (key: string, measurement: string, tags: Tags) => T;
+
+  constructor(make: (key: string, measurement: string, tags: Tags) => T) {
+    this.#make = make;
+  }
+
+  get(measurement: string, tags: Tags): T {
+    const known = this.#byTags.get(tags);
+    if (known && known.measurement === measurement && sameTags(known.entries, tags)) return known.value;
+    const value = this.#make(seriesKey(measurement, tags), measurement, tags);
+    this.#byTags.set(tags, { measurement, entries: tagEntries(tags), value });
+    return value;
+  }
+}
+
 /** A tag set as [key, value, key, value, …] in its own order. */
-export function tagEntries(tags: Tags): string[] {
+function tagEntries(tags: Tags): string[] {
   const out: string[] = [];
   for (const k in tags) out.push(k, tags[k]!);
   return out;
 }
 
-export function sameTags(entries: readonly string[], tags: Tags): boolean {
+function sameTags(entries: readonly string[], tags: Tags): boolean {
   let i = 0;
   for (const k in tags) {
     if (entries[i] !== k || entries[i + 1] !== tags[k]) return false;

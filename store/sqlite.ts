@@ -13,9 +13,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { seriesKey, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type StoreHealth, type TagFilter, type Tags, type TimeSeriesStore } from './types.ts';
+import { type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type StoreHealth, type TagFilter, type Tags, type TimeSeriesStore } from './types.ts';
 import { SqliteReader, SqliteReaderPool, type SeriesRow } from './sqlite-read.ts';
-import { SQLITE_PRAGMAS, SqliteWriterThread, deletePoints, sameTags, tagEntries, type PointsToDelete } from './sqlite-thread.ts';
+import { SQLITE_PRAGMAS, SeriesByTags, SqliteWriterThread, deletePoints, type PointsToDelete } from './sqlite-thread.ts';
 
 /** Rows per transaction without a writer thread: small enough that one commit blocks the event loop only briefly. */
 const CHUNK = 2_000;
@@ -37,7 +37,7 @@ export class SqliteStore implements TimeSeriesStore {
   #db: Database.Database;
   /** This connection's series and fields: ids for inline writes, and inline queries. */
   #reader: SqliteReader;
-  #seriesByTags = new WeakMap<Tags, { measurement: string; entries: string[]; series: SeriesRow }>();
+  #seriesByTags = new SeriesByTags((key, measurement, tags) => this.#seriesForKey(key, measurement, tags));
   #written = 0;
   #lastError: StoreHealth['lastError'] = null;
   #insertPoint!: Database.Statement;
@@ -126,17 +126,10 @@ export class SqliteStore implements TimeSeriesStore {
   };
 
   #seriesFor(measurement: string, tags: Tags): SeriesRow {
-    // Ingest hands the same tags object for every point of a device: remember its series,
-    // checked against the tags as they are now (computing the key was ~1 µs a point).
-    const known = this.#seriesByTags.get(tags);
-    if (known && known.measurement === measurement && sameTags(known.entries, tags)) return known.series;
-    const s = this.#seriesForKey(measurement, tags);
-    this.#seriesByTags.set(tags, { measurement, entries: tagEntries(tags), series: s });
-    return s;
+    return this.#seriesByTags.get(measurement, tags);
   }
 
-  #seriesForKey(measurement: string, tags: Tags): SeriesRow {
-    const key = seriesKey(measurement, tags);
+  #seriesForKey(key: string, measurement: string, tags: Tags): SeriesRow {
     let s = this.#reader.series.get(key);
     if (!s) {
       const info = this.#insertSeries.run(key, measurement, JSON.stringify(tags));
