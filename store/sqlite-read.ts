@@ -41,9 +41,23 @@ export class SqliteReader {
   /** Field ids by name. */
   readonly fields = new Map<string, number>();
   #maxSeriesId = 0;
+  #maxFieldId = 0;
+  /** Statements every query uses, prepared once. */
+  #stmts: ReturnType<SqliteReader['prepare']> | undefined;
 
   constructor(db: Database.Database) {
     this.#db = db;
+  }
+
+  private prepare() {
+    return {
+      newSeries: this.#db.prepare('SELECT id, key, measurement, tags FROM series WHERE id > ?'),
+      newFields: this.#db.prepare('SELECT id, name FROM fields WHERE id > ?'),
+      /** Whether a series has a field in a time range. */
+      has: this.#db.prepare('SELECT 1 FROM points WHERE field = ? AND series = ? AND ts >= ? AND ts < ? LIMIT 1').pluck(),
+      count: this.#db.prepare('SELECT COUNT(*) FROM points WHERE field = ? AND series = ? AND ts >= ? AND ts < ?').pluck(),
+      valueAt: this.#db.prepare('SELECT value FROM points WHERE field = ? AND series = ? AND ts = ?').pluck(),
+    };
   }
 
   /**
@@ -51,7 +65,8 @@ export class SqliteReader {
    * sharing the file (a `deskprint api` process reads what `deskprint ingest` writes).
    */
   refresh(): void {
-    for (const row of this.#db.prepare('SELECT id, key, measurement, tags FROM series WHERE id > ?').all(this.#maxSeriesId) as {
+    const stmts = (this.#stmts ??= this.prepare());
+    for (const row of stmts.newSeries.all(this.#maxSeriesId) as {
       id: number;
       key: string;
       measurement: string;
@@ -62,8 +77,9 @@ export class SqliteReader {
       this.seriesById.set(s.id, s);
       this.#maxSeriesId = Math.max(this.#maxSeriesId, row.id);
     }
-    for (const row of this.#db.prepare('SELECT id, name FROM fields').all() as { id: number; name: string }[]) {
+    for (const row of stmts.newFields.all(this.#maxFieldId) as { id: number; name: string }[]) {
       this.fields.set(row.name, row.id);
+      this.#maxFieldId = Math.max(this.#maxFieldId, row.id);
     }
   }
 
@@ -95,7 +111,7 @@ export class SqliteReader {
     if (fieldId === undefined || matching.length === 0 || q.to <= q.from) return none();
     // Only the series with this field in range (one index probe each): a filter such as a
     // site matches devices of every kind, and each series in the list costs a seek per window.
-    const has = this.#db.prepare('SELECT 1 FROM points WHERE field = ? AND series = ? AND ts >= ? AND ts < ? LIMIT 1').pluck();
+    const { has, count, valueAt } = (this.#stmts ??= this.prepare());
     const series = matching.filter((s) => has.get(fieldId, s.id, q.from, q.to) !== undefined);
     if (series.length === 0) return none();
     const every = Math.max(1, Math.round(q.every));
@@ -108,7 +124,7 @@ export class SqliteReader {
     let rows: number[][];
     const firstWindow = q.from - (q.from % every);
     const windows = Math.ceil((q.to - firstWindow) / every);
-    const sample = this.#db.prepare('SELECT COUNT(*) FROM points WHERE field = ? AND series = ? AND ts >= ? AND ts < ?').pluck().get(fieldId, ids[0], q.from, q.to) as number;
+    const sample = count.get(fieldId, ids[0], q.from, q.to) as number;
     if (sample / windows >= ROWS_PER_WINDOW_FOR_SCANS) {
       // Many rows per window (a year of hourly rollups by day): one indexed scan per window,
       // grouped by series in key order. Grouping by (series, window) in one statement sorts
@@ -131,7 +147,7 @@ export class SqliteReader {
     // first/last need the value at the window's first/last timestamp.
     const first = q.fns.includes('first');
     const last = q.fns.includes('last');
-    const edgeStmt = first || last ? this.#db.prepare('SELECT value FROM points WHERE field = ? AND series = ? AND ts = ?').pluck() : undefined;
+
 
     const by = q.by ?? [];
     type Acc = { sm: number; n: number; mn: number; mx: number; t0: number; v0: number; t1: number; v1: number };
@@ -149,8 +165,8 @@ export class SqliteReader {
       const mx = r[iMx] ?? NaN;
       const t0 = r[iT0] ?? NaN;
       const t1 = r[iT1] ?? NaN;
-      const v0 = first ? (edgeStmt!.get(fieldId, r[0], t0) as number) : NaN;
-      const v1 = last ? (edgeStmt!.get(fieldId, r[0], t1) as number) : NaN;
+      const v0 = first ? (valueAt.get(fieldId, r[0], t0) as number) : NaN;
+      const v1 = last ? (valueAt.get(fieldId, r[0], t1) as number) : NaN;
       const acc = g.windows.get(b);
       if (!acc) {
         g.windows.set(b, { sm, n, mn, mx, t0, v0, t1, v1 });
