@@ -20,7 +20,8 @@ import { MEASUREMENT_READINGS, type Processor } from '../ingest/types.ts';
 import { Registry } from '../store/registry.ts';
 import { createStore } from '../store/index.ts';
 import { storeConfigOf } from './commands/common.ts';
-import type { TimeSeriesStore } from '../store/types.ts';
+import type { TagFilter, TimeSeriesStore } from '../store/types.ts';
+import type { SiteFile } from '../devices/site.ts';
 import { createApp } from '../api/app.ts';
 import { attachLiveSocket } from '../api/socket.ts';
 import { alertRoutes, attachAlertsSocket } from '../api/routes/alerts.ts';
@@ -84,6 +85,28 @@ export interface StartExtras {
   processors?: Processor[];
   /** Clock for sessions, lockouts, audit and broker rate limits (tests). */
   authClock?: () => number;
+}
+
+/**
+ * Each device's last stored `energy_wh` at a site: the last day first (a demo restarted
+ * after a pause), then up to 400 days back only for the devices without one in it, so a
+ * start does not read a year of counters.
+ */
+async function lastCounters(store: TimeSeriesStore, site: SiteFile, now: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const DAY = 86_400_000;
+  let where: TagFilter = { site: site.id };
+  for (const days of [1, 400]) {
+    const last = await store.queryAggregate({ measurement: MEASUREMENT_READINGS, field: 'energy_wh', from: now - days * DAY, to: now + 1, every: (days + 1) * DAY, fn: 'last', where, by: ['device'] });
+    for (const s of last) {
+      const p = s.points.at(-1);
+      if (p) out[s.tags.device!] = p.value;
+    }
+    const missing = site.devices.map((d) => d.id).filter((id) => !(id in out));
+    if (missing.length === 0) break;
+    where = { site: site.id, device: missing };
+  }
+  return out;
 }
 
 /** Starts deskprint; `input` takes the same keys as the configuration (flags/env already merged or not). */
@@ -330,9 +353,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       const site = registry.site('demo') ?? registry.sites()[0]!;
       // Continue the demo's meters from their last stored readings: a counter that came back
       // lower after a restart would count as a reset and invent energy.
-      const now = Date.now();
-      const last = await store.queryAggregate({ measurement: MEASUREMENT_READINGS, field: 'energy_wh', from: now - 400 * 86_400_000, to: now + 1, every: 401 * 86_400_000, fn: 'last', where: { site: site.id }, by: ['device'] });
-      const initialCounters = Object.fromEntries(last.flatMap((s) => (s.points.length ? [[s.tags.device!, s.points[s.points.length - 1]!.value]] : [])));
+      const initialCounters = await lastCounters(store, site, Date.now());
       const sim = await startSimulator({ site, mqttUrl, demo: true, seed: 1, initialCounters, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
       cleanups.push(() => sim.stop()); // runs first: devices stop before ingest and broker
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
