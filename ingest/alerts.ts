@@ -44,6 +44,8 @@ export const RESOLVED_KEPT_MS = 24 * 3_600_000;
 const RESOLVED_KEPT_MAX = 100;
 /** Energy checkpoints kept per device, enough for hours of 30 s readings. */
 const CHECKPOINTS_KEPT = 1_024;
+/** The kinds whose waste alerts price the energy wasted: only their energy is tracked. */
+const WASTE_KINDS: ReadonlySet<RegisteredDevice['kind']> = new Set(['zone_lighting', 'zone_heating', 'desk_plug']);
 
 export interface AlertsOptions {
   registry: Registry;
@@ -59,7 +61,8 @@ interface Timed {
 /**
  * Cumulative energy of one device at the time of each reading, for "wasted since": the
  * last CHECKPOINTS_KEPT (ts, cumulative Wh) pairs, ascending, in a ring of numbers (16 bytes
- * a checkpoint and no objects: 10,000 devices hold at most 160 MB, bench/RESULTS.md).
+ * a checkpoint and no objects: 10,000 devices hold at most 160 MB, bench/RESULTS.md). Kept
+ * only for the WASTE_KINDS.
  */
 class EnergyTrack {
   #ts = new Float64Array(16);
@@ -175,7 +178,7 @@ export class AlertsProcessor extends EventEmitter implements Processor {
         device = r.device;
         site = r.site;
       }
-      if (r.metric === 'power_w' || r.metric === 'energy_wh') this.#integrate(d.energy, r.metric, r.value, r.ts);
+      if ((r.metric === 'power_w' || r.metric === 'energy_wh') && WASTE_KINDS.has(r.kind)) this.#integrate(d.energy, r.metric, r.value, r.ts);
       const prev = d.values.get(r.metric);
       if (prev && prev.ts > r.ts) continue; // a late, older reading does not change the state
       if (prev) {
