@@ -37,6 +37,9 @@ export interface FleetOptions {
   keepaliveS?: number;
 }
 
+/** Packets per socket write at `rate: 'max'` unless `perWrite` says otherwise: a gateway's batch. */
+export const DEFAULT_PER_WRITE = 32;
+
 export interface PublishOptions {
   qos: 0 | 1;
   /** Messages per second across the fleet; `max`: as fast as the broker takes them. */
@@ -47,7 +50,7 @@ export interface PublishOptions {
   /** QoS 1: unacknowledged messages per connection before it waits. */
   windowPerConnection?: number;
   /**
-   * `max` only: packets per socket write (default 32, a gateway forwarding its devices'
+   * `max` only: packets per socket write (default DEFAULT_PER_WRITE, a gateway forwarding its devices'
    * messages; 1, a device writing each message on its own).
    */
   perWrite?: number;
@@ -296,7 +299,7 @@ export class LoadFleet {
     if (opts.rate === 'max') {
       // Each connection writes batches until its socket or its QoS 1 window pushes back.
       await new Promise<void>((resolve) => {
-        const BATCH = Math.max(1, opts.perWrite ?? 32);
+        const BATCH = Math.max(1, opts.perWrite ?? DEFAULT_PER_WRITE);
         const pump = () => {
           const t = Date.now();
           if (t >= deadline || sent >= limit) return resolve();

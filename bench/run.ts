@@ -25,6 +25,7 @@ import { MOSQUITTO_BENCH_CONF, ROOT } from './proc.ts';
 import { latencyRun, scaleRun, throughputRun, READINGS_PER_MESSAGE, type BrokerKind, type LatencyResult, type RunSpec, type ScaleResult, type StoreKind, type ThroughputResult } from './scenarios.ts';
 import { benchSite, writeBenchSites } from './site.ts';
 import { median } from './stats.ts';
+import { DEFAULT_PER_WRITE } from './loadgen.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,7 +101,7 @@ async function throughputSection(): Promise<void> {
   say('## Throughput: pass-through (a) against deskprint end to end (b)');
   say();
   say(
-    `${fmt(THROUGHPUT.messages)} messages pushed as fast as the broker takes them, for (a) and (b) alike, from ${THROUGHPUT.connections} connections speaking for ${THROUGHPUT.devices} desk plugs of one 1,000-desk site, 32 messages a write; one message = one device's readings (power_w, energy_wh: ${READINGS_PER_MESSAGE} readings). Rate = messages delivered (a) or stored (b) / time from the first publish to the last arrival or store acknowledgement; (b) starts once deskprint's start-up work (the footprint warm start) is done. Median of ${RUNS} run(s). CPU: cores used during the run by the system under test (the counting subscriber, or deskprint) / Mosquitto / the load generator; the machine has ${os.cpus().length}.`,
+    `${fmt(THROUGHPUT.messages)} messages pushed as fast as the broker takes them, for (a) and (b) alike, from ${THROUGHPUT.connections} connections speaking for ${THROUGHPUT.devices} desk plugs of one 1,000-desk site, ${DEFAULT_PER_WRITE} messages a write; one message = one device's readings (power_w, energy_wh: ${READINGS_PER_MESSAGE} readings). Rate = messages delivered (a) or stored (b) / time from the first publish to the last arrival or store acknowledgement; (b) starts once deskprint's start-up work (the footprint warm start) is done. Median of ${RUNS} run(s). CPU: cores used during the run by the system under test (the counting subscriber, or deskprint) / Mosquitto / the load generator; the machine has ${os.cpus().length}.`,
   );
   say();
   const rows: unknown[] = [];
@@ -116,7 +117,8 @@ async function throughputSection(): Promise<void> {
 async function throughputTable(rows: unknown[], base: Pick<RunSpec, 'siteFiles' | 'devicesPerSite' | 'connections' | 'messages' | 'perWrite'>, brokers: BrokerKind[], stores: StoreKind[]): Promise<void> {
   say('| broker | QoS | store | a: msg/s | b: msg/s | b: readings/s | b/a | lost | a: CPU | b: CPU | b: RSS MB | b: event-loop delay p99 / max ms |');
   say('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const shape = `${base.connections} connections, ${base.perWrite ?? 32} a write`;
+  const perWrite = base.perWrite ?? DEFAULT_PER_WRITE;
+  const shape = `${base.connections} connections, ${perWrite} a write`;
   for (const broker of brokers) {
     for (const qos of [0, 1] as const) {
       const pass: ThroughputResult[] = [];
@@ -136,7 +138,7 @@ async function throughputTable(rows: unknown[], base: Pick<RunSpec, 'siteFiles' 
         say(
           `| ${broker} | ${qos} | ${store} | ${fmt(a)} | ${fmt(b)} | ${fmt(b * READINGS_PER_MESSAGE)} | ${fmt(b / a, 2)} | ${lost} | ${cpuSplit(pass)} | ${cpuSplit(e2e)} | ${fmt(median(e2e.map((r) => r.sutRssMb)))} | ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.p99)))} / ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.max)))} |`,
         );
-        rows.push({ broker, qos, store, connections: base.connections, perWrite: base.perWrite ?? 32, passRates: pass.map((r) => r.rate), e2eRates: e2e.map((r) => r.rate), pass, e2e });
+        rows.push({ broker, qos, store, connections: base.connections, perWrite, passRates: pass.map((r) => r.rate), e2eRates: e2e.map((r) => r.rate), pass, e2e });
       }
     }
   }

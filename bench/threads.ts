@@ -16,11 +16,11 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { READINGS_PER_MESSAGE, startHarness, waitDelivered, type BrokerKind } from './scenarios.ts';
-import type { PublishResult } from './loadgen.ts';
+import { DEFAULT_PER_WRITE, type PublishResult } from './loadgen.ts';
 import { writeBenchSites } from './site.ts';
 import { procUsage } from './proc.ts';
 
-const [broker = 'mosquitto', qos = '0', messages = '1000000', profile = '', connections = '100', perWrite = '32'] = process.argv.slice(2);
+const [broker = 'mosquitto', qos = '0', messages = '1000000', profile = '', connections = '100', perWrite = String(DEFAULT_PER_WRITE)] = process.argv.slice(2);
 const siteFiles = writeBenchSites(mkdtempSync(path.join(os.tmpdir(), 'deskprint-threads-')), 1, 1_000);
 const h = await startHarness({ broker: broker as BrokerKind, path: 'deskprint', store: 'sqlite', siteFiles, devicesPerSite: 999, connections: Number(connections) });
 
