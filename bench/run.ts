@@ -105,16 +105,33 @@ async function throughputSection(): Promise<void> {
   );
   say();
   const rows: unknown[] = [];
-  await throughputTable(rows, { siteFiles, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections, messages: THROUGHPUT.messages }, ['aedes', 'mosquitto'], ['sqlite', 'influx']);
+  const gateway: ThroughputBase = { siteFiles, devicesPerSite: THROUGHPUT.devices, connections: THROUGHPUT.connections, messages: THROUGHPUT.messages };
+  const gatewayRuns = await throughputTable(rows, gateway, ['aedes', 'mosquitto'], ['sqlite', 'influx']);
   say();
   say(`Device-shaped: the same plugs, each on its own connection (${fmt(DEVICE_SHAPED.connections)}), each message written on its own; ${fmt(DEVICE_SHAPED.messages)} messages. Mosquitto and SQLite only.`);
   say();
-  await throughputTable(rows, { siteFiles, devicesPerSite: THROUGHPUT.devices, ...DEVICE_SHAPED }, ['mosquitto'], ['sqlite']);
+  const device: ThroughputBase = { siteFiles, devicesPerSite: THROUGHPUT.devices, ...DEVICE_SHAPED };
+  const deviceRuns = await throughputTable(rows, device, ['mosquitto'], ['sqlite']);
+  say();
+  say(
+    `The floor under deskprint through Mosquitto: the same MQTT.js subscriber, each message's JSON parsed into one point and written to SQLite through ingest's StoreWriter, and nothing else (no validation, registry, live state, footprint or alerts). a: the pass-through runs above. Median of ${RUNS} run(s).`,
+  );
+  say();
+  await floorTable(rows, [
+    { name: 'gateway-shaped', base: gateway, runs: gatewayRuns },
+    { name: 'device-shaped', base: device, runs: deviceRuns },
+  ]);
   json.throughput = rows;
   say();
 }
 
-async function throughputTable(rows: unknown[], base: Pick<RunSpec, 'siteFiles' | 'devicesPerSite' | 'connections' | 'messages' | 'perWrite'>, brokers: BrokerKind[], stores: StoreKind[]): Promise<void> {
+type ThroughputBase = Pick<RunSpec, 'siteFiles' | 'devicesPerSite' | 'connections' | 'messages' | 'perWrite'>;
+
+/** Pass-through runs and deskprint's b/a of one table, by broker and QoS, for the floor table. */
+type TableRuns = Map<string, { pass: ThroughputResult[]; ratio: Partial<Record<StoreKind, number>> }>;
+
+async function throughputTable(rows: unknown[], base: ThroughputBase, brokers: BrokerKind[], stores: StoreKind[]): Promise<TableRuns> {
+  const byCase: TableRuns = new Map();
   say('| broker | QoS | store | a: msg/s | b: msg/s | b: readings/s | b/a | lost | a: CPU | b: CPU | b: RSS MB | b: event-loop delay p99 / max ms |');
   say('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const perWrite = base.perWrite ?? DEFAULT_PER_WRITE;
@@ -127,6 +144,8 @@ async function throughputTable(rows: unknown[], base: Pick<RunSpec, 'siteFiles' 
         pass.push(await throughputRun({ ...base, broker, path: 'pass', qos, store: 'sqlite' }));
       }
       const a = median(pass.map((r) => r.rate));
+      const ratio: Partial<Record<StoreKind, number>> = {};
+      byCase.set(`${broker} ${qos}`, { pass, ratio });
       for (const store of stores) {
         const e2e: ThroughputResult[] = [];
         for (let i = 0; i < RUNS; i++) {
@@ -134,12 +153,42 @@ async function throughputTable(rows: unknown[], base: Pick<RunSpec, 'siteFiles' 
           e2e.push(await throughputRun({ ...base, broker, path: 'deskprint', qos, store, ...(store === 'influx' ? { influx: await influx() } : {}) }));
         }
         const b = median(e2e.map((r) => r.rate));
+        ratio[store] = b / a;
         const lost = e2e.reduce((s, r) => s + r.lost, 0) + pass.reduce((s, r) => s + r.lost, 0);
         say(
           `| ${broker} | ${qos} | ${store} | ${fmt(a)} | ${fmt(b)} | ${fmt(b * READINGS_PER_MESSAGE)} | ${fmt(b / a, 2)} | ${lost} | ${cpuSplit(pass)} | ${cpuSplit(e2e)} | ${fmt(median(e2e.map((r) => r.sutRssMb)))} | ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.p99)))} / ${fmt(median(e2e.map((r) => r.sut.loopDelayMs.max)))} |`,
         );
         rows.push({ broker, qos, store, connections: base.connections, perWrite, passRates: pass.map((r) => r.rate), e2eRates: e2e.map((r) => r.rate), pass, e2e });
       }
+    }
+  }
+  return byCase;
+}
+
+/**
+ * The floor under deskprint through Mosquitto: the same subscriber doing nothing but parse
+ * each message and write it to SQLite through ingest's StoreWriter, against the
+ * pass-through runs of the tables above. No ingest on this store can go faster.
+ */
+async function floorTable(rows: unknown[], shapes: { name: string; base: ThroughputBase; runs: TableRuns }[]): Promise<void> {
+  say('| load | QoS | a: msg/s | floor: msg/s | floor/a | deskprint b/a | lost | a: CPU | floor: CPU | floor µs a message (subscriber / Mosquitto / generator) |');
+  say('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const { name, base, runs } of shapes) {
+    for (const qos of [0, 1] as const) {
+      const { pass, ratio } = runs.get(`mosquitto ${qos}`)!;
+      const floor: ThroughputResult[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        log(`throughput mosquitto QoS ${qos} parse + store only (${name}), run ${i + 1}`);
+        floor.push(await throughputRun({ ...base, broker: 'mosquitto', path: 'store', qos, store: 'sqlite' }));
+      }
+      const a = median(pass.map((r) => r.rate));
+      const f = median(floor.map((r) => r.rate));
+      const us = (cores: number) => fmt((cores / f) * 1e6, 1);
+      const lost = floor.reduce((s, r) => s + r.lost, 0);
+      say(
+        `| ${name} | ${qos} | ${fmt(a)} | ${fmt(f)} | ${fmt(f / a, 2)} | ${fmt(ratio.sqlite ?? NaN, 2)} | ${lost} | ${cpuSplit(pass)} | ${cpuSplit(floor)} | ${us(median(floor.map((r) => r.sutCpu)))} / ${us(median(floor.map((r) => r.brokerCpu ?? 0)))} / ${us(median(floor.map((r) => r.loadCpu)))} |`,
+      );
+      rows.push({ load: name, qos, passRates: pass.map((r) => r.rate), floorRates: floor.map((r) => r.rate), floor });
     }
   }
 }

@@ -24,8 +24,11 @@ export interface Influx {
 
 export interface RunSpec {
   broker: BrokerKind;
-  /** `pass`: the broker and a subscriber that only counts; `deskprint`: end to end. */
-  path: 'pass' | 'deskprint';
+  /**
+   * `pass`: the broker and a subscriber that only counts; `store`: a subscriber that only
+   * parses and stores (external broker, SQLite: bench/sut.ts `mqtt-store`); `deskprint`: end to end.
+   */
+  path: 'pass' | 'store' | 'deskprint';
   qos: 0 | 1;
   store: StoreKind;
   /** Site files and the number of load devices per site (plugs 1…n of each). */
@@ -81,6 +84,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+function externalBroker(mosquitto: Mosquitto | null): Mosquitto {
+  if (!mosquitto) throw new Error('the store-only subscriber needs an external broker (broker: mosquitto)');
+  return mosquitto;
+}
+
 /** Starts Mosquitto (if asked), the system under test and a connected load generator. */
 export async function startHarness(spec: Omit<RunSpec, 'qos' | 'messages'>, fleet: { keepaliveS?: number } = {}): Promise<Harness> {
   const mosquitto = spec.broker === 'mosquitto' ? await startMosquitto() : null;
@@ -89,7 +97,9 @@ export async function startHarness(spec: Omit<RunSpec, 'qos' | 'messages'>, flee
       ? mosquitto
         ? { mode: 'mqtt-pass', mqttUrl: mosquitto.url }
         : { mode: 'aedes-pass' }
-      : {
+      : spec.path === 'store'
+        ? { mode: 'mqtt-store', mqttUrl: externalBroker(mosquitto).url }
+        : {
           mode: 'deskprint',
           sites: spec.siteFiles,
           store: spec.store,

@@ -6,6 +6,10 @@
  *   (the limit for the embedded default: deskprint's ingest takes messages the same way).
  * - `mqtt-pass`: one MQTT.js subscriber that only counts, against an external broker,
  *   subscribed exactly as deskprint's ingest is (ingest/sources.ts MqttSource).
+ * - `mqtt-store`: the floor under deskprint's own work: the same MQTT.js subscriber, each
+ *   message's JSON parsed into one point and written through ingest's StoreWriter to a
+ *   SQLite store, and nothing else (no validation, registry, live state, footprint or
+ *   alerts). What no ingest on top of that store can beat.
  * - `deskprint`: the whole process (`startDeskprint`: ingest, live state, footprint engine,
  *   alerts, API), counting what the store acknowledged.
  *
@@ -22,15 +26,18 @@ import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
 import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
 import { startDeskprint, type DeskprintHandle } from '../cli/start.ts';
 import { MEASUREMENT_READINGS } from '../ingest/types.ts';
+import { StoreWriter } from '../ingest/writer.ts';
+import { SqliteStore } from '../store/sqlite.ts';
+import pino from 'pino';
 import type { Point } from '../store/types.ts';
 import { summarise } from './stats.ts';
 
 
-export type SutMode = 'aedes-pass' | 'mqtt-pass' | 'deskprint';
+export type SutMode = 'aedes-pass' | 'mqtt-pass' | 'mqtt-store' | 'deskprint';
 
 export interface SutConfig {
   mode: SutMode;
-  /** External broker for `mqtt-pass`, or for `deskprint` instead of the embedded aedes. */
+  /** External broker for `mqtt-pass` and `mqtt-store`, or for `deskprint` instead of the embedded aedes. */
   mqttUrl?: string;
   /** Site files (deskprint). */
   sites?: string[];
@@ -83,6 +90,7 @@ async function main(): Promise<void> {
   let closeAll: () => Promise<void>;
   let ready: SutReady;
   let dp: DeskprintHandle | undefined;
+  let floor: StoreWriter | undefined;
   let broker: EmbeddedBroker | undefined;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-bench-'));
   const count = () => {
@@ -107,6 +115,26 @@ async function main(): Promise<void> {
     const source = new MqttSource({ url: config.mqttUrl!, clientId: `bench-pass-${process.pid}` });
     await source.start(filters, count);
     closeAll = () => source.stop();
+    ready = { mqttUrl: config.mqttUrl!, httpUrl: null, token: null };
+  } else if (config.mode === 'mqtt-store') {
+    const store = new SqliteStore({ file: path.join(dataDir, 'timeseries.db') });
+    await store.init();
+    const writer = new StoreWriter({ store, log: pino({ level: 'silent' }), onStored: () => (lastStoredAt = Date.now()) });
+    floor = writer;
+    const source = new MqttSource({ url: config.mqttUrl!, clientId: `bench-store-${process.pid}` });
+    await source.start(filters, (msg) => {
+      count();
+      // deskprint/<site>/<device>/telemetry, {"ts":…,"power_w":…,"energy_wh":…}
+      const [, site, device] = msg.topic.split('/');
+      const { ts, ...fields } = JSON.parse(msg.payload.toString()) as { ts: number } & Record<string, number>;
+      writer.enqueue([{ measurement: MEASUREMENT_READINGS, tags: { site: site!, device: device! }, fields, ts }], Object.keys(fields).length);
+      return writer.backlog();
+    });
+    closeAll = async () => {
+      await source.stop();
+      await writer.close();
+      await store.close();
+    };
     ready = { mqttUrl: config.mqttUrl!, httpUrl: null, token: null };
   } else {
     dp = await startDeskprint(
@@ -152,8 +180,8 @@ async function main(): Promise<void> {
     return {
       at: Date.now(),
       received: dp ? dp.ingest.counters.received - receivedAtReset : received,
-      stored: dp?.writer.stored ?? 0,
-      pending: dp?.writer.depth ?? 0,
+      stored: (dp?.writer ?? floor)?.stored ?? 0,
+      pending: (dp?.writer ?? floor)?.depth ?? 0,
       rejected: dp?.ingest.counters.rejected ?? 0,
       lastReceivedAt,
       lastStoredAt,
