@@ -3,7 +3,7 @@
  * Times are epoch ms literals (`1700000000000ms`); windows come from `GROUP BY time()`,
  * which aligns to the Unix epoch unless given an offset, as the store interface requires.
  */
-import type { AggregateQuery, Point, RawQuery, SeriesResult, TagFilter, Tags } from '../types.ts';
+import type { AggregateQuery, AggregatesQuery, Point, RawQuery, SeriesResult, TagFilter, Tags } from '../types.ts';
 import type { InfluxStatementResult } from './http.ts';
 
 /** Double-quoted identifier (measurement, tag or field key). */
@@ -42,11 +42,17 @@ export function whereClause(from: number, to: number, where: TagFilter | undefin
 }
 
 export function aggregateStatement(q: AggregateQuery): string | null {
+  return aggregatesStatement({ ...q, fns: [q.fn] });
+}
+
+/** Several aggregates of one field in one statement: a column each, in the order of `fns`. */
+export function aggregatesStatement(q: AggregatesQuery): string | null {
   const where = whereClause(q.from, q.to, q.where);
   if (where === null) return null;
   const every = Math.max(1, Math.round(q.every));
   const groupBy = [`time(${every}ms)`, ...(q.by ?? []).map(ident)].join(', ');
-  return `SELECT ${q.fn}(${ident(q.field)}) FROM ${ident(q.measurement)} WHERE ${where} GROUP BY ${groupBy} fill(none)`;
+  const field = ident(q.field);
+  return `SELECT ${q.fns.map((fn) => `${fn}(${field})`).join(', ')} FROM ${ident(q.measurement)} WHERE ${where} GROUP BY ${groupBy} fill(none)`;
 }
 
 /**
@@ -77,19 +83,31 @@ export function rawStatements(q: RawQuery): { tagKeys: string; points: string } 
 }
 
 export function decodeAggregate(result: InfluxStatementResult | undefined, by: readonly string[]): SeriesResult[] {
-  const out: SeriesResult[] = [];
+  return decodeAggregates(result, by, 1)[0]!;
+}
+
+/**
+ * An `aggregatesStatement` answer as one `SeriesResult[]` per aggregate column: a window
+ * appears under an aggregate where that column has a value (`fill(none)` leaves out windows
+ * without points; a column can still be null, e.g. a sum of no values).
+ */
+export function decodeAggregates(result: InfluxStatementResult | undefined, by: readonly string[], columns: number): SeriesResult[][] {
+  const out: SeriesResult[][] = Array.from({ length: columns }, () => []);
   for (const s of result?.series ?? []) {
     const tags: Tags = {};
     for (const k of by) tags[k] = s.tags?.[k] ?? '';
-    const points: SeriesResult['points'] = [];
-    for (const row of s.values) {
-      const [ts, value] = row as [number, number | null];
-      if (typeof value === 'number') points.push({ ts, value });
+    for (let c = 0; c < columns; c++) {
+      const points: SeriesResult['points'] = [];
+      for (const row of s.values) {
+        const value = row[c + 1];
+        if (typeof value === 'number') points.push({ ts: row[0] as number, value });
+      }
+      if (points.length > 0) out[c]!.push({ tags, points });
     }
-    if (points.length > 0) out.push({ tags, points });
   }
   // The SQLite store's order, so callers see one order whichever store answers.
-  return out.sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));
+  for (const series of out) series.sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)));
+  return out;
 }
 
 /**
