@@ -5,9 +5,9 @@
  * way: both are checked against aggregates computed here from the raw points.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROWS_PER_WINDOW_FOR_SCANS } from '../../../store/sqlite-read.ts';
-import { SqliteStore } from '../../../store/sqlite.ts';
-import { AGGREGATES, type Aggregate, type Point } from '../../../store/types.ts';
+import { ROWS_PER_WINDOW_FOR_SCANS } from '../../store/sqlite-read.ts';
+import { SqliteStore } from '../../store/sqlite.ts';
+import { AGGREGATES, type Aggregate, type Point } from '../../store/types.ts';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;

@@ -10,10 +10,10 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MqttSource, type InboundMessage } from '../../../ingest/sources.ts';
-import { StoreWriter } from '../../../ingest/writer.ts';
-import type { Point, StoreHealth, TimeSeriesStore } from '../../../store/types.ts';
-import { waitFor } from '../../support/wait.ts';
+import { MqttSource, type InboundMessage } from '../../ingest/sources.ts';
+import { StoreWriter } from '../../ingest/writer.ts';
+import type { Point, StoreHealth, TimeSeriesStore } from '../../store/types.ts';
+import { waitFor } from '../support/wait.ts';
 
 /** A store whose writes wait until the test acknowledges them (or fail on demand). */
 function gatedStore() {
