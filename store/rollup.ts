@@ -36,6 +36,11 @@ export interface RollupSpec {
   where?: TagFilter;
 }
 
+/** Whether a measurement holds rollup data: a rollup (`<measurement>_1h`, `_1d`) or the marks. */
+export function isRollupData(measurement: string): boolean {
+  return measurement === ROLLUP_MARKS || measurement.endsWith('_1h') || measurement.endsWith('_1d');
+}
+
 /** `<measurement>_1h`, or `_1d` for the day rollup. */
 export function rollupMeasurement(measurement: string, period: number = HOUR_MS): string {
   return `${measurement}_${period === DAY_MS ? '1d' : '1h'}`;

@@ -34,7 +34,20 @@ export interface InfluxStoreOptions extends InfluxConnection {
   deleteDrainTimeoutMs?: number;
   /** Told about state changes (ok/degraded/down), for logging. */
   onStateChange?(state: StoreState, lastError: StoreHealth['lastError']): void;
+  /**
+   * Makes sure `retentionPolicy` exists: creates it where the database lacks it (kept
+   * forever, shard groups of `shardDuration`, e.g. `52w`), and once copies into it the
+   * measurements matching `copy` (an InfluxQL regex, e.g. `/_1h$/`) from the database's
+   * default policy, where a deskprint before this option kept them. Where the policy can be
+   * neither found nor created (InfluxDB 2.x and 3.x, a user without admin rights), the store
+   * uses the database's default policy instead (`health().lastError` says why, once).
+   */
+  createRetentionPolicy?: { shardDuration: string; copy?: string };
 }
+
+/** Measurement in a policy of its own that records the one-time copy (`createRetentionPolicy.copy`). */
+const COPIED = 'deskprint_copied';
+const COPY_TIMEOUT_MS = 15 * 60_000;
 
 /** Rollup reads of at least this many periods go in two requests. */
 const SPLIT_ROLLUP_READS = 24;
@@ -52,7 +65,13 @@ export class InfluxStore implements TimeSeriesStore {
 
   constructor(opts: InfluxStoreOptions) {
     this.#opts = opts;
-    this.#http = new InfluxHttp(opts);
+    // A copy: the retention policy may fall back to the default (#ensureRetentionPolicy).
+    this.#http = new InfluxHttp({ ...opts });
+  }
+
+  /** The retention policy reads and writes go to; undefined for the database's default. */
+  get retentionPolicy(): string | undefined {
+    return this.#http.conn.retentionPolicy;
   }
 
   /**
@@ -144,6 +163,38 @@ export class InfluxStore implements TimeSeriesStore {
         );
       }
     }
+    await this.#ensureRetentionPolicy();
+  }
+
+  #retentionPolicyReady = false;
+
+  /** `createRetentionPolicy`: see its description. Network failures throw (init and the writer try again later). */
+  async #ensureRetentionPolicy(): Promise<void> {
+    const spec = this.#opts.createRetentionPolicy;
+    const rp = this.#opts.retentionPolicy;
+    if (!spec || !rp || this.#retentionPolicyReady) return;
+    const db = ident(this.#opts.database);
+    try {
+      const [listed] = await this.#http.query('SHOW RETENTION POLICIES');
+      const policies = (listed?.series?.[0]?.values ?? []).map((row) => ({ name: String(row[0]), isDefault: row[row.length - 1] === true }));
+      if (!policies.some((p) => p.name === rp)) {
+        await this.#http.query(`CREATE RETENTION POLICY ${ident(rp)} ON ${db} DURATION INF REPLICATION 1 SHARD DURATION ${spec.shardDuration}`);
+      }
+      const from = policies.find((p) => p.isDefault)?.name;
+      if (spec.copy && from && from !== rp) {
+        const [copied] = await this.#http.query(`SELECT count("done") FROM ${db}.${ident(rp)}.${ident(COPIED)}`);
+        if (!copied?.series?.length) {
+          // Can take a while for years of rollups: not under the 10 s a request of everything else.
+          await new InfluxHttp({ ...this.#opts, timeoutMs: COPY_TIMEOUT_MS }).query(`SELECT * INTO ${db}.${ident(rp)}.:MEASUREMENT FROM ${db}.${ident(from)}.${spec.copy} GROUP BY *`);
+          await this.#http.write(`${COPIED} done=1 ${Date.now()}`);
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof InfluxQueryError)) throw err;
+      this.#http.conn.retentionPolicy = undefined;
+      this.#lastQueryError = { at: Date.now(), message: `retention policy "${rp}" cannot be used (${err.message}); using the database's default` };
+    }
+    this.#retentionPolicyReady = true;
   }
 
   async write(points: readonly Point[]): Promise<void> {
@@ -227,6 +278,8 @@ export class InfluxStore implements TimeSeriesStore {
   }
 
   async #query(influxql: string, epoch?: 'ms' | 'h') {
+    // Started while InfluxDB was down: the policy may not exist yet, and reads of it would fail.
+    if (!this.#retentionPolicyReady && this.#opts.createRetentionPolicy) await this.#ensureRetentionPolicy().catch(() => undefined);
     try {
       return await this.#http.query(influxql, { epoch });
     } catch (err) {
