@@ -11,29 +11,22 @@ import type { SiteFile } from '../devices/site.ts';
 import { DAY_MS, HOUR_MS, READINGS_ROLLUP, ROLLUP_AGGREGATES, floorHour, markRolledUp, rollupDays, rollupMeasurement } from '../store/rollup.ts';
 import type { Point, TimeSeriesStore } from '../store/types.ts';
 import { MEASUREMENT_READINGS } from '../ingest/types.ts';
+import { tagsOf } from '../ingest/pipeline.ts';
 import { DEVICE_KINDS } from '../devices/kinds.ts';
-import { deviceCategory } from '../devices/site.ts';
 import { querySiteSeries, type SiteSeriesQuery } from '../api/routes/core.ts';
 import { Registry } from '../store/registry.ts';
 import { median } from './stats.ts';
 
 export const ROLLUP = rollupMeasurement(MEASUREMENT_READINGS);
 
-/** Store tags of each device, as ingest writes them (ingest/pipeline.ts `tagsOf`). */
+/** Store tags of each device as ingest writes them: the registry's device, through `tagsOf`. */
 function deviceSeries(site: SiteFile) {
-  const deskZone = new Map(site.desks.map((d) => [d.id, d.zone]));
+  const registry = new Registry();
+  registry.loadSite(site);
   return site.devices
     .filter((d) => d.kind !== 'badge_reader')
     .map((d, i) => {
-      const tags: Record<string, string> = { site: site.id };
-      const zone = d.zone ?? (d.desk ? deskZone.get(d.desk) : undefined);
-      if (zone) tags.zone = zone;
-      if (d.desk) tags.desk = d.desk;
-      tags.device = d.id;
-      tags.kind = d.kind;
-      const category = deviceCategory(d);
-      if (category) tags.category = category;
-      if (d.carrier) tags.carrier = d.carrier;
+      const tags = tagsOf(registry.device(site.id, d.id)!);
       const metric = DEVICE_KINDS[d.kind].metrics.includes('power_w' as never) ? 'power_w' : 'occupied';
       return { tags, metric, phase: i % 7, cadenceMs: DEVICE_KINDS[d.kind].cadenceS * 1000 };
     });
