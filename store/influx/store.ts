@@ -69,11 +69,6 @@ export class InfluxStore implements TimeSeriesStore {
     this.#http = new InfluxHttp({ ...opts });
   }
 
-  /** The retention policy reads and writes go to; undefined for the database's default. */
-  get retentionPolicy(): string | undefined {
-    return this.#http.conn.retentionPolicy;
-  }
-
   /**
    * Creates the database and starts replaying a spool a previous process left behind.
    * Does not fail when InfluxDB is unreachable: writes spool until it is back.
