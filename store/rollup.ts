@@ -36,14 +36,17 @@ export interface RollupSpec {
   where?: TagFilter;
 }
 
+/** What a rollup's measurement adds to its raw measurement's name: hour, day. */
+export const ROLLUP_SUFFIXES = ['_1h', '_1d'] as const;
+
 /** Whether a measurement holds rollup data: a rollup (`<measurement>_1h`, `_1d`) or the marks. */
 export function isRollupData(measurement: string): boolean {
-  return measurement === ROLLUP_MARKS || measurement.endsWith('_1h') || measurement.endsWith('_1d');
+  return measurement === ROLLUP_MARKS || ROLLUP_SUFFIXES.some((suffix) => measurement.endsWith(suffix));
 }
 
 /** `<measurement>_1h`, or `_1d` for the day rollup. */
 export function rollupMeasurement(measurement: string, period: number = HOUR_MS): string {
-  return `${measurement}_${period === DAY_MS ? '1d' : '1h'}`;
+  return measurement + ROLLUP_SUFFIXES[period === DAY_MS ? 1 : 0];
 }
 
 export function floorHour(ts: number): number {

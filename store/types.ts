@@ -122,6 +122,11 @@ export interface TimeSeriesStore {
   close(): Promise<void>;
 }
 
+/** The most recent of several errors (`StoreHealth.lastError`), null when there is none. */
+export function latestError(...errors: StoreHealth['lastError'][]): StoreHealth['lastError'] {
+  return errors.reduce((a, b) => (b && (!a || b.at > a.at) ? b : a), null);
+}
+
 /** Canonical series key: measurement plus sorted tags, as InfluxDB identifies a series. */
 export function seriesKey(measurement: string, tags: Tags): string {
   const keys = Object.keys(tags).sort();

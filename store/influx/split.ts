@@ -7,16 +7,16 @@
  * Each policy has its own `InfluxStore` (writer, spool); calls go to the one that holds the
  * measurement.
  */
-import type { AggregateQuery, AggregatesQuery, Point, RawQuery, RollupQuery, SeriesResult, StoreHealth, StoreState, TagFilter, TimeSeriesStore } from '../types.ts';
-import { isRollupData, ROLLUP_MARKS } from '../rollup.ts';
+import { latestError, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type StoreHealth, type StoreState, type TagFilter, type TimeSeriesStore } from '../types.ts';
+import { isRollupData, ROLLUP_MARKS, ROLLUP_SUFFIXES } from '../rollup.ts';
 import { InfluxStore, type InfluxStoreOptions } from './store.ts';
 
 /** The rollups' retention policy unless configured otherwise. */
 export const ROLLUP_RETENTION_POLICY = 'deskprint_rollups';
 /** Shard group duration of the rollups' policy: a year of hourly rollups in one or two shards. */
 export const ROLLUP_SHARD_DURATION = '52w';
-/** What a deskprint that kept everything in the default policy had there: copied over once. */
-const ROLLUP_DATA = `/_1h$|_1d$|^${ROLLUP_MARKS}$/`;
+/** `isRollupData` as an InfluxQL regex: what a deskprint that kept everything in the default policy had there, copied over once. */
+const ROLLUP_DATA = `/${ROLLUP_SUFFIXES.map((suffix) => `${suffix}$`).join('|')}|^${ROLLUP_MARKS}$/`;
 
 const STATE_ORDER: StoreState[] = ['ok', 'degraded', 'down'];
 
@@ -89,7 +89,7 @@ export class SplitInfluxStore implements TimeSeriesStore {
       spoolBytes: a.spoolBytes + b.spoolBytes,
       written: a.written + b.written,
       dropped,
-      lastError: !a.lastError || (b.lastError && b.lastError.at > a.lastError.at) ? b.lastError : a.lastError,
+      lastError: latestError(a.lastError, b.lastError),
     };
   }
 

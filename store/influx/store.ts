@@ -4,7 +4,7 @@
  * Writes go through `InfluxWriter` (batching, failure classes, durable spool).
  */
 import path from 'node:path';
-import type { AggregateQuery, AggregatesQuery, Point, RawQuery, RollupQuery, SeriesResult, StoreHealth, StoreState, TagFilter, TimeSeriesStore } from '../types.ts';
+import { latestError, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type StoreHealth, type StoreState, type TagFilter, type TimeSeriesStore } from '../types.ts';
 import { InfluxHttp, InfluxQueryError, type InfluxConnection } from './http.ts';
 import { HOUR_MS, ROLLUP_ANSWERS, queryRollupGeneric, rollupParts } from '../rollup.ts';
 import { aggregateStatement, aggregatesStatement, decodeAggregate, decodeAggregates, decodeRaw, decodeSelect, ident, rawStatements, selectStatement, tagCondition } from './influxql.ts';
@@ -341,7 +341,7 @@ export class InfluxStore implements TimeSeriesStore {
 
   health(): StoreHealth {
     const w = this.#writer?.health();
-    let lastError = [w?.lastError ?? null, this.#lastQueryError].reduce((a, b) => (b && (!a || b.at > a.at) ? b : a), null);
+    let lastError = latestError(w?.lastError ?? null, this.#lastQueryError);
     if (this.#spoolLocked && w?.state === 'down') lastError = { at: Date.now(), message: `${lastError?.message ?? 'InfluxDB unreachable'}; cannot spool: ${this.#spoolLocked}` };
     return {
       kind: this.kind,
