@@ -166,12 +166,12 @@ describe('acknowledged means stored, InfluxDB', () => {
       dp = await spawnDeskprint(dir, ports, influxEnv());
       // Before issue 17 MQTT listened only after InfluxDB's requests timed out (about 20 s).
       // Now it waits at most the InfluxDB store's start grace (1 s) longer than a healthy start.
-      expect(dp.listenedAfterMs, `MQTT must not wait on a hung InfluxDB (a healthy start took ${healthyStartMs} ms)`).toBeLessThan(healthyStartMs + 4_000);
+      expect(dp.listenedAfterMs, `MQTT must not wait on a hung InfluxDB (a healthy start took ${healthyStartMs} ms)`).toBeLessThan(healthyStartMs + 6_000);
       await sleep(1_000);
       load.pause();
       // InfluxDB still hangs: the first write waits out its timeout (10 s), then everything is
       // spooled and acknowledged.
-      await waitFor('every reading to be acknowledged', () => load.acked.size === load.sent, 40_000, 100);
+      await waitFor('every reading to be acknowledged', () => load.acked.size === load.sent, 60_000, 100);
       // Each device reconnected once after the restart; none was thrown off again as a flood.
       expect(load.disconnects - disconnectsBefore).toBe(0);
       const { body } = await getJson<Health>(`${dp.httpUrl}/api/health`);
@@ -192,5 +192,5 @@ describe('acknowledged means stored, InfluxDB', () => {
       await load.stop();
       await ensureGone(dp);
     }
-  }, 150_000);
+  }, 180_000);
 });
