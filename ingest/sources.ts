@@ -128,6 +128,9 @@ export interface MqttSourceOptions {
   qos?: 0 | 1;
 }
 
+/** QoS 0 messages on their way to the store beyond which MqttSource reads nothing further. */
+const QOS0_HIGH_WATER = 20_000;
+
 export class MqttSource implements MessageSource {
   readonly kind = 'mqtt';
   #client: MqttClient | undefined;
@@ -160,8 +163,18 @@ export class MqttSource implements MessageSource {
     // unstored.
     const slice = new DeliverySlice();
     let hold: void | Promise<void>;
-    client.on('message', (topic, payload) => {
-      hold = onMessage({ topic, payload, receivedAt: Date.now() });
+    // QoS 0 has no acknowledgement to hold: those messages wait only while too many are
+    // still on their way to the store (bounded memory), not one by one.
+    let unsettled = 0;
+    client.on('message', (topic, payload, packet) => {
+      const durable = onMessage({ topic, payload, receivedAt: Date.now() });
+      if (packet.qos > 0 || !durable) hold = durable;
+      else {
+        unsettled++;
+        const settle = () => void unsettled--;
+        void durable.then(settle, settle);
+        hold = unsettled > QOS0_HIGH_WATER ? durable : undefined;
+      }
     });
     client.handleMessage = (_packet, done) => {
       const h = hold;
