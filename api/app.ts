@@ -6,7 +6,7 @@ import express, { type Express, type Router } from 'express';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { ApiError, errorHandler } from './errors.ts';
+import { ApiError, MAX_BODY_BYTES, errorHandler } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { coreRoutes, type CoreRouteDeps } from './routes/core.ts';
 import { protectApi } from './auth/index.ts';
@@ -33,7 +33,18 @@ export interface AppDeps extends CoreRouteDeps {
    * every per-member, manager and funder route still needs sign-in.
    */
   publicLive?: boolean;
+  /**
+   * express `trust proxy`: the reverse proxies whose `X-Forwarded-For` names the client
+   * (addresses, subnets, `loopback`…, or a hop count). Default none: the connection's
+   * address is the client's, whatever headers it sends.
+   */
+  trustProxy?: TrustProxy;
+  /** Failed sign-ins per client address per 15 minutes (default 50). */
+  loginFailuresPerAddress?: number;
 }
+
+/** What `trust proxy` takes here: never `true`, which would believe a client's own `X-Forwarded-For`. */
+export type TrustProxy = false | number | readonly string[];
 
 /** Aggregate, person-free reads a public live view may serve. */
 const PUBLIC_LIVE_PATHS = [/^\/sites\/?$/, /^\/sites\/[^/]+\/live\/?$/, /^\/sites\/[^/]+\/series\/?$/];
@@ -46,8 +57,9 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', typeof deps.trustProxy === 'object' ? [...deps.trustProxy] : (deps.trustProxy ?? false));
   app.use(securityHeaders({ https: deps.https ?? false }));
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: MAX_BODY_BYTES }));
 
   const api = express.Router();
   if (deps.accounts && deps.publicLive) {
@@ -60,7 +72,10 @@ export function createApp(deps: AppDeps): Express {
     });
   }
   if (deps.accounts) {
-    protectApi(api, { accounts: deps.accounts, registry: deps.registry, store: deps.store, sessionTtlMs: deps.sessionTtlMs ?? 12 * 3_600_000, https: deps.https ?? false });
+    protectApi(api, {
+      accounts: deps.accounts, registry: deps.registry, store: deps.store, sessionTtlMs: deps.sessionTtlMs ?? 12 * 3_600_000, https: deps.https ?? false,
+      ...(deps.loginFailuresPerAddress !== undefined ? { loginFailuresPerAddress: deps.loginFailuresPerAddress } : {}),
+    });
   }
   api.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(deps.version));

@@ -3,6 +3,10 @@
  * docs/errors.md (tests/unit/errors-doc.test.ts keeps the two in step). Codes are never reused.
  */
 import type { ErrorRequestHandler } from 'express';
+import { QueryRefusedError } from '../store/types.ts';
+
+/** Largest JSON request body the API reads (`express.json`); a larger one is ERR_BODY_TOO_LARGE. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export const ERROR_CODES = {
   ERR_NOT_FOUND: { status: 404, message: 'No such endpoint' },
@@ -14,6 +18,7 @@ export const ERROR_CODES = {
   ERR_METRIC_UNKNOWN: { status: 400, message: 'Unknown metric' },
   ERR_TOO_MANY_POINTS: { status: 400, message: 'The query would return too many windows; widen `every` or narrow the range' },
   ERR_BODY_INVALID: { status: 400, message: 'Invalid request body' },
+  ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body too large' },
   ERR_UNAUTHENTICATED: { status: 401, message: 'Sign in first' },
   ERR_SESSION_EXPIRED: { status: 401, message: 'Your session has expired; sign in again' },
   ERR_LOGIN_FAILED: { status: 401, message: 'Wrong username or password' },
@@ -49,10 +54,24 @@ export function errorHandler(log: { error: (o: object, m: string) => void }): Er
       e = { status: ERROR_CODES[code].status, code, message: (err as Error).message || ERROR_CODES[code].message, details: (err as { details?: unknown }).details };
     } else if (err && typeof err === 'object' && (err as { type?: string }).type === 'entity.parse.failed') {
       e = { status: 400, code: 'ERR_BODY_INVALID', message: 'Request body is not valid JSON' };
+    } else if (err && typeof err === 'object' && (err as { type?: string }).type === 'entity.too.large') {
+      e = { status: 413, code: 'ERR_BODY_TOO_LARGE', message: `Request body too large; at most ${MAX_BODY_BYTES} bytes` };
+    } else if (isBodyReadError(err)) {
+      // body-parser's other refusals (unsupported charset or encoding, aborted or mis-sized body).
+      e = { status: 400, code: 'ERR_BODY_INVALID', message: (err as Error).message };
+    } else if (err instanceof QueryRefusedError) {
+      // Parameters the store cannot represent: the edge (api/params.ts) should have refused them already.
+      e = { status: 400, code: 'ERR_QUERY_INVALID', message: err.message };
     } else {
       log.error({ err: (err as Error)?.message ?? String(err) }, 'unhandled API error');
       e = { status: 500, code: 'ERR_INTERNAL', message: ERROR_CODES.ERR_INTERNAL.message };
     }
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
   };
+}
+
+/** A client error of express's body reader (body-parser): it sets `type` and a 4xx `status`. */
+function isBodyReadError(err: unknown): boolean {
+  const e = err as { type?: unknown; status?: unknown } | null;
+  return typeof e?.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
 }

@@ -3,11 +3,34 @@
  * `DESKPRINT_*` environment variables, which override the schema defaults. Every problem is
  * listed as `PATH: message`; the result is frozen. `.env.example` documents every key.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { TrustProxy } from '../api/app.ts';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
 const optionalString = z.string().optional().transform((v) => (v === '' ? undefined : v));
+
+/** express's names for address ranges (proxy-addr). */
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** `DESKPRINT_TRUST_PROXY`: none, a hop count, or addresses, subnets and range names. */
+function parseTrustProxy(raw: string, ctx: z.RefinementCtx): TrustProxy {
+  const v = raw.trim();
+  if (v === '' || v === 'false') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  if (v === 'true') {
+    ctx.addIssue({ code: 'custom', message: 'true would believe any X-Forwarded-For, the client\'s own included; name the proxy (an address, subnet or loopback) or give a hop count' });
+    return false;
+  }
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of list) {
+    const [address, bits, ...rest] = entry.split('/');
+    const ok = TRUST_PROXY_NAMES.includes(entry) || (rest.length === 0 && isIP(address!) !== 0 && (bits === undefined || /^\d{1,3}$/.test(bits)));
+    if (!ok) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address, a subnet (10.0.0.0/8) or one of ${TRUST_PROXY_NAMES.join(', ')}` });
+  }
+  return list;
+}
 
 export const configSchema = z
   .object({
@@ -74,10 +97,30 @@ export const configSchema = z
     sessionTtlHours: z.coerce.number().positive().default(12),
     /** Months identifiable presence data (check-ins, presence sessions) is kept; aggregates stay. */
     retentionMonths: z.coerce.number().int().positive().default(13),
+    /** An HTTP client must send its whole request headers within this (slowloris); Node's default is 60 s. */
+    httpHeadersTimeoutMs: z.coerce.number().int().positive().default(20_000),
+    /** …and its whole request, body included (at most 1 MiB), within this. */
+    httpRequestTimeoutMs: z.coerce.number().int().positive().default(60_000),
+    /** An idle keep-alive HTTP connection closes after this. */
+    httpKeepAliveTimeoutMs: z.coerce.number().int().positive().default(5_000),
+    /** Open HTTP connections at most, WebSockets (live dashboards, MQTT over WebSocket) included; more are closed at once. */
+    httpMaxConnections: z.coerce.number().int().positive().default(1_000),
+    /** Failed sign-ins one client address may make per 15 minutes, whatever the usernames (password spraying). */
+    loginFailuresPerAddress: z.coerce.number().int().positive().default(50),
+    /**
+     * The reverse proxy whose X-Forwarded-For names the client (express `trust proxy`), for
+     * the sign-in limiter and the audit log: its addresses or subnets, comma-separated (or
+     * `loopback`, `linklocal`, `uniquelocal`), or a hop count. Empty: none; the connection's
+     * address is the client's.
+     */
+    trustProxy: z.string().default('').transform((v, ctx) => parseTrustProxy(v, ctx)),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) {
       ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'DESKPRINT_TLS_CERT and DESKPRINT_TLS_KEY go together' });
+    }
+    if (c.httpHeadersTimeoutMs > c.httpRequestTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['httpHeadersTimeoutMs'], message: 'must be at most DESKPRINT_HTTP_REQUEST_TIMEOUT_MS' });
     }
     if (c.mqttMaxPacketBytes < c.maxPayloadBytes) {
       ctx.addIssue({ code: 'custom', path: ['mqttMaxPacketBytes'], message: 'must be at least DESKPRINT_MAX_PAYLOAD_BYTES' });

@@ -24,6 +24,7 @@ import type { TagFilter, TimeSeriesStore } from '../store/types.ts';
 import type { SiteFile } from '../devices/site.ts';
 import { createApp } from '../api/app.ts';
 import { attachLiveSocket } from '../api/socket.ts';
+import { limitSockets } from '../api/sockets.ts';
 import { alertRoutes, attachAlertsSocket } from '../api/routes/alerts.ts';
 import { checkinRoutes } from '../api/routes/checkins.ts';
 import { deviceRoutes } from '../api/routes/devices.ts';
@@ -322,9 +323,10 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     }
     const app = createApp({
       registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers, publicLive,
-      accounts, sessionTtlMs: config.sessionTtlHours * 3_600_000, https: tls !== null,
+      accounts, sessionTtlMs: config.sessionTtlHours * 3_600_000, https: tls !== null, trustProxy: config.trustProxy, loginFailuresPerAddress: config.loginFailuresPerAddress,
     });
     const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app) : http.createServer(app);
+    limitSockets(server, { headersTimeoutMs: config.httpHeadersTimeoutMs, requestTimeoutMs: config.httpRequestTimeoutMs, keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs, maxConnections: config.httpMaxConnections }, log);
     broker?.attachWebSocket(server, '/mqtt');
     const authenticate = authenticateSocket(accounts);
     const liveSocket = attachLiveSocket(server, {

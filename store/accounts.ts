@@ -78,6 +78,19 @@ export interface DeviceRegistration {
   carrier?: Carrier;
 }
 
+/** Whether a manager of `sites` may see an audit entry (`Accounts.auditLog`). */
+function auditVisible(e: AuditEntry, sites: readonly string[], userSites: (name: string) => readonly string[]): boolean {
+  if (e.site !== null) return sites.includes(e.site);
+  if (e.actor === 'system') return true;
+  // Whom a site-less entry is about: the user a `users` command acted on (the token's owner
+  // for token commands), else the signed-in actor. A deleted user's sites are in the entry.
+  const about = typeof e.details?.user === 'string' ? e.details.user : e.actor === 'cli' ? e.target : e.actor;
+  if (about === null) return false;
+  const recorded = Array.isArray(e.details?.sites) ? (e.details.sites as unknown[]).filter((s): s is string => typeof s === 'string') : [];
+  const theirs = userSites(about);
+  return (theirs.length > 0 ? theirs : recorded).some((s) => sites.includes(s));
+}
+
 export interface AuditEntry {
   id: number;
   at: number;
@@ -413,17 +426,30 @@ export class Accounts {
       .run(this.#now(), e.actor, e.action, e.target ?? null, e.site ?? null, e.ip ?? null, e.details ? JSON.stringify(e.details) : null);
   }
 
-  /** Newest first. `sites` limits to entries of those sites plus installation-wide ones. */
+  /**
+   * Newest first. `sites` limits to what a manager of those sites may see (docs/security.md):
+   * entries of those sites, and site-less entries about a user of one of them (their
+   * sign-ins, tokens, password changes, or an administrator's `users` command about them),
+   * plus the installation's own jobs (`system`). Site-less entries about anyone else (another
+   * site's users, usernames nobody has, service credentials) stay out.
+   */
   auditLog(q: { from?: number; to?: number; action?: string; sites?: readonly string[]; limit?: number } = {}): AuditEntry[] {
     const rows = this.#db
       .prepare('SELECT * FROM audit WHERE at >= ? AND at < ? AND (? IS NULL OR action = ?) ORDER BY id DESC')
       .all(q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.action ?? null, q.action ?? null) as {
       id: number; at: number; actor: string; action: AuditAction; target: string | null; site: string | null; ip: string | null; details: string | null;
     }[];
+    const sitesOf = new Map<string, readonly string[]>();
+    const userSites = (name: string) => {
+      let sites = sitesOf.get(name);
+      if (!sites) sitesOf.set(name, (sites = this.user(name)?.sites ?? []));
+      return sites;
+    };
     const out: AuditEntry[] = [];
     for (const r of rows) {
-      if (q.sites && r.site !== null && !q.sites.includes(r.site)) continue;
-      out.push({ ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null });
+      const entry: AuditEntry = { ...r, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null };
+      if (q.sites && !auditVisible(entry, q.sites, userSites)) continue;
+      out.push(entry);
       if (out.length >= (q.limit ?? 1000)) break;
     }
     return out;

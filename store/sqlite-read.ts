@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import { matchesFilter, type Aggregate, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type Tags } from './types.ts';
+import { matchesFilter, refuseTimesOutside, type Aggregate, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type Tags } from './types.ts';
 import { ROLLUP_ANSWERS, queryRollupGeneric, rollupParts } from './rollup.ts';
 
 export interface SeriesRow {
@@ -29,6 +29,13 @@ const AGGREGATE_COLUMNS: Record<Aggregate, readonly AggregateColumn[]> = {
   first: ['t0'],
   last: ['t1'],
 };
+/**
+ * Times this store answers about: whole ms stay exact up to 2^53 (window starts are computed
+ * in JavaScript numbers); beyond, a window step can vanish in rounding. Wider than
+ * `STORE_TIME_RANGE_MS`, which the API keeps to.
+ */
+export const SQLITE_TIME_RANGE_MS = { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER } as const;
+
 /** Above this many rows per series and window, scanning window by window beats one grouped statement. */
 export const ROWS_PER_WINDOW_FOR_SCANS = 8;
 
@@ -105,6 +112,7 @@ export class SqliteReader {
 
   /** Every aggregate in `q.fns` from one scan: the rows are read once, whatever is asked of them. */
   async queryAggregates(q: AggregatesQuery): Promise<SeriesResult[][]> {
+    refuseTimesOutside(q, SQLITE_TIME_RANGE_MS);
     const none = () => q.fns.map((): SeriesResult[] => []);
     const matching = this.matchingSeries(q.measurement, q.where); // first: it learns what other writers added
     const fieldId = this.fields.get(q.field);
@@ -205,6 +213,7 @@ export class SqliteReader {
    */
   async queryRollup(q: RollupQuery): Promise<SeriesResult[]> {
     if (!ROLLUP_ANSWERS.includes(q.fn)) throw new Error(`${q.fn} cannot be answered from a rollup`);
+    refuseTimesOutside(q, SQLITE_TIME_RANGE_MS);
     if (Math.round(q.every) !== q.period) return queryRollupGeneric(this, q);
     const series = this.matchingSeries(q.measurement, q.where);
     if (series.length === 0 || q.to <= q.from) return [];
@@ -254,6 +263,7 @@ export class SqliteReader {
   }
 
   async queryRaw(q: RawQuery): Promise<Point[]> {
+    refuseTimesOutside(q, SQLITE_TIME_RANGE_MS);
     const series = this.matchingSeries(q.measurement, q.where);
     if (series.length === 0) return [];
     const ids = series.map((s) => s.id);
@@ -386,6 +396,12 @@ export class SqliteReaderPool {
 
   run<T>(method: ReadMethod, query: ReadRequest['query']): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('the SQLite store is closed'));
+    // Here, not only in the thread: its errors come back as messages, and a refusal must stay a QueryRefusedError.
+    try {
+      refuseTimesOutside(query, SQLITE_TIME_RANGE_MS);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const answer = new Promise<T>((resolve, reject) => {
       this.#queue.push({ id: this.#nextId++, method, query, resolve: resolve as (r: never) => void, reject });
       this.#dispatch();

@@ -9,6 +9,39 @@
 
 export type Tags = Record<string, string>;
 
+/** A span of epoch ms times, ends included. */
+export interface TimeRange {
+  min: number;
+  max: number;
+}
+
+/**
+ * The times every store holds and can be asked about, epoch ms: InfluxDB's, int64
+ * nanoseconds (1677-09-21 to 2262-04-11, its `MinNanoTime`/`MaxNanoTime`). The API keeps
+ * queries within them (api/params.ts), so both stores answer a query alike.
+ */
+export const STORE_TIME_RANGE_MS: TimeRange = { min: -9_223_372_036_854, max: 9_223_372_036_854 };
+
+/** A query a store cannot represent: a time outside its range, a filter value it cannot quote. */
+export class QueryRefusedError extends Error {
+  override name = 'QueryRefusedError';
+}
+
+/** Refuses a time outside `range` (NaN included); `name` says which in the message. */
+export function refuseTimeOutside(name: string, t: number, range: TimeRange): void {
+  if (!(t >= range.min && t <= range.max)) throw new QueryRefusedError(`${name}: ${t} is outside the times this store holds (${range.min} to ${range.max} epoch ms)`);
+}
+
+/**
+ * Refuses a query whose times lie outside `range` or whose window (`every`) is not a
+ * positive length within it; NaN is refused too.
+ */
+export function refuseTimesOutside(q: { from: number; to: number; every?: number }, range: TimeRange): void {
+  refuseTimeOutside('from', q.from, range);
+  refuseTimeOutside('to', q.to, range);
+  if (q.every !== undefined && !(q.every > 0 && q.every <= range.max)) throw new QueryRefusedError(`every: ${q.every} ms is not a window this store can use (up to ${range.max} ms)`);
+}
+
 export interface Point {
   measurement: string;
   tags: Tags;

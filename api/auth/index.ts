@@ -20,6 +20,8 @@ export interface ApiAuthOptions {
   store: TimeSeriesStore;
   sessionTtlMs: number;
   https: boolean;
+  /** Failed sign-ins per client address per 15 minutes (default 50). */
+  loginFailuresPerAddress?: number;
 }
 
 export function protectApi(api: Router, opts: ApiAuthOptions): void {
@@ -44,7 +46,10 @@ export function protectApi(api: Router, opts: ApiAuthOptions): void {
       json(Array.isArray(body) ? body.filter((s: { id?: unknown }) => typeof s.id === 'string' && req.auth!.user.sites.includes(s.id)) : body)) as typeof res.json;
     next();
   });
-  api.use(authRoutes({ accounts: opts.accounts, sessionTtlMs: opts.sessionTtlMs, secureCookies: opts.https }));
+  api.use(authRoutes({
+    accounts: opts.accounts, sessionTtlMs: opts.sessionTtlMs, secureCookies: opts.https,
+    ...(opts.loginFailuresPerAddress !== undefined ? { loginFailuresPerAddress: opts.loginFailuresPerAddress } : {}),
+  }));
   api.use(adminRoutes({ accounts: opts.accounts, registry: opts.registry, store: opts.store }));
 }
 

@@ -201,7 +201,10 @@ export function publicUser(u: User): { name: string; role: Role; sites: string[]
   return { name: u.name, role: u.role, sites: u.sites, ...(u.member ? { member: u.member } : {}) };
 }
 
-/** The client address as seen by this server (no proxy trust). */
+/**
+ * The client's address: the connection's, or with a trusted reverse proxy (express `trust
+ * proxy`, `DESKPRINT_TRUST_PROXY`) the one it put in `X-Forwarded-For`.
+ */
 export function clientIp(req: Request): string | null {
-  return req.socket.remoteAddress ?? null;
+  return req.ip ?? req.socket.remoteAddress ?? null;
 }

@@ -10,7 +10,7 @@ import type { TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
 import { clientIp, requireMemberSelf, requireRole, requireSiteAccess } from '../auth/middleware.ts';
 import { ErasureUnsupportedError, eraseMember, exportMember } from '../auth/privacy.ts';
-import { parseQuery, parseTime } from '../params.ts';
+import { filterValue, parseQuery, parseTime } from '../params.ts';
 
 export interface AdminRouteDeps {
   accounts: Accounts;
@@ -21,7 +21,7 @@ export interface AdminRouteDeps {
 const auditQuery = z.object({
   from: z.string().optional(),
   to: z.string().optional(),
-  action: z.string().optional(),
+  action: filterValue.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(500),
 });
 

@@ -15,9 +15,12 @@ export interface AuthRouteDeps {
   sessionTtlMs: number;
   /** Mark the cookie Secure (served over HTTPS). */
   secureCookies: boolean;
-  /** Sign-in attempts per client address per window, whatever the username (spraying). */
-  ipAttempts?: { max: number; windowMs: number };
+  /** Failed sign-ins per client address per 15 minutes, whatever the usernames (spraying); default 50. */
+  loginFailuresPerAddress?: number;
 }
+
+/** Above this many addresses with recent failures, the stale ones are swept out. */
+const MAX_TRACKED_ADDRESSES = 10_000;
 
 const loginBody = z.object({ username: z.string().min(1).max(128), password: z.string().min(1).max(1024) });
 const tokenBody = z.object({ label: z.string().min(1).max(100) });
@@ -32,8 +35,8 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 export function authRoutes(deps: AuthRouteDeps): Router {
   const r = Router();
   const { accounts } = deps;
-  const ipLimit = deps.ipAttempts ?? { max: 50, windowMs: 15 * 60_000 };
-  const attemptsByIp = new Map<string, number[]>();
+  const ipLimit = { max: deps.loginFailuresPerAddress ?? 50, windowMs: 15 * 60_000 };
+  const failuresByIp = new Map<string, number[]>();
 
   const setCookie = (res: Response, token: string, maxAgeMs: number) => {
     const parts = [`${SESSION_COOKIE}=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}`];
@@ -47,22 +50,31 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     const { username, password } = parseBody(loginBody, req.body);
     const ip = clientIp(req);
     const now = accounts.now();
-    const recent = (attemptsByIp.get(ip ?? '') ?? []).filter((t) => t > now - ipLimit.windowMs);
-    if (recent.length >= ipLimit.max) {
-      res.setHeader('Retry-After', String(Math.ceil((recent[0]! + ipLimit.windowMs - now) / 1000)));
-      throw new ApiError('ERR_RATE_LIMITED', 'Too many sign-in attempts from your address');
+    // Failed sign-ins per address: successes do not count, or the users of one office
+    // behind one address would lock each other out.
+    const key = ip ?? '';
+    const failures = (failuresByIp.get(key) ?? []).filter((t) => t > now - ipLimit.windowMs);
+    if (failures.length >= ipLimit.max) {
+      res.setHeader('Retry-After', String(Math.ceil((failures[0]! + ipLimit.windowMs - now) / 1000)));
+      throw new ApiError('ERR_RATE_LIMITED', 'Too many failed sign-ins from your address');
     }
-    recent.push(now);
-    attemptsByIp.set(ip ?? '', recent);
+    const failed = () => {
+      failures.push(now);
+      failuresByIp.set(key, failures);
+      // Addresses that stopped trying are forgotten once their window has passed.
+      if (failuresByIp.size > MAX_TRACKED_ADDRESSES) for (const [k, ts] of failuresByIp) if (ts.at(-1)! <= now - ipLimit.windowMs) failuresByIp.delete(k);
+    };
 
     const lockedUntil = accounts.lockedUntil(username);
     if (lockedUntil !== null) {
+      failed();
       accounts.audit({ actor: username.toLowerCase(), action: 'login.locked', ip });
       res.setHeader('Retry-After', String(Math.ceil((lockedUntil - now) / 1000)));
       throw new ApiError('ERR_LOCKED_OUT');
     }
     const user = await accounts.verifyPassword(username, password);
     if (!user) {
+      failed();
       accounts.recordLoginFailure(username, ip);
       accounts.audit({ actor: username.toLowerCase(), action: 'login.failure', ip });
       throw new ApiError('ERR_LOGIN_FAILED');

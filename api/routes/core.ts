@@ -9,7 +9,7 @@ import type { Registry } from '../../store/registry.ts';
 import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
 import { HOUR_MS, ceilHour, querySeries } from '../../store/rollup.ts';
 import { ApiError } from '../errors.ts';
-import { parseDuration, parseRange } from '../params.ts';
+import { filterValue, parseDuration, parseRange } from '../params.ts';
 
 export interface CoreRouteDeps {
   registry: Registry;
@@ -29,10 +29,10 @@ const seriesQuery = z.object({
   every: z.string().optional(),
   fn: z.enum(AGGREGATES).optional(),
   by: z.string().optional(),
-  zone: z.string().optional(),
-  device: z.string().optional(),
-  category: z.string().optional(),
-  carrier: z.string().optional(),
+  zone: filterValue.optional(),
+  device: filterValue.optional(),
+  category: filterValue.optional(),
+  carrier: filterValue.optional(),
   from: z.string().optional(),
   to: z.string().optional(),
 });

@@ -156,8 +156,10 @@ export async function runUsers(args: string[], io: CommandIo = processIo): Promi
       }
       case 'delete': {
         if (!name) throw new UsageError('delete needs a NAME');
+        const sites = accounts.user(name)?.sites ?? [];
         if (!accounts.deleteUser(name)) throw new AccountError(`no user "${name}"`);
-        accounts.audit({ actor: 'cli', action: 'user.delete', target: name.toLowerCase() });
+        // Their sites: the entry stays visible to those sites' managers once the user is gone.
+        accounts.audit({ actor: 'cli', action: 'user.delete', target: name.toLowerCase(), details: { sites } });
         io.out(`deleted "${name}" with their sessions and tokens`);
         return 0;
       }

@@ -3,17 +3,38 @@
  * Times are epoch ms literals (`1700000000000ms`); windows come from `GROUP BY time()`,
  * which aligns to the Unix epoch unless given an offset, as the store interface requires.
  */
-import type { AggregateQuery, AggregatesQuery, Point, RawQuery, SeriesResult, TagFilter, Tags } from '../types.ts';
+import { QueryRefusedError, STORE_TIME_RANGE_MS, refuseTimeOutside, refuseTimesOutside, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type SeriesResult, type TagFilter, type Tags } from '../types.ts';
 import type { InfluxStatementResult } from './http.ts';
+
+/**
+ * The body of a quoted identifier or string: InfluxQL's scanner (influxql/scanner.go
+ * `ScanString`) ends a string at a raw newline and at NUL (its end-of-input rune), and
+ * knows the escapes `\\`, `\'`, `\"` and `\n`. A newline goes as `\n`; NUL cannot be
+ * written at all, so a query with one is refused rather than sent and failed by InfluxDB.
+ */
+function quoted(s: string, quote: '"' | "'"): string {
+  if (s.includes('\0')) throw new QueryRefusedError(`InfluxQL cannot quote a NUL character (in ${JSON.stringify(s)})`);
+  return quote + s.replace(/\\/g, '\\\\').replace(quote === '"' ? /"/g : /'/g, `\\${quote}`).replace(/\n/g, '\\n') + quote;
+}
 
 /** Double-quoted identifier (measurement, tag or field key). */
 export function ident(name: string): string {
-  return '"' + name.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+  return quoted(name, '"');
 }
 
 /** Single-quoted string literal. */
 export function literal(value: string): string {
-  return "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+  return quoted(value, "'");
+}
+
+/**
+ * A time as an InfluxQL literal, whole ms rounded up (`1700000000000ms`). Beyond InfluxDB's
+ * int64 nanoseconds it is refused: such a number would not be a time there (and from 1e21
+ * on, JavaScript prints it in exponent form, which is no InfluxQL at all).
+ */
+export function timeLiteral(ms: number, name = 'time'): string {
+  refuseTimeOutside(name, ms, STORE_TIME_RANGE_MS);
+  return `${Math.ceil(ms)}ms`;
 }
 
 /**
@@ -37,7 +58,7 @@ export function whereClause(from: number, to: number, where: TagFilter | undefin
   const tags = tagCondition(where);
   if (tags === null) return null;
   // Integer ms: a point at ts matches `ts >= from` iff ts >= ceil(from), likewise for `to`.
-  const time = `time >= ${Math.ceil(from)}ms AND time < ${Math.ceil(to)}ms`;
+  const time = `time >= ${timeLiteral(from, 'from')} AND time < ${timeLiteral(to, 'to')}`;
   return tags ? `${time} AND ${tags}` : time;
 }
 
@@ -47,6 +68,7 @@ export function aggregateStatement(q: AggregateQuery): string | null {
 
 /** Several aggregates of one field in one statement: a column each, in the order of `fns`. */
 export function aggregatesStatement(q: AggregatesQuery): string | null {
+  refuseTimesOutside(q, STORE_TIME_RANGE_MS);
   const where = whereClause(q.from, q.to, q.where);
   if (where === null) return null;
   const every = Math.max(1, Math.round(q.every));

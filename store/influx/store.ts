@@ -7,7 +7,7 @@ import path from 'node:path';
 import { latestError, type AggregateQuery, type AggregatesQuery, type Point, type RawQuery, type RollupQuery, type SeriesResult, type StoreHealth, type StoreState, type TagFilter, type TimeSeriesStore } from '../types.ts';
 import { InfluxHttp, InfluxQueryError, type InfluxConnection } from './http.ts';
 import { HOUR_MS, ROLLUP_ANSWERS, queryRollupGeneric, rollupParts } from '../rollup.ts';
-import { aggregateStatement, aggregatesStatement, decodeAggregate, decodeAggregates, decodeRaw, decodeSelect, ident, rawStatements, selectStatement, tagCondition } from './influxql.ts';
+import { aggregateStatement, aggregatesStatement, decodeAggregate, decodeAggregates, decodeRaw, decodeSelect, ident, rawStatements, selectStatement, tagCondition, timeLiteral } from './influxql.ts';
 import { encodePoint } from './line-protocol.ts';
 import { LOCK_STALE_MS, Spool, SpoolLockedError } from './spool.ts';
 import { InfluxWriter } from './writer.ts';
@@ -306,7 +306,7 @@ export class InfluxStore implements TimeSeriesStore {
    */
   async deleteBefore(measurement: string, before: number): Promise<void> {
     await this.#drainBeforeDelete();
-    await this.#delete(measurement, `time < ${Math.ceil(before)}ms`, {}, Math.ceil(before) - 1);
+    await this.#delete(measurement, `time < ${timeLiteral(before, 'before')}`, {}, Math.ceil(before) - 1);
   }
 
   /** Deletes every point of the series of `measurement` whose tags match `where`. */

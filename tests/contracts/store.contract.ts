@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryAggregatesOf, queryRollupGeneric, rollupHours } from '../../store/rollup.ts';
-import { AGGREGATES, seriesKey, type Aggregate, type Point, type RollupQuery, type Tags, type TimeSeriesStore } from '../../store/types.ts';
+import { AGGREGATES, QueryRefusedError, seriesKey, type Aggregate, type Point, type RollupQuery, type Tags, type TimeSeriesStore } from '../../store/types.ts';
 
 export interface StoreUnderTest {
   store: TimeSeriesStore;
@@ -253,6 +253,31 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await store.write([odd]);
       const raw = await store.queryRaw({ measurement: 'meter readings', from: T0, to: T0 + 1, where: { desk: 'Desk 1, "north"=x\\y', zone: "o'brien" } });
       expect(raw).toEqual([odd]);
+    });
+
+    it('takes a filter value with a newline or quotes as a value, and refuses (never fails on) one it cannot quote', async () => {
+      await store.write(fixture());
+      const base = { measurement: 'readings', field: 'power_w', from: T0, to: T0 + HOUR, every: 15 * MIN, fn: 'mean' as const };
+      for (const desk of ['d1\nd2', "d1' OR desk = 'd2", 'd1\\', 'd1"\n']) {
+        expect(await store.queryAggregate({ ...base, where: { desk } })).toEqual([]);
+        expect(await store.queryRaw({ measurement: 'readings', from: T0, to: T0 + HOUR, where: { desk } })).toEqual([]);
+      }
+      // NUL: InfluxQL has no way to write it; a store answers (no match) or refuses the query.
+      const nul = await store.queryAggregate({ ...base, where: { desk: 'd1\0' } }).then((r) => r, (err: unknown) => err);
+      if (!Array.isArray(nul)) expect(nul).toBeInstanceOf(QueryRefusedError);
+      else expect(nul).toEqual([]);
+      expect(await store.queryAggregate({ ...base, where: { desk: 'd1' } })).toHaveLength(1);
+    });
+
+    it('refuses times and windows it cannot represent (1e21 prints as 1e+21) with QueryRefusedError, and keeps answering', async () => {
+      await store.write(fixture());
+      const base = { measurement: 'readings', field: 'power_w', from: T0, to: T0 + HOUR, every: 15 * MIN, fn: 'mean' as const };
+      for (const q of [{ ...base, to: 1e21 }, { ...base, from: -1e21 }, { ...base, every: 1e21 }, { ...base, to: Number.NaN }]) {
+        await expect(store.queryAggregate(q), JSON.stringify(q)).rejects.toBeInstanceOf(QueryRefusedError);
+      }
+      await expect(store.queryRaw({ measurement: 'readings', from: T0, to: 1e21 })).rejects.toBeInstanceOf(QueryRefusedError);
+      if (store.queryRollup) await expect(store.queryRollup({ ...base, measurement: 'readings_1h', period: HOUR, every: HOUR, to: 1e21 })).rejects.toBeInstanceOf(QueryRefusedError);
+      expect(await store.queryAggregate(base)).toHaveLength(1);
     });
 
     it('skips non-finite field values and keeps the rest of the point', async () => {

@@ -36,6 +36,19 @@ describe('configuration', () => {
     ]);
   });
 
+  it('trusts no proxy by default, and takes addresses, subnets, range names or a hop count, but not true', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig(configFromEnv({ DESKPRINT_TRUST_PROXY: 'loopback, 10.0.0.0/8,::1' })).trustProxy).toEqual(['loopback', '10.0.0.0/8', '::1']);
+    expect(loadConfig({ trustProxy: '1' }).trustProxy).toBe(1);
+    expect(problemsOf({ trustProxy: 'true' })).toEqual([expect.stringMatching(/^DESKPRINT_TRUST_PROXY: true would believe any X-Forwarded-For/)]);
+    expect(problemsOf({ trustProxy: 'proxy.local' })).toEqual([expect.stringMatching(/^DESKPRINT_TRUST_PROXY: "proxy.local" is not an IP address/)]);
+  });
+
+  it('bounds HTTP sockets by default, and keeps the header timeout within the request timeout', () => {
+    expect(loadConfig({})).toMatchObject({ httpHeadersTimeoutMs: 20_000, httpRequestTimeoutMs: 60_000, httpKeepAliveTimeoutMs: 5_000, httpMaxConnections: 1_000 });
+    expect(problemsOf({ httpHeadersTimeoutMs: '70000' })).toEqual(['DESKPRINT_HTTP_HEADERS_TIMEOUT_MS: must be at most DESKPRINT_HTTP_REQUEST_TIMEOUT_MS']);
+  });
+
   it('derives environment names from keys', () => {
     expect(envName('maxPayloadBytes')).toBe('DESKPRINT_MAX_PAYLOAD_BYTES');
     expect(envName('influxUrl')).toBe('DESKPRINT_INFLUX_URL');

@@ -128,16 +128,25 @@ describe('broker credentials', () => {
 });
 
 describe('audit and erasures', () => {
-  it('lists entries newest first, limited to a manager’s sites plus installation-wide ones', () => {
+  it('lists entries newest first, limited to a manager’s sites and their users’ site-less entries', async () => {
     const { a, advance } = accounts();
+    await a.addUser({ name: 'ann', role: 'member', sites: ['demo'], member: 'm01', password: 'a long test password' });
+    await a.addUser({ name: 'oz', role: 'manager', sites: ['other'], password: 'a long test password' });
     a.audit({ actor: 'ann', action: 'login.success', ip: '10.0.0.1' });
     advance(1000);
     a.audit({ actor: 'mo', action: 'member.export', target: 'm01', site: 'demo' });
     advance(1000);
     a.audit({ actor: 'zed', action: 'member.erase', target: 'x1', site: 'other' });
-    expect(a.auditLog().map((e) => e.action)).toEqual(['member.erase', 'member.export', 'login.success']);
-    expect(a.auditLog({ sites: ['demo'] }).map((e) => e.action)).toEqual(['member.export', 'login.success']);
-    expect(a.auditLog({ action: 'login.success' })[0]).toMatchObject({ actor: 'ann', ip: '10.0.0.1', details: null });
+    advance(1000);
+    a.audit({ actor: 'oz', action: 'login.success' });
+    a.audit({ actor: 'nobody', action: 'login.failure' });
+    a.audit({ actor: 'cli', action: 'token.create', target: 't1', details: { user: 'oz', label: 'x' } });
+    a.audit({ actor: 'cli', action: 'user.delete', target: 'gone', details: { sites: ['demo'] } });
+    a.audit({ actor: 'system', action: 'retention.purge' });
+    expect(a.auditLog().map((e) => e.action)).toEqual(['retention.purge', 'user.delete', 'token.create', 'login.failure', 'login.success', 'member.erase', 'member.export', 'login.success']);
+    expect(a.auditLog({ sites: ['demo'] }).map((e) => `${e.actor} ${e.action}`)).toEqual(['system retention.purge', 'cli user.delete', 'mo member.export', 'ann login.success']);
+    expect(a.auditLog({ sites: ['other'] }).map((e) => `${e.actor} ${e.action}`)).toEqual(['system retention.purge', 'cli token.create', 'oz login.success', 'zed member.erase']);
+    expect(a.auditLog({ action: 'login.success', limit: 2 })[1]).toMatchObject({ actor: 'ann', ip: '10.0.0.1', details: null });
   });
 
   it('gives a member one stable anonymous id that is a valid member id', () => {
