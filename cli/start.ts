@@ -26,7 +26,7 @@ import { createApp } from '../api/app.ts';
 import { attachLiveSocket } from '../api/socket.ts';
 import { alertRoutes, attachAlertsSocket } from '../api/routes/alerts.ts';
 import { checkinRoutes } from '../api/routes/checkins.ts';
-import { deviceRoutes } from '../api/routes/devices.ts';
+import { deviceRoutes, unsupportedView } from '../api/routes/devices.ts';
 import { AlertsProcessor } from '../ingest/alerts.ts';
 import { ADAPTERS } from '../devices/index.ts';
 import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
@@ -258,6 +258,8 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
           readings: ing.counters.readings ?? 0,
           checkins: ing.counters.checkins ?? 0,
           pending: writer.depth,
+          dropped_metrics: { ...ing.counters.droppedMetrics } as Record<string, number>,
+          unsupported: unsupportedView(ing.unsupported()),
         },
         store: {
           kind: s.kind,
@@ -284,6 +286,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
         registry,
         activity: (site, device) => (follower ? follower.activity(site, device) : ing.activity.get(site, device)),
         battery: (site, device) => (follower ? follower.battery(site, device) : alerts.battery(site, device)),
+        unsupported: () => (follower ? [] : ing.unsupported()),
       }),
       checkinRoutes({ registry, store }),
     ];

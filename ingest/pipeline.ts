@@ -11,6 +11,8 @@ import type { Adapter, Decoded, DecodeFailure, DecodeResult, Reading } from '../
 import { DEVICE_KINDS } from '../devices/kinds.ts';
 import { REJECT_REASONS, type RejectReason } from '../devices/rejections.ts';
 import { DERIVED_PREFIX, topics } from '../devices/topics.ts';
+import { UNSUPPORTED_FILTERS, unsupportedLayoutOf } from '../devices/unsupported.ts';
+import type { SeriesMetricKey } from '../devices/catalogue.ts';
 
 const DERIVED_ROOT = `${DERIVED_PREFIX}/`;
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
@@ -54,10 +56,31 @@ export interface IngestCounters {
   rejectedByReason: Partial<Record<RejectReason, number>>;
   readings: number;
   checkins: number;
+  /**
+   * Readings dropped from otherwise accepted messages because the device's kind does not
+   * report that metric (a Shelly Pro's voltage on a lighting circuit), per metric.
+   */
+  droppedMetrics: Partial<Record<SeriesMetricKey, number>>;
 }
 
+/** A topic whose traffic deskprint does not read (`unsupported`), with what to change. */
+export interface UnsupportedTraffic {
+  topic: string;
+  /** The adapter or known layout that recognised it. */
+  ecosystem: string;
+  hint: string;
+  messages: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** Distinct unsupported topics remembered for the devices page; the counter counts the rest. */
+const UNSUPPORTED_KEPT = 200;
+
 export class Ingest {
-  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0 };
+  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, droppedMetrics: {} };
+  /** Unsupported traffic by topic, most recent last (bounded, UNSUPPORTED_KEPT). */
+  readonly #unsupported = new Map<string, UnsupportedTraffic>();
   /** Per registered device (by site, then device): last seen, availability, rejections. */
   readonly activity = new BySiteDevice<DeviceActivity>();
   #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
@@ -80,7 +103,7 @@ export class Ingest {
   }
 
   async start(): Promise<void> {
-    const filters = [...new Set(this.#opts.adapters.flatMap((a) => a.subscriptions))];
+    const filters = [...new Set([...this.#opts.adapters.flatMap((a) => a.subscriptions), ...UNSUPPORTED_FILTERS])];
     await this.#opts.source.start(filters, (msg) => {
       this.handle(msg);
       // Hold the source while the store writer is behind (see StoreWriter.backlog).
@@ -124,7 +147,9 @@ export class Ingest {
     }
     const adapter = this.#opts.adapters === ADAPTERS ? adapterFor(msg.topic) : this.#opts.adapters.find((a) => a.matches(msg.topic));
     if (!adapter) {
-      this.#reject(msg, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${clip(msg.topic)}"` });
+      const layout = unsupportedLayoutOf(msg.topic);
+      if (layout) this.#reject(msg, { ok: false, reason: 'unsupported', message: layout.hint }, layout.ecosystem);
+      else this.#reject(msg, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${clip(msg.topic)}"` });
       return;
     }
     const ctx = { receivedAt: msg.receivedAt };
@@ -168,17 +193,30 @@ export class Ingest {
     const id = result.identity;
     if (id.foreignId === undefined) return this.#opts.registry.device(id.site, id.device);
     const device = this.#opts.registry.foreign(adapter.name, id.foreignId);
-    if (!device && (result.readings.length > 0 || result.status)) this.#opts.registry.noteDiscovered(adapter.name, id.foreignId, at);
-    return device;
+    if (device) return device;
+    // A device-level `online` of a device whose channels are registered is not a stranger.
+    const channelsRegistered = result.status !== undefined && this.#opts.registry.foreignChannels(adapter.name, id.foreignId).length > 0;
+    if (!channelsRegistered && (result.readings.length > 0 || result.status)) this.#opts.registry.noteDiscovered(adapter.name, id.foreignId, at);
+    return undefined;
   }
 
-  #accept(msg: InboundMessage, device: RegisteredDevice, result: Decoded, adapterName: string): void {
+  #accept(msg: InboundMessage, device: RegisteredDevice, decoded: Decoded, adapterName: string): void {
     const kind = DEVICE_KINDS[device.kind];
     const allowed = kind.metrics as readonly string[];
-    const bad = result.readings.find((r) => !allowed.includes(r.metric));
-    if (bad) {
-      this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message: `a ${device.kind} does not report ${bad.metric}`, identity: result.identity }, adapterName, device);
-      return;
+    let result = decoded;
+    const bad = result.readings.filter((r) => !allowed.includes(r.metric));
+    if (bad.length > 0) {
+      const kept = result.readings.filter((r) => allowed.includes(r.metric));
+      const message = `a ${device.kind} does not report ${[...new Set(bad.map((r) => r.metric))].join(', ')}`;
+      // Nothing else in the message: the whole message is the device's mistake.
+      if (kept.length === 0 && result.checkins.length === 0 && !result.status) {
+        this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message, identity: result.identity }, adapterName, device);
+        return;
+      }
+      // A Shelly Pro or Tasmota POW sends voltage and current in every status: keep the rest.
+      for (const r of bad) this.counters.droppedMetrics[r.metric] = (this.counters.droppedMetrics[r.metric] ?? 0) + 1;
+      this.#logOnce(`dropped:${device.site}/${device.device}`, `dropped from ${JSON.stringify(clip(msg.topic))}: ${message} (stored the rest)`);
+      result = { ...result, readings: kept };
     }
     if (result.checkins.length > 0 && !kind.checkins) {
       this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message: `a ${device.kind} does not send check-ins`, identity: result.identity }, adapterName, device);
@@ -266,9 +304,10 @@ export class Ingest {
     this.counters.rejected++;
     this.counters.rejectedByReason[failure.reason] = (this.counters.rejectedByReason[failure.reason] ?? 0) + 1;
     const id = failure.identity;
-    const site = device?.site ?? (id && id.foreignId === undefined ? id.site : null);
-    const deviceName = device?.device ?? (id ? (id.foreignId === undefined ? id.device : id.foreignId) : null);
-    const known = device ?? (id && id.foreignId === undefined ? this.#opts.registry.device(id.site, id.device) : undefined);
+    const known = device ?? this.#registered(adapter, failure);
+    const site = known?.site ?? (id && id.foreignId === undefined ? id.site : null) ?? (id?.foreignId !== undefined ? this.#siteOfForeign(adapter, id.foreignId) : null);
+    const deviceName = known?.device ?? (id ? (id.foreignId === undefined ? id.device : id.foreignId) : null);
+    if (failure.reason === 'unsupported') this.#noteUnsupported(msg, adapter, failure.message);
     if (known) {
       const act = this.#activity(known);
       act.rejected++;
@@ -290,6 +329,41 @@ export class Ingest {
       };
       this.#opts.source.publish(topics.rejected(site && this.#opts.registry.site(site) ? site : null), JSON.stringify(notice)).catch(() => {});
     }
+  }
+
+  /** The registered device a failure names, if any. */
+  #registered(adapter: string, failure: DecodeFailure): RegisteredDevice | undefined {
+    const id = failure.identity;
+    if (!id) return undefined;
+    return id.foreignId === undefined ? this.#opts.registry.device(id.site, id.device) : this.#opts.registry.foreign(adapter, id.foreignId);
+  }
+
+  /**
+   * The site of an unregistered foreign device whose siblings are registered: the other
+   * channels of the same physical device (`<device>:<component>:<n>`), or the channels of a
+   * device-level id. Its rejections belong on that site's stream, where its operator looks.
+   */
+  #siteOfForeign(adapter: string, foreignId: string): string | null {
+    const physical = foreignId.split(':')[0]!;
+    const sibling = this.#opts.registry.foreignChannels(adapter, physical)[0] ?? this.#opts.registry.foreign(adapter, physical);
+    return sibling?.site ?? null;
+  }
+
+  #noteUnsupported(msg: InboundMessage, ecosystem: string, hint: string): void {
+    const seen = this.#unsupported.get(msg.topic);
+    if (seen) {
+      seen.messages++;
+      seen.lastSeen = msg.receivedAt;
+      seen.hint = hint;
+      return;
+    }
+    if (this.#unsupported.size >= UNSUPPORTED_KEPT) this.#unsupported.delete(this.#unsupported.keys().next().value!);
+    this.#unsupported.set(msg.topic, { topic: msg.topic, ecosystem, hint, messages: 1, firstSeen: msg.receivedAt, lastSeen: msg.receivedAt });
+  }
+
+  /** Topics of unsupported traffic, most recently heard first. */
+  unsupported(): UnsupportedTraffic[] {
+    return [...this.#unsupported.values()].map((u) => ({ ...u })).sort((a, b) => b.lastSeen - a.lastSeen);
   }
 
   #logOnce(key: string, message: string): void {

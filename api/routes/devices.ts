@@ -4,7 +4,7 @@
  * foreign devices heard on the broker that no site file assigns yet.
  */
 import { Router } from 'express';
-import type { DeviceStatus, DevicesResponse } from '../../devices/api-types.ts';
+import type { DeviceStatus, DevicesResponse, UnsupportedTrafficView } from '../../devices/api-types.ts';
 import { DEVICE_KINDS } from '../../devices/kinds.ts';
 import type { Registry, RegisteredDevice } from '../../store/registry.ts';
 import { managersOnly } from './alerts.ts';
@@ -26,7 +26,24 @@ export interface DeviceRouteDeps {
   activity: (site: string, device: string) => DeviceActivityView | undefined;
   /** Latest battery reading (the alerts processor keeps it). */
   battery?: (site: string, device: string) => { value: number; ts: number } | undefined;
+  /** Ingest's unsupported traffic (`Ingest.unsupported()`); none in a following API process. */
+  unsupported?: () => readonly UnsupportedTraffic[];
   clock?: () => number;
+}
+
+/** Ingest's record of one unsupported topic (structurally `UnsupportedTraffic` in ingest/pipeline.ts). */
+export interface UnsupportedTraffic {
+  topic: string;
+  ecosystem: string;
+  hint: string;
+  messages: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** The API shape of unsupported traffic, for the devices page and /api/health. */
+export function unsupportedView(list: readonly UnsupportedTraffic[]): UnsupportedTrafficView[] {
+  return list.map((u) => ({ topic: u.topic, ecosystem: u.ecosystem, hint: u.hint, messages: u.messages, first_seen: u.firstSeen, last_seen: u.lastSeen }));
 }
 
 export function deviceRoutes(deps: DeviceRouteDeps): Router {
@@ -39,6 +56,7 @@ export function deviceRoutes(deps: DeviceRouteDeps): Router {
       at: now,
       devices: deps.registry.devices(site).map((d) => deviceStatus(d, deps.activity(site, d.device), deps.battery?.(site, d.device), now)),
       discovered: deps.registry.discovered().map((d) => ({ ecosystem: d.ecosystem, foreign_id: d.foreignId, first_seen: d.firstSeen, last_seen: d.lastSeen, messages: d.messages })),
+      unsupported: unsupportedView(deps.unsupported?.() ?? []),
     };
     res.json(body);
   });

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Adapter, DecodeResult } from '../../devices/adapter.ts';
 import { METRICS, isSeriesMetric } from '../../devices/catalogue.ts';
 import { REJECT_REASON_KEYS } from '../../devices/rejections.ts';
+import { topicMatchesFilter } from '../../devices/topics.ts';
 import { FIXTURE_RECEIVED_AT, loadFixtures } from '../unit/adapters/fixture-loader.ts';
 
 /** Failure messages end up in logs and on the rejected topic: they must not echo a huge payload. */
@@ -17,17 +18,7 @@ export const MAX_MESSAGE_CHARS = 1000;
 const encoder = new TextEncoder();
 const ctx = { receivedAt: FIXTURE_RECEIVED_AT };
 
-/** MQTT topic filter matching (`+` one level, `#` the rest), to check subscriptions cover topics. */
-export function topicMatchesFilter(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
+export { topicMatchesFilter };
 
 /** Every property a caller relies on, checked on any result. Returns the problems found. */
 export function resultProblems(adapter: Adapter, result: DecodeResult): string[] {
