@@ -48,6 +48,10 @@ const kinds = {
     kind: 'meter', label: 'Energy meter', metrics: ['power_w', 'energy_wh', 'voltage_v', 'current_a'],
     checkins: false, scope: 'any', category: null, cadenceS: 30,
   },
+  people_counter: {
+    kind: 'people_counter', label: 'People counter (area headcount)', metrics: ['people_count', 'battery_pct', 'temperature_c', 'humidity_pct'],
+    checkins: false, scope: 'zone', category: null, cadenceS: 600,
+  },
   badge_reader: {
     kind: 'badge_reader', label: 'Check-in badge reader', metrics: ['battery_pct'],
     checkins: true, scope: 'any', category: null, cadenceS: 3600,

@@ -74,6 +74,9 @@ export interface UnsupportedTraffic {
   lastSeen: number;
 }
 
+/** Message ids remembered for de-duplication: minutes of uplinks of a large LoRaWAN installation. */
+const MESSAGE_IDS_KEPT = 50_000;
+
 /** Distinct unsupported topics remembered for the devices page; the counter counts the rest. */
 const UNSUPPORTED_KEPT = 200;
 
@@ -81,6 +84,8 @@ export class Ingest {
   readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, droppedMetrics: {} };
   /** Unsupported traffic by topic, most recent last (bounded, UNSUPPORTED_KEPT). */
   readonly #unsupported = new Map<string, UnsupportedTraffic>();
+  /** Recent `Decoded.messageId`s by adapter and device, oldest first. */
+  readonly #messageIds = new Set<string>();
   /** Per registered device (by site, then device): last seen, availability, rejections. */
   readonly activity = new BySiteDevice<DeviceActivity>();
   #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
@@ -167,7 +172,13 @@ export class Ingest {
       this.counters.ignored++;
       return;
     }
-    const device = this.#resolve(adapter, result, msg.receivedAt);
+    if (result.messageId !== undefined && this.#seenBefore(adapter.name, result)) {
+      this.#reject(msg, { ok: false, reason: 'duplicate', message: `message ${clip(result.messageId, 80)} was already received`, identity: result.identity }, adapter.name);
+      return;
+    }
+    const found = this.#resolve(adapter, result, msg.receivedAt);
+    // A webhook authenticated for one site speaks only for that site's devices.
+    const device = found && msg.site !== undefined && found.site !== msg.site ? undefined : found;
     if (!device) {
       const id = result.identity;
       // A foreign device-level availability message (a Shelly's `online`) speaks for every
@@ -187,6 +198,16 @@ export class Ingest {
       return;
     }
     this.#accept(msg, device, result, adapter.name);
+  }
+
+  /** Whether this device's message id was seen recently; remembers it either way. */
+  #seenBefore(adapter: string, result: Decoded): boolean {
+    const id = result.identity;
+    const key = `${adapter}\u0000${id.foreignId ?? `${id.site}/${id.device}`}\u0000${result.messageId}`;
+    if (this.#messageIds.has(key)) return true;
+    if (this.#messageIds.size >= MESSAGE_IDS_KEPT) this.#messageIds.delete(this.#messageIds.values().next().value!);
+    this.#messageIds.add(key);
+    return false;
   }
 
   #resolve(adapter: Adapter, result: Decoded, at: number): RegisteredDevice | undefined {
@@ -304,8 +325,9 @@ export class Ingest {
     this.counters.rejected++;
     this.counters.rejectedByReason[failure.reason] = (this.counters.rejectedByReason[failure.reason] ?? 0) + 1;
     const id = failure.identity;
-    const known = device ?? this.#registered(adapter, failure);
-    const site = known?.site ?? (id && id.foreignId === undefined ? id.site : null) ?? (id?.foreignId !== undefined ? this.#siteOfForeign(adapter, id.foreignId) : null);
+    const named = device ?? this.#registered(adapter, failure);
+    const known = named && (msg.site === undefined || named.site === msg.site) ? named : undefined;
+    const site = known?.site ?? msg.site ?? (id && id.foreignId === undefined ? id.site : null) ?? (id?.foreignId !== undefined ? this.#siteOfForeign(adapter, id.foreignId) : null);
     const deviceName = known?.device ?? (id ? (id.foreignId === undefined ? id.device : id.foreignId) : null);
     if (failure.reason === 'unsupported') this.#noteUnsupported(msg, adapter, failure.message);
     if (known) {

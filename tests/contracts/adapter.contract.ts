@@ -6,7 +6,7 @@
  * by its subscriptions.
  */
 import { describe, expect, it } from 'vitest';
-import type { Adapter, DecodeResult } from '../../devices/adapter.ts';
+import { webhookTopic, type Adapter, type DecodeResult } from '../../devices/adapter.ts';
 import { METRICS, isSeriesMetric } from '../../devices/catalogue.ts';
 import { REJECT_REASON_KEYS } from '../../devices/rejections.ts';
 import { topicMatchesFilter } from '../../devices/topics.ts';
@@ -173,7 +173,12 @@ export function describeAdapterContract(adapter: Adapter, options: AdapterContra
       for (const f of fixtures) {
         expect(adapter.matches(f.topic), `${f.name}: matches("${f.topic}")`).toBe(true);
         const carriesData = f.expected.ok && (f.expected.readings.length > 0 || f.expected.status !== undefined || f.expected.checkins.length > 0);
-        if (carriesData) {
+        if (adapter.webhook) {
+          // Delivered by HTTPS POST, never from the broker: one internal topic, no subscription.
+          expect(f.topic, `${f.name}: a webhook adapter's topic`).toBe(webhookTopic(adapter.name));
+          expect(adapter.subscriptions).toEqual([]);
+          expect(adapter.authenticate, 'a webhook adapter authenticates its requests').toBeTypeOf('function');
+        } else if (carriesData) {
           expect(adapter.subscriptions.some((s) => topicMatchesFilter(s, f.topic)), `${f.name}: "${f.topic}" is subscribed`).toBe(true);
         }
       }
