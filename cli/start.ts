@@ -14,7 +14,7 @@ import type { AlertsResponse, Health, LiveSnapshot } from '../devices/api-types.
 import type { EmbeddedBroker } from '../broker/index.ts';
 import { Ingest, newActivity } from '../ingest/pipeline.ts';
 import { LiveState } from '../ingest/live.ts';
-import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
+import { AedesSource, MqttSource, type InboundMessage, type MessageSource } from '../ingest/sources.ts';
 import { StoreWriter } from '../ingest/writer.ts';
 import { MEASUREMENT_READINGS, type Processor } from '../ingest/types.ts';
 import { Registry } from '../store/registry.ts';
@@ -301,6 +301,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     const app = createApp({
       registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers, publicLive,
       accounts, sessionTtlMs: config.sessionTtlHours * 3_600_000, https: tls !== null,
+      ...(runIngest ? { ingestMessage: (msg: InboundMessage) => ing.handle(msg), maxPayloadBytes: config.maxPayloadBytes } : {}),
     });
     const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app) : http.createServer(app);
     broker?.attachWebSocket(server, '/mqtt');

@@ -104,6 +104,15 @@ export function openingHoursOf(site: Pick<SiteFile, 'opening_hours'>): OpeningHo
   });
 }
 
+/**
+ * A vendor cloud's webhook for this site (`/api/webhooks/<ecosystem>/<site>`): the name of
+ * the environment variable holding its shared secret, so that the secret is in neither the
+ * site file nor the registry database, and never in a log.
+ */
+const webhookSchema = z.strictObject({
+  secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'an environment variable name, e.g. DESKPRINT_DT_SECRET_OFFICE'),
+});
+
 const memberSchema = z.object({
   id: idSchema,
   name: z.string().min(1),
@@ -127,6 +136,8 @@ export const siteFileSchema = z
     desks: z.array(deskSchema),
     devices: z.array(deviceSchema),
     members: z.array(memberSchema).default([]),
+    /** Vendor-cloud webhooks by ecosystem (`disruptive`, `butlr`). */
+    webhooks: z.record(z.string(), webhookSchema).default({}),
   })
   .superRefine((site, ctx) => {
     const zoneIds = new Set<string>();

@@ -34,7 +34,8 @@ function parseTopic(topic: string): { devEui: string; event: string } | null {
 
 export const chirpstackAdapter: Adapter = {
   name: ECOSYSTEM,
-  subscriptions: ['application/+/device/+/event/up'],
+  // Every event, so status, join and log events are counted as ignored rather than unseen.
+  subscriptions: ['application/+/device/+/event/+'],
   matches: (topic) => parseTopic(topic) !== null,
   decode(topic, payload, ctx): DecodeResult {
     const parsed = parseTopic(topic);

@@ -39,7 +39,8 @@ function parseTopic(topic: string): { application: string; device: string; event
 
 export const ttsAdapter: Adapter = {
   name: ECOSYSTEM,
-  subscriptions: ['v3/+/devices/+/up'],
+  // Every event of the devices, so joins and downlink events are counted as ignored rather than unseen.
+  subscriptions: ['v3/+/devices/+/#'],
   matches: (topic) => parseTopic(topic) !== null,
   decode(topic, payload, ctx): DecodeResult {
     const parsed = parseTopic(topic);
