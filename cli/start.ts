@@ -358,7 +358,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       // Continue the demo's meters from their last stored readings: a counter that came back
       // lower after a restart would count as a reset and invent energy.
       const initialCounters = await lastCounters(store, site, Date.now());
-      const sim = await startSimulator({ site, mqttUrl, demo: true, seed: 1, initialCounters, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
+      const sim = await startSimulator({ site, mqttUrl, webhookUrl: httpUrl, demo: true, seed: 1, initialCounters, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
       cleanups.push(() => sim.stop()); // runs first: devices stop before ingest and broker
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
     }

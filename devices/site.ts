@@ -213,6 +213,13 @@ export function deviceScope(d: Pick<SiteDevice, 'desk' | 'zone'>): 'desk' | 'zon
   return d.desk !== undefined ? 'desk' : d.zone !== undefined ? 'zone' : 'site';
 }
 
+/** A site's webhook secret for an ecosystem, from the environment variable its site file names; undefined when unset or empty. */
+export function webhookSecret(site: Pick<SiteFile, 'webhooks'>, ecosystem: string, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const name = site.webhooks[ecosystem]?.secret_env;
+  const value = name === undefined ? undefined : env[name];
+  return value === undefined || value.length === 0 ? undefined : value;
+}
+
 export class SiteFileError extends Error {
   constructor(
     readonly source: string,

@@ -12,7 +12,7 @@
 import express, { Router } from 'express';
 import type { Adapter } from '../../devices/adapter.ts';
 import { webhookTopic } from '../../devices/adapter.ts';
-import type { SiteFile } from '../../devices/site.ts';
+import { webhookSecret, type SiteFile } from '../../devices/site.ts';
 import type { InboundMessage } from '../../ingest/sources.ts';
 import type { Registry } from '../../store/registry.ts';
 import { ApiError } from '../errors.ts';
@@ -30,15 +30,9 @@ export interface WebhookRouteDeps {
   clock?: () => number;
 }
 
-function secretFromEnv(site: SiteFile, ecosystem: string): string | undefined {
-  const name = site.webhooks[ecosystem]?.secret_env;
-  const value = name === undefined ? undefined : process.env[name];
-  return value === undefined || value.length === 0 ? undefined : value;
-}
-
 export function webhookRoutes(deps: WebhookRouteDeps): Router {
   const r = Router();
-  const secretOf = deps.secretOf ?? secretFromEnv;
+  const secretOf = deps.secretOf ?? ((site: SiteFile, ecosystem: string) => webhookSecret(site, ecosystem));
   const clock = deps.clock ?? Date.now;
   r.post('/webhooks/:ecosystem/:site', express.raw({ type: () => true, limit: deps.maxBytes ?? 256 * 1024 }), async (req, res, next) => {
     try {
