@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { CARRIERS, CATEGORIES, DEVICE_KINDS, DEVICE_KIND_KEYS, metersEnergy, type DeviceKind } from './kinds.ts';
+import { CARRIERS, CATEGORIES, DEVICE_KINDS, DEVICE_KIND_KEYS, OCCUPANCY_SENSOR_MODEL_KEYS, metersEnergy, type DeviceKind, type OccupancySensorModelKey } from './kinds.ts';
 import { idSchema } from './ids.ts';
 
 const factorSetSchema = z.object({
@@ -69,6 +69,12 @@ const deviceSchema = z.object({
   carrier: z.enum(CARRIERS).optional(),
   /** A foreign identity (Zigbee2MQTT friendly name, Shelly id, Tasmota topic). */
   foreign: foreignSchema.optional(),
+  /** An occupancy sensor's model (devices/kinds.ts OCCUPANCY_SENSOR_MODELS): its hold time and heartbeat. */
+  model: z.enum(OCCUPANCY_SENSOR_MODEL_KEYS as [OccupancySensorModelKey, ...OccupancySensorModelKey[]]).optional(),
+  /** Seconds the sensor keeps reporting occupied after the person left; overrides the model's. At most 20 min: the footprint moves a vacancy back by it, and intervals close 30 min after their end. */
+  hold_s: z.number().nonnegative().max(1200).optional(),
+  /** Longest silence, s, while nothing changes (its periodic report); past 1.5× this its state is unknown. Overrides the model's. */
+  heartbeat_s: z.number().positive().max(86_400).optional(),
 });
 
 /** Weekdays as site files name them, in `Date.getDay()` order (0 = Sunday). */
@@ -171,6 +177,9 @@ export const siteFileSchema = z
       }
       if (d.category === 'main' && (d.desk !== undefined || d.zone !== undefined)) {
         ctx.addIssue({ code: 'custom', path: at('category'), message: 'a main meter measures the whole site: no desk or zone' });
+      }
+      if ((d.model !== undefined || d.hold_s !== undefined || d.heartbeat_s !== undefined) && d.kind !== 'desk_occupancy') {
+        ctx.addIssue({ code: 'custom', path: at('model'), message: 'model, hold_s and heartbeat_s describe occupancy sensors (kind desk_occupancy)' });
       }
       if (d.foreign) {
         const key = `${d.foreign.ecosystem}:${d.foreign.id}`;
