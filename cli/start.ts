@@ -27,6 +27,7 @@ import { attachLiveSocket } from '../api/socket.ts';
 import { alertRoutes, attachAlertsSocket } from '../api/routes/alerts.ts';
 import { checkinRoutes } from '../api/routes/checkins.ts';
 import { deviceRoutes, unsupportedView } from '../api/routes/devices.ts';
+import { createSparkplugAdapter } from '../devices/sparkplug/adapter.ts';
 import { AlertsProcessor } from '../ingest/alerts.ts';
 import { ADAPTERS } from '../devices/index.ts';
 import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
@@ -187,7 +188,11 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       processors: [footprint, liveState, alerts, ...(extras.processors ?? [])],
       log: log.child({ module: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
-      adapters: ADAPTERS.map((a) => (a.name === 'zigbee2mqtt' && config.zigbee2mqttBaseTopic !== 'zigbee2mqtt' ? createZigbee2mqttAdapter({ baseTopic: config.zigbee2mqttBaseTopic }) : a)),
+      adapters: ADAPTERS.map((a) =>
+        a.name === 'zigbee2mqtt' && config.zigbee2mqttBaseTopic !== 'zigbee2mqtt' ? createZigbee2mqttAdapter({ baseTopic: config.zigbee2mqttBaseTopic })
+        // Sparkplug metric names mean what the site file says they mean.
+        : a.name === 'sparkplug' ? createSparkplugAdapter({ metricsOf: (id) => registry.foreign('sparkplug', id)?.foreign?.metrics })
+        : a),
     });
     const ing = ingest;
     if (runIngest) {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { CARRIERS, CATEGORIES, DEVICE_KINDS, DEVICE_KIND_KEYS, OCCUPANCY_SENSOR_MODEL_KEYS, metersEnergy, type DeviceKind, type OccupancySensorModelKey } from './kinds.ts';
 import { idSchema } from './ids.ts';
+import { SERIES_METRIC_KEYS, type SeriesMetricKey } from './catalogue.ts';
 
 const factorSetSchema = z.object({
   name: z.string().min(1),
@@ -54,9 +55,18 @@ const deskSchema = z.object({
   y: z.number().min(0).max(1).optional(),
 });
 
+const seriesMetricSchema = z.enum(SERIES_METRIC_KEYS as [SeriesMetricKey, ...SeriesMetricKey[]]);
+
 const foreignSchema = z.object({
   ecosystem: z.string().min(1),
   id: z.string().min(1),
+  /**
+   * Sparkplug B: the edge node's metric names mapped to catalogue metrics, with a factor to
+   * the canonical unit when the node's unit differs (`{ "Meter/Energy": { metric: energy_wh, scale: 1000 } }` for kWh).
+   */
+  metrics: z
+    .record(z.string().min(1), z.union([seriesMetricSchema.transform((metric) => ({ metric })), z.strictObject({ metric: seriesMetricSchema, scale: z.number().finite().positive().optional() })]))
+    .optional(),
 });
 
 const deviceSchema = z.object({
