@@ -172,13 +172,16 @@ export class Ingest {
       this.counters.ignored++;
       return;
     }
-    if (result.messageId !== undefined && this.#seenBefore(adapter.name, result)) {
-      this.#reject(msg, { ok: false, reason: 'duplicate', message: `message ${clip(result.messageId, 80)} was already received`, identity: result.identity }, adapter.name);
+    const messageKey = result.messageId === undefined ? undefined : this.#messageKey(adapter.name, result);
+    if (messageKey !== undefined && this.#messageIds.has(messageKey)) {
+      this.#reject(msg, { ok: false, reason: 'duplicate', message: `message ${clip(result.messageId!, 80)} was already received`, identity: result.identity }, adapter.name);
       return;
     }
     const found = this.#resolve(adapter, result, msg.receivedAt);
     // A webhook authenticated for one site speaks only for that site's devices.
     const device = found && msg.site !== undefined && found.site !== msg.site ? undefined : found;
+    // Remembered once a device takes it: a retry of a message rejected for want of one is not a duplicate.
+    if (messageKey !== undefined && device) this.#rememberMessage(messageKey);
     if (!device) {
       const id = result.identity;
       // A foreign device-level availability message (a Shelly's `online`) speaks for every
@@ -200,14 +203,15 @@ export class Ingest {
     this.#accept(msg, device, result, adapter.name);
   }
 
-  /** Whether this device's message id was seen recently; remembers it either way. */
-  #seenBefore(adapter: string, result: Decoded): boolean {
+  /** A device's message id, as remembered for de-duplication. */
+  #messageKey(adapter: string, result: Decoded): string {
     const id = result.identity;
-    const key = `${adapter}\u0000${id.foreignId ?? `${id.site}/${id.device}`}\u0000${result.messageId}`;
-    if (this.#messageIds.has(key)) return true;
+    return `${adapter}\u0000${id.foreignId ?? `${id.site}/${id.device}`}\u0000${result.messageId}`;
+  }
+
+  #rememberMessage(key: string): void {
     if (this.#messageIds.size >= MESSAGE_IDS_KEPT) this.#messageIds.delete(this.#messageIds.values().next().value!);
     this.#messageIds.add(key);
-    return false;
   }
 
   #resolve(adapter: Adapter, result: Decoded, at: number): RegisteredDevice | undefined {

@@ -26,6 +26,7 @@ desks: [{ id: d1, zone: main }]
 devices:
   - { id: lights-main, kind: zone_lighting, zone: main, carrier: electricity, foreign: { ecosystem: shelly, id: "shellypro4pm-f008d1d8b8b8:switch:0" } }
   - { id: plug-d1, kind: desk_plug, desk: d1, carrier: electricity, foreign: { ecosystem: shelly, id: "shellyplus1pm-a8032ab12345:switch:0" } }
+  - { id: occ-d1, kind: desk_occupancy, desk: d1, foreign: { ecosystem: chirpstack, id: 24e124710c451234 } }
 `);
 
 const AT = 1_795_251_600_000;
@@ -52,8 +53,8 @@ beforeEach(async () => {
   await ingest.stop();
 });
 
-function send(topic: string, payload: string): void {
-  const msg: InboundMessage = { topic, payload: Buffer.from(payload), receivedAt: AT };
+function send(topic: string, payload: string, site?: string): void {
+  const msg: InboundMessage = { topic, payload: Buffer.from(payload), receivedAt: AT, ...(site ? { site } : {}) };
   ingest.handle(msg);
 }
 
@@ -113,5 +114,39 @@ describe('foreign devices in the pipeline', () => {
       ]),
     );
     expect(listed.find((u) => u.ecosystem === 'tasmota')!.hint).toMatch(/FullTopic/);
+  });
+
+  it('stores a LoRaWAN uplink delivered twice once, and counts the second as a duplicate', () => {
+    const uplink = JSON.stringify({ deduplicationId: '6b9a1f0e-2c4d-4f7a-9e1b-8d2c3a4b5c6d', time: '2026-11-21T08:59:59.775Z', fCnt: 218, object: { battery: 100, occupancy: 'occupied' } });
+    const topic = 'application/17c82e96-be03-4f38-aef3-f83d48582d97/device/24e124710c451234/event/up';
+    send(topic, uplink);
+    send(topic, uplink);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.fields).toEqual({ occupied: 1, battery_pct: 100 });
+    expect(ingest.counters.rejectedByReason).toEqual({ duplicate: 1 });
+    // The same id from another device is not a duplicate.
+    send(topic.replace('24e124710c451234', '24e124710c459999'), uplink);
+    expect(ingest.counters.rejectedByReason).toEqual({ duplicate: 1, unknown_device: 1 });
+  });
+
+  it('accepts from a webhook authenticated for one site only that site\'s devices', () => {
+    const body = JSON.stringify({ id: 'event_1', type: 'ROOM_OCCUPANCY', timestamp: AT - 60_000, version: 'v1.0.0', metadata: { room_id: 'room_x' }, data: 3 });
+    registry.loadSite(parseSiteYaml(`
+id: other
+name: Other
+timezone: Europe/London
+area_m2: 50
+factors: [{ name: f, year: 2026, basis: b, source: s, electricity: 0.2 }]
+zones: [{ id: z, name: Z, area_m2: 50 }]
+desks: []
+devices:
+  - { id: count-z, kind: people_counter, zone: z, foreign: { ecosystem: butlr, id: room_x } }
+`));
+    send('$webhook/butlr', body, 'office');
+    expect(stored).toHaveLength(0);
+    expect(ingest.counters.rejectedByReason).toEqual({ unknown_device: 1 });
+    expect(published[0]!.topic).toBe('deskprint/_derived/office/rejected');
+    send('$webhook/butlr', body, 'other');
+    expect(stored.map((p) => [p.tags.site, p.tags.device, p.fields.people_count])).toEqual([['other', 'count-z', 3]]);
   });
 });
