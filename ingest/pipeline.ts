@@ -229,8 +229,9 @@ export class Ingest {
     const kind = DEVICE_KINDS[device.kind];
     const allowed = kind.metrics as readonly string[];
     let result = decoded;
-    const bad = result.readings.filter((r) => !allowed.includes(r.metric));
-    if (bad.length > 0) {
+    // `some` first: the common case allocates nothing (ingest's hot path, bench/RESULTS.md).
+    if (result.readings.some((r) => !allowed.includes(r.metric))) {
+      const bad = result.readings.filter((r) => !allowed.includes(r.metric));
       const kept = result.readings.filter((r) => allowed.includes(r.metric));
       const message = `a ${device.kind} does not report ${[...new Set(bad.map((r) => r.metric))].join(', ')}`;
       // Nothing else in the message: the whole message is the device's mistake.

@@ -113,6 +113,9 @@ export class PresenceTracker {
   /** Earliest pending auto-check-out; recomputed lazily after a state change. */
   #nextDue = Infinity;
   #dueStale = false;
+  /** Earliest missed heartbeat; recomputed lazily after a report of a sensor that has one. */
+  #nextMissed = Infinity;
+  #missedStale = false;
 
   constructor(opts: { clock: LocalClock; operator: string; deskZone: ReadonlyMap<string, string>; sensorDesks: ReadonlySet<string>; sensorTiming?: ReadonlyMap<string, SensorTiming> }) {
     this.#clock = opts.clock;
@@ -162,6 +165,7 @@ export class PresenceTracker {
     let s = this.#sensors.get(desk);
     if (!s) this.#sensors.set(desk, (s = { occupied: undefined, since: ts, stretches: [], unknown: [], lastReport: ts, timing: this.#timing.get(desk) ?? NO_TIMING }));
     s.lastReport = ts;
+    if (s.timing.heartbeatMs !== Infinity) this.#missedStale = true;
     const unknown = s.unknown[s.unknown.length - 1];
     if (unknown && unknown.end === Infinity) unknown.end = ts;
     if (s.occupied === occupied) return;
@@ -290,13 +294,15 @@ export class PresenceTracker {
 
   /** When the first sensor with a known state misses its heartbeat. */
   #heartbeatMissedAt(): number {
+    if (!this.#missedStale) return this.#nextMissed;
+    this.#missedStale = false;
     let at = Infinity;
     for (const s of this.#sensors.values()) {
       if (s.occupied === undefined || s.timing.heartbeatMs === Infinity) continue;
       const missed = s.lastReport + MISSED_HEARTBEAT * s.timing.heartbeatMs;
       if (missed < at) at = missed;
     }
-    return at;
+    return (this.#nextMissed = at);
   }
 
   #fireMissedHeartbeats(at: number): void {
@@ -309,6 +315,7 @@ export class PresenceTracker {
       s.unknown.push({ start: at, end: Infinity });
     }
     this.#dueStale = true;
+    this.#missedStale = true;
   }
 
   #endOfDay(midnight: number): void {
@@ -319,6 +326,7 @@ export class PresenceTracker {
       const unknown = s.unknown[s.unknown.length - 1];
       if (unknown && unknown.end === Infinity) unknown.end = midnight;
       s.occupied = undefined;
+      this.#missedStale = true;
       s.since = midnight;
     }
     this.#dueStale = true;
