@@ -9,6 +9,7 @@ import { DEVICE_KINDS } from '../../devices/kinds.ts';
 import type { Registry, RegisteredDevice } from '../../store/registry.ts';
 import { managersOnly } from './alerts.ts';
 import { requireSite } from './core.ts';
+import type { UnsupportedTraffic } from '../../ingest/pipeline.ts';
 
 /** Silent after this many missed reporting intervals, as the live view and alerts count. */
 const SILENT_CADENCES = 3;
@@ -29,16 +30,6 @@ export interface DeviceRouteDeps {
   /** Ingest's unsupported traffic (`Ingest.unsupported()`); none in a following API process. */
   unsupported?: () => readonly UnsupportedTraffic[];
   clock?: () => number;
-}
-
-/** Ingest's record of one unsupported topic (structurally `UnsupportedTraffic` in ingest/pipeline.ts). */
-export interface UnsupportedTraffic {
-  topic: string;
-  ecosystem: string;
-  hint: string;
-  messages: number;
-  firstSeen: number;
-  lastSeen: number;
 }
 
 /** The API shape of unsupported traffic, for the devices page and /api/health. */

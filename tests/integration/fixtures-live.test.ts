@@ -10,7 +10,6 @@
  * that sends readings, of the kind that allows the most of its metrics; metrics the kind
  * does not report must be counted as dropped and not stored.
  */
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import { DEVICE_KINDS, DEVICE_KIND_KEYS, type DeviceKind } from '../../devices/k
 import { topicMatchesFilter } from '../../devices/topics.ts';
 import { UNSUPPORTED_FILTERS } from '../../devices/unsupported.ts';
 import { loadFixtures, type AdapterFixture } from '../unit/adapters/fixture-loader.ts';
+import { readStoredPoints } from '../support/sqlite-file.ts';
 import { waitFor } from '../support/wait.ts';
 
 const SITE = 'demo';
@@ -164,26 +164,6 @@ async function deliver(f: AdapterFixture): Promise<void> {
   expect(res.status, `${f.ecosystem}/${f.name}: webhook answer`).toBe(200);
 }
 
-interface StoredRow {
-  device: string;
-  measurement: string;
-  field: string;
-  ts: number;
-  value: number;
-}
-
-function readStore(): StoredRow[] {
-  const db = new Database(path.join(workDir, 'data', 'timeseries.db'), { readonly: true, fileMustExist: true });
-  try {
-    const rows = db
-      .prepare('SELECT s.measurement AS measurement, s.tags AS tags, f.name AS field, p.ts AS ts, p.value AS value FROM points p JOIN series s ON s.id = p.series JOIN fields f ON f.id = p.field')
-      .all() as { measurement: string; tags: string; field: string; ts: number; value: number }[];
-    return rows.map((r) => ({ device: (JSON.parse(r.tags) as Record<string, string>).device ?? '', measurement: r.measurement, field: r.field, ts: r.ts, value: r.value }));
-  } finally {
-    db.close();
-  }
-}
-
 interface Expectation {
   label: string;
   device: string;
@@ -255,7 +235,7 @@ describe('every adapter fixture through a running deskprint', () => {
     const readingsExpected = expectations.filter((e) => e.measurement === 'readings').length;
     expect(readingsExpected).toBeGreaterThan(50);
     await waitFor('every reading durable', () => dp.writer.stored >= dp.ingest.counters.readings && dp.ingest.counters.readings >= readingsExpected, 15_000, 50);
-    const rows = readStore();
+    const rows = readStoredPoints(path.join(workDir, 'data'));
     for (const e of expectations) {
       const match = rows.find(
         (r) => r.device === e.device && r.measurement === e.measurement && r.field === e.field && (typeof e.ts === 'number' ? r.ts === e.ts : r.ts >= e.ts[0] && r.ts <= e.ts[1]) && r.value === e.value,

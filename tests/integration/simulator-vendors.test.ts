@@ -4,7 +4,6 @@
  * a Disruptive Technologies desk sensor and a Butlr people counter POST signed webhooks over
  * real HTTP, and each one's readings land in the SQLite file under its registered device.
  */
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
 import { parseSiteYaml } from '../../devices/site.ts';
 import { startSimulator, type SimulatorHandle } from '../../simulators/demo.ts';
+import { readStoredPoints } from '../support/sqlite-file.ts';
 import { waitFor } from '../support/wait.ts';
 
 const SITE_YAML = `
@@ -58,18 +58,9 @@ afterAll(async () => {
 });
 
 function storedMetrics(): Map<string, Set<string>> {
-  const db = new Database(path.join(workDir, 'data', 'timeseries.db'), { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare("SELECT s.tags AS tags, f.name AS field FROM points p JOIN series s ON s.id = p.series JOIN fields f ON f.id = p.field WHERE s.measurement = 'readings'").all() as { tags: string; field: string }[];
-    const out = new Map<string, Set<string>>();
-    for (const r of rows) {
-      const device = (JSON.parse(r.tags) as { device: string }).device;
-      out.set(device, (out.get(device) ?? new Set()).add(r.field));
-    }
-    return out;
-  } finally {
-    db.close();
-  }
+  const out = new Map<string, Set<string>>();
+  for (const p of readStoredPoints(path.join(workDir, 'data'))) if (p.measurement === 'readings') out.set(p.device, (out.get(p.device) ?? new Set()).add(p.field));
+  return out;
 }
 
 describe('simulator in vendor formats', () => {
