@@ -47,7 +47,7 @@ beforeEach(async () => {
     publish: async (topic, payload) => void published.push({ topic, body: JSON.parse(String(payload)) as Record<string, unknown> }),
     stop: async () => {},
   };
-  const writer = { enqueue: (points: Point[]) => void stored.push(...points), backlog: () => undefined } as unknown as StoreWriter;
+  const writer = { enqueue: (points: Point[]) => (stored.push(...points), Promise.resolve()), settled: () => Promise.resolve() } as unknown as StoreWriter;
   ingest = new Ingest({ registry, source, writer, log: pino({ level: 'silent' }) });
   await ingest.start();
   await ingest.stop();
