@@ -13,6 +13,9 @@ import { protectApi } from './auth/index.ts';
 import { SESSION_COOKIE, parseCookies } from './auth/middleware.ts';
 import { securityHeaders } from './auth/headers.ts';
 import type { Accounts } from '../store/accounts.ts';
+import type { InboundMessage } from '../ingest/sources.ts';
+import { ADAPTERS } from '../devices/index.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDeps extends CoreRouteDeps {
   log: Logger;
@@ -41,6 +44,14 @@ export interface AppDeps extends CoreRouteDeps {
   trustProxy?: TrustProxy;
   /** Failed sign-ins per client address per 15 minutes (default 50). */
   loginFailuresPerAddress?: number;
+  /**
+   * Ingest's entry for webhook messages (`POST /api/webhooks/<ecosystem>/<site>`); the
+   * webhook routes exist only in a process that runs ingest. Resolves once the message's
+   * points are durable, and the route answers 2xx only then.
+   */
+  ingestMessage?: (msg: InboundMessage) => Promise<void> | void;
+  /** Webhook bodies larger than this are refused, bytes. */
+  maxPayloadBytes?: number;
 }
 
 /** What `trust proxy` takes here: never `true`, which would believe a client's own `X-Forwarded-For`. */
@@ -59,6 +70,10 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('trust proxy', typeof deps.trustProxy === 'object' ? [...deps.trustProxy] : (deps.trustProxy ?? false));
   app.use(securityHeaders({ https: deps.https ?? false }));
+  if (deps.ingestMessage) {
+    // Before the JSON parser: a signature covers the raw bytes of the body.
+    app.use('/api', webhookRoutes({ registry: deps.registry, adapters: ADAPTERS.filter((a) => a.webhook), ingestMessage: deps.ingestMessage, ...(deps.maxPayloadBytes ? { maxBytes: deps.maxPayloadBytes } : {}) }));
+  }
   app.use(express.json({ limit: MAX_BODY_BYTES }));
 
   const api = express.Router();

@@ -14,7 +14,7 @@ import type { AlertsResponse, Health, LiveSnapshot } from '../devices/api-types.
 import type { EmbeddedBroker } from '../broker/index.ts';
 import { Ingest, newActivity } from '../ingest/pipeline.ts';
 import { LiveState } from '../ingest/live.ts';
-import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
+import { AedesSource, MqttSource, type InboundMessage, type MessageSource } from '../ingest/sources.ts';
 import { StoreWriter } from '../ingest/writer.ts';
 import { MEASUREMENT_READINGS, type Processor } from '../ingest/types.ts';
 import { Registry } from '../store/registry.ts';
@@ -27,7 +27,8 @@ import { attachLiveSocket } from '../api/socket.ts';
 import { limitSockets } from '../api/sockets.ts';
 import { alertRoutes, attachAlertsSocket } from '../api/routes/alerts.ts';
 import { checkinRoutes } from '../api/routes/checkins.ts';
-import { deviceRoutes } from '../api/routes/devices.ts';
+import { deviceRoutes, unsupportedView } from '../api/routes/devices.ts';
+import { createSparkplugAdapter } from '../devices/sparkplug/adapter.ts';
 import { AlertsProcessor } from '../ingest/alerts.ts';
 import { ADAPTERS } from '../devices/index.ts';
 import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
@@ -197,7 +198,11 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       processors: [footprint, liveState, alerts, ...(extras.processors ?? [])],
       log: log.child({ module: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
-      adapters: ADAPTERS.map((a) => (a.name === 'zigbee2mqtt' && config.zigbee2mqttBaseTopic !== 'zigbee2mqtt' ? createZigbee2mqttAdapter({ baseTopic: config.zigbee2mqttBaseTopic }) : a)),
+      adapters: ADAPTERS.map((a) =>
+        a.name === 'zigbee2mqtt' && config.zigbee2mqttBaseTopic !== 'zigbee2mqtt' ? createZigbee2mqttAdapter({ baseTopic: config.zigbee2mqttBaseTopic })
+        // Sparkplug metric names mean what the site file says they mean.
+        : a.name === 'sparkplug' ? createSparkplugAdapter({ metricsOf: (id) => registry.foreign('sparkplug', id)?.foreign?.metrics })
+        : a),
     });
     const ing = ingest;
     if (runIngest) {
@@ -284,6 +289,8 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
           duplicate_readings: ing.counters.duplicateReadings ?? 0,
           conflicting_readings: ing.counters.conflictingReadings ?? 0,
           pending: writer.depth,
+          dropped_metrics: { ...ing.counters.droppedMetrics } as Record<string, number>,
+          unsupported: unsupportedView(ing.unsupported()),
         },
         store: {
           kind: s.kind,
@@ -310,6 +317,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
         registry,
         activity: (site, device) => (follower ? follower.activity(site, device) : ing.activity.get(site, device)),
         battery: (site, device) => (follower ? follower.battery(site, device) : alerts.battery(site, device)),
+        unsupported: () => (follower ? [] : ing.unsupported()),
       }),
       checkinRoutes({ registry, store }),
     ];
@@ -324,6 +332,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     const app = createApp({
       registry, store, live, health, log: log.child({ module: 'api' }), version: VERSION, dashboardDir: path.join(ROOT, 'dashboard', 'dist'), routers, publicLive,
       accounts, sessionTtlMs: config.sessionTtlHours * 3_600_000, https: tls !== null, trustProxy: config.trustProxy, loginFailuresPerAddress: config.loginFailuresPerAddress,
+      ...(runIngest ? { ingestMessage: (msg: InboundMessage) => ing.handle(msg), maxPayloadBytes: config.maxPayloadBytes } : {}),
     });
     const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, app) : http.createServer(app);
     limitSockets(server, { headersTimeoutMs: config.httpHeadersTimeoutMs, requestTimeoutMs: config.httpRequestTimeoutMs, keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs, maxConnections: config.httpMaxConnections }, log);
@@ -381,7 +390,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       // Continue the demo's meters from their last stored readings: a counter that came back
       // lower after a restart would count as a reset and invent energy.
       const initialCounters = await lastCounters(store, site, Date.now());
-      const sim = await startSimulator({ site, mqttUrl, demo: true, seed: 1, initialCounters, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
+      const sim = await startSimulator({ site, mqttUrl, webhookUrl: httpUrl, demo: true, seed: 1, initialCounters, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
       cleanups.push(() => sim.stop()); // runs first: devices stop before ingest and broker
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
     }

@@ -2,6 +2,7 @@
  * The contract every device ecosystem adapter fulfils: a pure function from one MQTT
  * message to readings. No I/O, no clock (the receive time is passed in), never throws.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { CheckinAction, SeriesMetricKey } from './catalogue.ts';
 import type { RejectReason } from './rejections.ts';
 
@@ -37,6 +38,12 @@ export interface Decoded {
   checkins: Checkin[];
   /** Availability: a status/LWT message. */
   status?: 'online' | 'offline';
+  /**
+   * The sender's own id for this message (ChirpStack `deduplicationId`, The Things Stack
+   * session and frame counter, a vendor cloud's event id): ingest drops, and counts as
+   * `duplicate`, a second message from the same device with the same id.
+   */
+  messageId?: string;
 }
 
 export interface DecodeFailure {
@@ -67,6 +74,28 @@ export interface Adapter {
    * several channels). Ingest prefers this when present.
    */
   decodeAll?(topic: string, payload: Uint8Array, ctx: DecodeContext): DecodeResult[];
+  /**
+   * Delivered by a vendor cloud's HTTPS POST to `/api/webhooks/<name>/<site>` rather than
+   * over MQTT: `subscriptions` is empty and the only topic is `webhookTopic(name)`.
+   */
+  readonly webhook?: boolean;
+  /**
+   * Webhook adapters: whether a request comes from the vendor's cloud, given its headers
+   * (lower-case names), raw body and the site's shared secret. Pure, like `decode`.
+   */
+  authenticate?(headers: Readonly<Record<string, string | undefined>>, body: Uint8Array, secret: string, now: number): boolean;
+}
+
+/** Constant-time comparison of two secrets or digests, so timing does not reveal a prefix. */
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The topic a webhook adapter's messages carry inside deskprint. `$` topics match no MQTT wildcard, so no device can publish into one. */
+export function webhookTopic(ecosystem: string): string {
+  return `$webhook/${ecosystem}`;
 }
 
 export function fail(reason: RejectReason, message: string, identity?: DeviceIdentity): DecodeFailure {

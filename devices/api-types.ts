@@ -73,6 +73,17 @@ export const siteSummarySchema = z.object({
 });
 export type SiteSummary = z.infer<typeof siteSummarySchema>;
 
+/** A topic under a subscribed tree that deskprint does not read, and what to change. */
+export const unsupportedTrafficSchema = z.object({
+  topic: z.string(),
+  ecosystem: z.string(),
+  hint: z.string(),
+  messages: z.number().int(),
+  first_seen: z.number(),
+  last_seen: z.number(),
+});
+export type UnsupportedTrafficView = z.infer<typeof unsupportedTrafficSchema>;
+
 export const healthSchema = z.object({
   status: z.enum(['ok', 'degraded', 'down']),
   version: z.string(),
@@ -89,6 +100,10 @@ export const healthSchema = z.object({
     /** Readings at a timestamp already received with another value: stored, the later value wins. */
     conflicting_readings: z.number().int(),
     pending: z.number().int(),
+    /** Readings dropped from accepted messages, per metric the device's kind does not report. */
+    dropped_metrics: z.record(z.string(), z.number().int()),
+    /** Topics whose traffic deskprint does not read, with a hint (`unsupported`). */
+    unsupported: z.array(unsupportedTrafficSchema),
   }),
   store: z.object({
     kind: z.string(),
@@ -231,6 +246,8 @@ export const devicesResponseSchema = z.object({
   devices: z.array(deviceStatusSchema),
   /** Foreign devices heard on the broker that no site file assigns yet (any site). */
   discovered: z.array(discoveredDeviceSchema),
+  /** Traffic heard under subscribed trees that deskprint does not read (any site). */
+  unsupported: z.array(unsupportedTrafficSchema),
 });
 export type DevicesResponse = z.infer<typeof devicesResponseSchema>;
 

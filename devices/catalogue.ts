@@ -35,6 +35,8 @@ const catalogue = {
   humidity_pct: { key: 'humidity_pct', label: 'Relative humidity', unit: '%', stateClass: 'measurement', kind: 'number', min: 0, max: 100 },
   voltage_v: { key: 'voltage_v', label: 'Voltage', unit: 'V', stateClass: 'measurement', kind: 'number', min: 0, max: 1_000 },
   current_a: { key: 'current_a', label: 'Current', unit: 'A', stateClass: 'measurement', kind: 'number', min: -1_000, max: 1_000 },
+  /** People a counter sees in its area now (Milesight VS121 `people_count_all`, Butlr room/zone occupancy): a headcount, not a total. */
+  people_count: { key: 'people_count', label: 'People counted', unit: 'people', stateClass: 'measurement', kind: 'number', min: 0, max: 10_000 },
   co2_ppm: { key: 'co2_ppm', label: 'CO₂ concentration', unit: 'ppm', stateClass: 'measurement', kind: 'number', min: 0, max: 40_000 },
   /** Grid carbon intensity from a feed device (METHODOLOGY §3, supplementary figure). */
   grid_intensity_g_per_kwh: { key: 'grid_intensity_g_per_kwh', label: 'Grid carbon intensity', unit: 'gCO2/kWh', stateClass: 'measurement', kind: 'number', min: 0, max: 2_000 },

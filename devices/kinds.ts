@@ -48,6 +48,10 @@ const kinds = {
     kind: 'meter', label: 'Energy meter', metrics: ['power_w', 'energy_wh', 'voltage_v', 'current_a'],
     checkins: false, scope: 'any', category: null, cadenceS: 30,
   },
+  people_counter: {
+    kind: 'people_counter', label: 'People counter (area headcount)', metrics: ['people_count', 'battery_pct', 'temperature_c', 'humidity_pct'],
+    checkins: false, scope: 'zone', category: null, cadenceS: 600,
+  },
   badge_reader: {
     kind: 'badge_reader', label: 'Check-in badge reader', metrics: ['battery_pct'],
     checkins: true, scope: 'any', category: null, cadenceS: 3600,
@@ -70,4 +74,40 @@ export const DEVICE_KIND_KEYS = Object.keys(kinds) as DeviceKind[];
 export function metersEnergy(kind: DeviceKind): boolean {
   const m = DEVICE_KINDS[kind].metrics as readonly string[];
   return m.includes('energy_wh') || m.includes('power_w');
+}
+
+/**
+ * Occupancy sensor models: how long each keeps reporting "occupied" after the person left
+ * (hold time) and the longest it stays silent while nothing changes (heartbeat, its periodic
+ * report). The footprint corrects a vacancy for the hold time and treats a sensor silent
+ * past its heartbeat as "unknown", never "vacant" (METHODOLOGY §1 "Occupancy sensors").
+ *
+ * These are the factory settings deskprint assumes; a site file overrides either one per
+ * device (`hold_s`, `heartbeat_s`) to match what the device is configured to.
+ */
+export interface OccupancySensorModel {
+  readonly label: string;
+  readonly holdS: number;
+  readonly heartbeatS: number;
+  readonly ecosystems: readonly string[];
+}
+
+const occupancyModels = {
+  'milesight-vs340': { label: 'Milesight VS340 desk occupancy (PIR)', holdS: 120, heartbeatS: 1200, ecosystems: ['tts', 'chirpstack'] },
+  'milesight-vs341': { label: 'Milesight VS341 desk occupancy (thermopile)', holdS: 60, heartbeatS: 1200, ecosystems: ['tts', 'chirpstack'] },
+  'milesight-vs370': { label: 'Milesight VS370 radar presence', holdS: 60, heartbeatS: 1200, ecosystems: ['tts', 'chirpstack'] },
+  'milesight-ws202': { label: 'Milesight WS202 PIR', holdS: 300, heartbeatS: 3600, ecosystems: ['tts', 'chirpstack'] },
+  'milesight-ws203': { label: 'Milesight WS203 PIR, temperature and humidity', holdS: 300, heartbeatS: 1200, ecosystems: ['tts', 'chirpstack'] },
+  'disruptive-desk-occupancy': { label: 'Disruptive Technologies Desk Occupancy', holdS: 0, heartbeatS: 900, ecosystems: ['disruptive'] },
+  'aqara-motion-p1': { label: 'Aqara Motion and Light Sensor P1 (Zigbee)', holdS: 60, heartbeatS: 3600, ecosystems: ['zigbee2mqtt'] },
+} as const satisfies Record<string, OccupancySensorModel>;
+
+export type OccupancySensorModelKey = keyof typeof occupancyModels;
+export const OCCUPANCY_SENSOR_MODELS: Readonly<Record<OccupancySensorModelKey, OccupancySensorModel>> = Object.freeze(occupancyModels);
+export const OCCUPANCY_SENSOR_MODEL_KEYS = Object.keys(occupancyModels) as OccupancySensorModelKey[];
+
+/** An occupancy sensor's hold time and heartbeat, ms: the site file's values, else its model's; no heartbeat rule without either. */
+export function occupancyTiming(d: { model?: OccupancySensorModelKey | undefined; hold_s?: number | undefined; heartbeat_s?: number | undefined }): { holdMs: number; heartbeatMs: number } {
+  const model = d.model === undefined ? undefined : OCCUPANCY_SENSOR_MODELS[d.model];
+  return { holdMs: (d.hold_s ?? model?.holdS ?? 0) * 1000, heartbeatMs: (d.heartbeat_s ?? model?.heartbeatS ?? Infinity) * 1000 };
 }

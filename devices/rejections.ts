@@ -11,6 +11,7 @@ export const REJECT_REASONS = {
   unknown_device: 'no registered device publishes on this topic',
   unknown_site: 'the topic names a site that is not registered',
   unknown_topic: 'no adapter understands this topic',
+  unsupported: 'a subscribed topic carries a device, layout or protocol deskprint does not read (the message names it and what to change)',
   oversize: 'payload is larger than the configured maximum',
   bad_timestamp: 'timestamp is invalid or too far in the future',
   duplicate: 'identical reading already received',

@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { CARRIERS, CATEGORIES, DEVICE_KINDS, DEVICE_KIND_KEYS, metersEnergy, type DeviceKind } from './kinds.ts';
+import { CARRIERS, CATEGORIES, DEVICE_KINDS, DEVICE_KIND_KEYS, OCCUPANCY_SENSOR_MODEL_KEYS, metersEnergy, type DeviceKind, type OccupancySensorModelKey } from './kinds.ts';
 import { idSchema } from './ids.ts';
+import { SERIES_METRIC_KEYS, type SeriesMetricKey } from './catalogue.ts';
 
 const factorSetSchema = z.object({
   name: z.string().min(1),
@@ -54,9 +55,18 @@ const deskSchema = z.object({
   y: z.number().min(0).max(1).optional(),
 });
 
+const seriesMetricSchema = z.enum(SERIES_METRIC_KEYS as [SeriesMetricKey, ...SeriesMetricKey[]]);
+
 const foreignSchema = z.object({
   ecosystem: z.string().min(1),
   id: z.string().min(1),
+  /**
+   * Sparkplug B: the edge node's metric names mapped to catalogue metrics, with a factor to
+   * the canonical unit when the node's unit differs (`{ "Meter/Energy": { metric: energy_wh, scale: 1000 } }` for kWh).
+   */
+  metrics: z
+    .record(z.string().min(1), z.union([seriesMetricSchema.transform((metric) => ({ metric })), z.strictObject({ metric: seriesMetricSchema, scale: z.number().finite().positive().optional() })]))
+    .optional(),
 });
 
 const deviceSchema = z.object({
@@ -69,6 +79,12 @@ const deviceSchema = z.object({
   carrier: z.enum(CARRIERS).optional(),
   /** A foreign identity (Zigbee2MQTT friendly name, Shelly id, Tasmota topic). */
   foreign: foreignSchema.optional(),
+  /** An occupancy sensor's model (devices/kinds.ts OCCUPANCY_SENSOR_MODELS): its hold time and heartbeat. */
+  model: z.enum(OCCUPANCY_SENSOR_MODEL_KEYS as [OccupancySensorModelKey, ...OccupancySensorModelKey[]]).optional(),
+  /** Seconds the sensor keeps reporting occupied after the person left; overrides the model's. At most 20 min: the footprint moves a vacancy back by it, and intervals close 30 min after their end. */
+  hold_s: z.number().nonnegative().max(1200).optional(),
+  /** Longest silence, s, while nothing changes (its periodic report); past 1.5× this its state is unknown. Overrides the model's. */
+  heartbeat_s: z.number().positive().max(86_400).optional(),
 });
 
 /** Weekdays as site files name them, in `Date.getDay()` order (0 = Sunday). */
@@ -104,6 +120,15 @@ export function openingHoursOf(site: Pick<SiteFile, 'opening_hours'>): OpeningHo
   });
 }
 
+/**
+ * A vendor cloud's webhook for this site (`/api/webhooks/<ecosystem>/<site>`): the name of
+ * the environment variable holding its shared secret, so that the secret is in neither the
+ * site file nor the registry database, and never in a log.
+ */
+const webhookSchema = z.strictObject({
+  secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'an environment variable name, e.g. DESKPRINT_DT_SECRET_OFFICE'),
+});
+
 const memberSchema = z.object({
   id: idSchema,
   name: z.string().min(1),
@@ -127,6 +152,8 @@ export const siteFileSchema = z
     desks: z.array(deskSchema),
     devices: z.array(deviceSchema),
     members: z.array(memberSchema).default([]),
+    /** Vendor-cloud webhooks by ecosystem (`disruptive`, `butlr`). */
+    webhooks: z.record(z.string(), webhookSchema).default({}),
   })
   .superRefine((site, ctx) => {
     const zoneIds = new Set<string>();
@@ -160,6 +187,9 @@ export const siteFileSchema = z
       }
       if (d.category === 'main' && (d.desk !== undefined || d.zone !== undefined)) {
         ctx.addIssue({ code: 'custom', path: at('category'), message: 'a main meter measures the whole site: no desk or zone' });
+      }
+      if ((d.model !== undefined || d.hold_s !== undefined || d.heartbeat_s !== undefined) && d.kind !== 'desk_occupancy') {
+        ctx.addIssue({ code: 'custom', path: at('model'), message: 'model, hold_s and heartbeat_s describe occupancy sensors (kind desk_occupancy)' });
       }
       if (d.foreign) {
         const key = `${d.foreign.ecosystem}:${d.foreign.id}`;
@@ -200,6 +230,13 @@ export function deviceCategory(d: Pick<SiteDevice, 'kind' | 'category'>): SiteDe
 /** A device's scope: desk, zone or the whole site. */
 export function deviceScope(d: Pick<SiteDevice, 'desk' | 'zone'>): 'desk' | 'zone' | 'site' {
   return d.desk !== undefined ? 'desk' : d.zone !== undefined ? 'zone' : 'site';
+}
+
+/** A site's webhook secret for an ecosystem, from the environment variable its site file names; undefined when unset or empty. */
+export function webhookSecret(site: Pick<SiteFile, 'webhooks'>, ecosystem: string, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const name = site.webhooks[ecosystem]?.secret_env;
+  const value = name === undefined ? undefined : env[name];
+  return value === undefined || value.length === 0 ? undefined : value;
 }
 
 export class SiteFileError extends Error {

@@ -61,3 +61,15 @@ function parseTopic(topic: string): Readonly<ParsedNativeTopic> | null {
 export function deviceTopics(site: string, device: string): string[] {
   return [topics.telemetry(site, device), topics.status(site, device)];
 }
+
+/** MQTT topic filter matching (`+` one level, `#` the rest, MQTT 3.1.1 §4.7). */
+export function topicMatchesFilter(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}

@@ -11,6 +11,8 @@ import type { Adapter, Decoded, DecodeFailure, DecodeResult, Reading } from '../
 import { DEVICE_KINDS } from '../devices/kinds.ts';
 import { REJECT_REASONS, type RejectReason } from '../devices/rejections.ts';
 import { DERIVED_PREFIX, topics } from '../devices/topics.ts';
+import { UNSUPPORTED_FILTERS, unsupportedLayoutOf } from '../devices/unsupported.ts';
+import type { SeriesMetricKey } from '../devices/catalogue.ts';
 
 const DERIVED_ROOT = `${DERIVED_PREFIX}/`;
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
@@ -55,14 +57,40 @@ export interface IngestCounters {
   rejectedByReason: Partial<Record<RejectReason, number>>;
   readings: number;
   checkins: number;
+  /**
+   * Readings dropped from otherwise accepted messages because the device's kind does not
+   * report that metric (a Shelly Pro's voltage on a lighting circuit), per metric.
+   */
+  droppedMetrics: Partial<Record<SeriesMetricKey, number>>;
   /** Readings received again unchanged (a QoS 1 re-delivery): acknowledged, not counted as readings. */
   duplicateReadings: number;
   /** Readings at a timestamp already received with another value: stored (the later value wins). */
   conflictingReadings: number;
 }
 
+/** A topic whose traffic deskprint does not read (`unsupported`), with what to change. */
+export interface UnsupportedTraffic {
+  topic: string;
+  /** The adapter or known layout that recognised it. */
+  ecosystem: string;
+  hint: string;
+  messages: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** Message ids remembered for de-duplication: minutes of uplinks of a large LoRaWAN installation. */
+const MESSAGE_IDS_KEPT = 50_000;
+
+/** Distinct unsupported topics remembered for the devices page; the counter counts the rest. */
+const UNSUPPORTED_KEPT = 200;
+
 export class Ingest {
-  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, duplicateReadings: 0, conflictingReadings: 0 };
+  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, droppedMetrics: {}, duplicateReadings: 0, conflictingReadings: 0 };
+  /** Unsupported traffic by topic, most recent last (bounded, UNSUPPORTED_KEPT). */
+  readonly #unsupported = new Map<string, UnsupportedTraffic>();
+  /** Recent `Decoded.messageId`s by adapter and device, oldest first. */
+  readonly #messageIds = new Set<string>();
   /** Per registered device (by site, then device): last seen, availability, rejections. */
   readonly activity = new BySiteDevice<DeviceActivity>();
   #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
@@ -86,7 +114,7 @@ export class Ingest {
   }
 
   async start(): Promise<void> {
-    const filters = [...new Set(this.#opts.adapters.flatMap((a) => a.subscriptions))];
+    const filters = [...new Set([...this.#opts.adapters.flatMap((a) => a.subscriptions), ...UNSUPPORTED_FILTERS])];
     // The source acknowledges each message to its sender once `handle`'s promise settles.
     await this.#opts.source.start(filters, (msg) => this.handle(msg));
     this.#tickTimer = setInterval(() => void this.tick(Date.now()), 1000);
@@ -133,7 +161,9 @@ export class Ingest {
     }
     const adapter = this.#opts.adapters === ADAPTERS ? adapterFor(msg.topic) : this.#opts.adapters.find((a) => a.matches(msg.topic));
     if (!adapter) {
-      this.#reject(msg, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${clip(msg.topic)}"` });
+      const layout = unsupportedLayoutOf(msg.topic);
+      if (layout) this.#reject(msg, { ok: false, reason: 'unsupported', message: layout.hint }, layout.ecosystem);
+      else this.#reject(msg, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${clip(msg.topic)}"` });
       return undefined;
     }
     const ctx = { receivedAt: msg.receivedAt };
@@ -154,7 +184,17 @@ export class Ingest {
       this.counters.ignored++;
       return undefined;
     }
-    const device = this.#resolve(adapter, result, msg.receivedAt);
+    const messageKey = result.messageId === undefined ? undefined : this.#messageKey(adapter.name, result);
+    if (messageKey !== undefined && this.#messageIds.has(messageKey)) {
+      this.#reject(msg, { ok: false, reason: 'duplicate', message: `message ${clip(result.messageId!, 80)} was already received`, identity: result.identity }, adapter.name);
+      // The first delivery may still be on its way to the store: acknowledge after it.
+      return this.#opts.writer.settled();
+    }
+    const found = this.#resolve(adapter, result, msg.receivedAt);
+    // A webhook authenticated for one site speaks only for that site's devices.
+    const device = found && msg.site !== undefined && found.site !== msg.site ? undefined : found;
+    // Remembered once a device takes it: a retry of a message rejected for want of one is not a duplicate.
+    if (messageKey !== undefined && device) this.#rememberMessage(messageKey);
     if (!device) {
       const id = result.identity;
       // A foreign device-level availability message (a Shelly's `online`) speaks for every
@@ -177,21 +217,46 @@ export class Ingest {
     return this.#accept(msg, device, result, adapter.name);
   }
 
+  /** A device's message id, as remembered for de-duplication. */
+  #messageKey(adapter: string, result: Decoded): string {
+    const id = result.identity;
+    return `${adapter}\u0000${id.foreignId ?? `${id.site}/${id.device}`}\u0000${result.messageId}`;
+  }
+
+  #rememberMessage(key: string): void {
+    if (this.#messageIds.size >= MESSAGE_IDS_KEPT) this.#messageIds.delete(this.#messageIds.values().next().value!);
+    this.#messageIds.add(key);
+  }
+
   #resolve(adapter: Adapter, result: Decoded, at: number): RegisteredDevice | undefined {
     const id = result.identity;
     if (id.foreignId === undefined) return this.#opts.registry.device(id.site, id.device);
     const device = this.#opts.registry.foreign(adapter.name, id.foreignId);
-    if (!device && (result.readings.length > 0 || result.status)) this.#opts.registry.noteDiscovered(adapter.name, id.foreignId, at);
-    return device;
+    if (device) return device;
+    // A device-level `online` of a device whose channels are registered is not a stranger.
+    const channelsRegistered = result.status !== undefined && this.#opts.registry.foreignChannels(adapter.name, id.foreignId).length > 0;
+    if (!channelsRegistered && (result.readings.length > 0 || result.status)) this.#opts.registry.noteDiscovered(adapter.name, id.foreignId, at);
+    return undefined;
   }
 
-  #accept(msg: InboundMessage, device: RegisteredDevice, result: Decoded, adapterName: string): Promise<void> | undefined {
+  #accept(msg: InboundMessage, device: RegisteredDevice, decoded: Decoded, adapterName: string): Promise<void> | undefined {
     const kind = DEVICE_KINDS[device.kind];
     const allowed = kind.metrics as readonly string[];
-    const bad = result.readings.find((r) => !allowed.includes(r.metric));
-    if (bad) {
-      this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message: `a ${device.kind} does not report ${bad.metric}`, identity: result.identity }, adapterName, device);
-      return undefined;
+    let result = decoded;
+    // `some` first: the common case allocates nothing (ingest's hot path, bench/RESULTS.md).
+    if (result.readings.some((r) => !allowed.includes(r.metric))) {
+      const bad = result.readings.filter((r) => !allowed.includes(r.metric));
+      const kept = result.readings.filter((r) => allowed.includes(r.metric));
+      const message = `a ${device.kind} does not report ${[...new Set(bad.map((r) => r.metric))].join(', ')}`;
+      // Nothing else in the message: the whole message is the device's mistake.
+      if (kept.length === 0 && result.checkins.length === 0 && !result.status) {
+        this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message, identity: result.identity }, adapterName, device);
+        return undefined;
+      }
+      // A Shelly Pro or Tasmota POW sends voltage and current in every status: keep the rest.
+      for (const r of bad) this.counters.droppedMetrics[r.metric] = (this.counters.droppedMetrics[r.metric] ?? 0) + 1;
+      this.#logOnce(`dropped:${device.site}/${device.device}`, `dropped from ${JSON.stringify(clip(msg.topic))}: ${message} (stored the rest)`);
+      result = { ...result, readings: kept };
     }
     if (result.checkins.length > 0 && !kind.checkins) {
       this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message: `a ${device.kind} does not send check-ins`, identity: result.identity }, adapterName, device);
@@ -292,9 +357,11 @@ export class Ingest {
     this.counters.rejected++;
     this.counters.rejectedByReason[failure.reason] = (this.counters.rejectedByReason[failure.reason] ?? 0) + 1;
     const id = failure.identity;
-    const site = device?.site ?? (id && id.foreignId === undefined ? id.site : null);
-    const deviceName = device?.device ?? (id ? (id.foreignId === undefined ? id.device : id.foreignId) : null);
-    const known = device ?? (id && id.foreignId === undefined ? this.#opts.registry.device(id.site, id.device) : undefined);
+    const named = device ?? this.#registered(adapter, failure);
+    const known = named && (msg.site === undefined || named.site === msg.site) ? named : undefined;
+    const site = known?.site ?? msg.site ?? (id && id.foreignId === undefined ? id.site : null) ?? (id?.foreignId !== undefined ? this.#siteOfForeign(adapter, id.foreignId) : null);
+    const deviceName = known?.device ?? (id ? (id.foreignId === undefined ? id.device : id.foreignId) : null);
+    if (failure.reason === 'unsupported') this.#noteUnsupported(msg, adapter, failure.message);
     if (known) {
       const act = this.#activity(known);
       act.rejected++;
@@ -316,6 +383,41 @@ export class Ingest {
       };
       this.#opts.source.publish(topics.rejected(site && this.#opts.registry.site(site) ? site : null), JSON.stringify(notice)).catch(() => {});
     }
+  }
+
+  /** The registered device a failure names, if any. */
+  #registered(adapter: string, failure: DecodeFailure): RegisteredDevice | undefined {
+    const id = failure.identity;
+    if (!id) return undefined;
+    return id.foreignId === undefined ? this.#opts.registry.device(id.site, id.device) : this.#opts.registry.foreign(adapter, id.foreignId);
+  }
+
+  /**
+   * The site of an unregistered foreign device whose siblings are registered: the other
+   * channels of the same physical device (`<device>:<component>:<n>`), or the channels of a
+   * device-level id. Its rejections belong on that site's stream, where its operator looks.
+   */
+  #siteOfForeign(adapter: string, foreignId: string): string | null {
+    const physical = foreignId.split(':')[0]!;
+    const sibling = this.#opts.registry.foreignChannels(adapter, physical)[0] ?? this.#opts.registry.foreign(adapter, physical);
+    return sibling?.site ?? null;
+  }
+
+  #noteUnsupported(msg: InboundMessage, ecosystem: string, hint: string): void {
+    const seen = this.#unsupported.get(msg.topic);
+    if (seen) {
+      seen.messages++;
+      seen.lastSeen = msg.receivedAt;
+      seen.hint = hint;
+      return;
+    }
+    if (this.#unsupported.size >= UNSUPPORTED_KEPT) this.#unsupported.delete(this.#unsupported.keys().next().value!);
+    this.#unsupported.set(msg.topic, { topic: msg.topic, ecosystem, hint, messages: 1, firstSeen: msg.receivedAt, lastSeen: msg.receivedAt });
+  }
+
+  /** Topics of unsupported traffic, most recently heard first. */
+  unsupported(): UnsupportedTraffic[] {
+    return [...this.#unsupported.values()].map((u) => ({ ...u })).sort((a, b) => b.lastSeen - a.lastSeen);
   }
 
   #logOnce(key: string, message: string): void {

@@ -11,6 +11,8 @@ export interface InboundMessage {
   payload: Buffer;
   /** Epoch ms when deskprint received it. */
   receivedAt: number;
+  /** The site a webhook authenticated the sender for: devices of other sites are not accepted from it. */
+  site?: string;
 }
 
 /**

@@ -53,7 +53,7 @@ export interface BuildingOptions {
 
 /** Demo cadences, s: fast enough that a dashboard visibly moves. */
 const DEMO_CADENCE_S: Record<DeviceKind, number> = {
-  desk_occupancy: 15, desk_plug: 4, zone_heating: 5, zone_lighting: 5, meter: 3, badge_reader: 600, environment: 20, grid_feed: 60,
+  desk_occupancy: 15, desk_plug: 4, zone_heating: 5, zone_lighting: 5, meter: 3, people_counter: 30, badge_reader: 600, environment: 20, grid_feed: 60,
 };
 /** Demo presence: mean time at a desk and away, s (about 64 % of members present). */
 const DEMO_MEAN_PRESENT_S = 80;
@@ -745,6 +745,11 @@ export class BuildingModel {
           temperature_c: round(zone?.tempC ?? 20, 1), humidity_pct: round(45 + d.rng.normal(0, 3), 1),
           co2_ppm: Math.round(420 + people * 60 + d.rng.uniform(0, 30)), ...battery,
         });
+        return;
+      }
+      case 'people_counter': {
+        const zone = d.spec.zone ? this.zones.get(d.spec.zone) : undefined;
+        this.send(d, t, { people_count: zone ? this.zoneOccupants(zone) : 0, ...battery });
         return;
       }
       case 'grid_feed': {

@@ -8,6 +8,7 @@ import type { SiteFile } from '../devices/site.ts';
 import { BuildingModel } from './building.ts';
 import { DeviceFleet } from './fleet.ts';
 import { defaultScenario } from './scenario.ts';
+import { VendorSink } from './vendors.ts';
 
 export interface SimulatorHandle {
   stop(): Promise<void>;
@@ -31,18 +32,25 @@ export interface StartSimulatorOptions {
   tickMs?: number;
   /** Counter readings (Wh) to continue from, by device id (see BuildingOptions). */
   initialCounters?: Readonly<Record<string, number>>;
+  /**
+   * deskprint's base URL: devices delivered by a vendor cloud (Disruptive Technologies,
+   * Butlr) POST there, signed with the secret their site file names (simulators/vendors.ts).
+   */
+  webhookUrl?: string;
 }
 
 export async function startSimulator(opts: StartSimulatorOptions): Promise<SimulatorHandle> {
   const speed = opts.speed ?? 1;
   if (!(speed > 0)) throw new Error(`simulator speed must be positive, got ${speed}`);
   const scenario = defaultScenario(opts.site);
-  const fleet = await DeviceFleet.connect({
+  const devices = await DeviceFleet.connect({
     url: opts.mqttUrl,
     site: opts.site.id,
     devices: opts.site.devices.map((d) => d.id),
     ...(opts.log ? { log: opts.log } : {}),
   });
+  // LoRaWAN and vendor-cloud devices speak their vendor's format (simulators/vendors.ts).
+  const fleet = new VendorSink(devices, { site: opts.site, ...(opts.webhookUrl ? { webhookUrl: opts.webhookUrl } : {}), ...(opts.log ? { log: opts.log } : {}) });
   // The wall clock is read here, in the runner, never inside the model.
   const wallStart = Date.now();
   const model = new BuildingModel({
@@ -63,7 +71,7 @@ export async function startSimulator(opts: StartSimulatorOptions): Promise<Simul
   opts.log?.(`simulator: publishing site "${opts.site.id}" (${opts.site.devices.length} devices${opts.demo ? ', demo mode' : ''}, speed ${speed}×)`);
   return {
     get published() {
-      return fleet.published;
+      return devices.published;
     },
     async stop() {
       if (stopped) return;

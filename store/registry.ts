@@ -9,6 +9,7 @@ import path from 'node:path';
 import { deviceCategory, type SiteDevice, type SiteFile } from '../devices/site.ts';
 import type { Carrier, Category, DeviceKind } from '../devices/kinds.ts';
 import { BySiteDevice } from '../devices/by-device.ts';
+import type { SeriesMetricKey } from '../devices/catalogue.ts';
 
 export interface RegisteredDevice {
   site: string;
@@ -19,7 +20,7 @@ export interface RegisteredDevice {
   desk?: string;
   category?: Category;
   carrier?: Carrier;
-  foreign?: { ecosystem: string; id: string };
+  foreign?: { ecosystem: string; id: string; metrics?: Record<string, { metric: SeriesMetricKey; scale?: number }> };
 }
 
 export interface DiscoveredDevice {

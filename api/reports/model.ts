@@ -181,6 +181,8 @@ export interface ImpactReport {
   data_quality: {
     measured_share: Partial<Record<Carrier, number | null>>;
     sensor_confirmed_share: number | null;
+    /** Desk-hours with an occupancy sensor's state unknown after a missed heartbeat (METHODOLOGY §1, §5). */
+    sensor_unknown_hours: number;
     conservation: ConservationLine[];
     factor_sets: { name: string; year: number; basis: string; source: string; unit: string; electricity: number; gas: number | null; heat: number | null }[];
     engine_version: string;
@@ -252,7 +254,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   }
 
   // Presence series: desk-hours, sensor confirmation, headcount.
-  const presence = { desk: 0, sensor: 0, entrance: 0, unidentified: 0, peak: 0 };
+  const presence = { desk: 0, sensor: 0, entrance: 0, unidentified: 0, sensor_unknown: 0, peak: 0 };
   const openDays = new Set<string>();
   for (const p of series.presence) {
     const row = rowOf(p.ts);
@@ -262,6 +264,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     presence.sensor += f.desk_session_hours_sensor ?? 0;
     presence.entrance += f.entrance_session_hours ?? 0;
     presence.unidentified += f.unidentified_hours ?? 0;
+    presence.sensor_unknown += f.sensor_unknown_hours ?? 0;
     presence.peak = Math.max(presence.peak, f.people ?? 0);
     row.desk_hours += (f.desk_session_hours ?? 0) + (f.unidentified_hours ?? 0);
     if ((f.hours_total ?? 0) > 0 || (f.unidentified_hours ?? 0) > 0) openDays.add(row.date);
@@ -457,6 +460,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     data_quality: {
       measured_share: measured,
       sensor_confirmed_share: presence.desk > 0 ? presence.sensor / presence.desk : null,
+      sensor_unknown_hours: presence.sensor_unknown,
       conservation,
       factor_sets: factorSets.map(factorLine),
       engine_version: ENGINE_VERSION,

@@ -200,6 +200,7 @@ function qualityPage(doc: Doc, r: ImpactReport): void {
   heading(doc, '4. Data quality', true);
   const q = r.data_quality;
   para(doc, `Sensor-confirmed share of desk-hours (sessions at desks with an occupancy sensor): ${pct(q.sensor_confirmed_share)}.`);
+  if (q.sensor_unknown_hours > 0) para(doc, `Desk-hours with an occupancy sensor's state unknown (a missed heartbeat; counted neither occupied nor vacant): ${num(q.sensor_unknown_hours, 1)}.`);
   subheading(doc, 'Measured share and conservation, per carrier');
   table(doc, [
     { header: 'Carrier', width: 70 },

@@ -4,11 +4,12 @@
  * foreign devices heard on the broker that no site file assigns yet.
  */
 import { Router } from 'express';
-import type { DeviceStatus, DevicesResponse } from '../../devices/api-types.ts';
+import type { DeviceStatus, DevicesResponse, UnsupportedTrafficView } from '../../devices/api-types.ts';
 import { DEVICE_KINDS } from '../../devices/kinds.ts';
 import type { Registry, RegisteredDevice } from '../../store/registry.ts';
 import { managersOnly } from './alerts.ts';
 import { requireSite } from './core.ts';
+import type { UnsupportedTraffic } from '../../ingest/pipeline.ts';
 
 /** Silent after this many missed reporting intervals, as the live view and alerts count. */
 const SILENT_CADENCES = 3;
@@ -26,7 +27,14 @@ export interface DeviceRouteDeps {
   activity: (site: string, device: string) => DeviceActivityView | undefined;
   /** Latest battery reading (the alerts processor keeps it). */
   battery?: (site: string, device: string) => { value: number; ts: number } | undefined;
+  /** Ingest's unsupported traffic (`Ingest.unsupported()`); none in a following API process. */
+  unsupported?: () => readonly UnsupportedTraffic[];
   clock?: () => number;
+}
+
+/** The API shape of unsupported traffic, for the devices page and /api/health. */
+export function unsupportedView(list: readonly UnsupportedTraffic[]): UnsupportedTrafficView[] {
+  return list.map((u) => ({ topic: u.topic, ecosystem: u.ecosystem, hint: u.hint, messages: u.messages, first_seen: u.firstSeen, last_seen: u.lastSeen }));
 }
 
 export function deviceRoutes(deps: DeviceRouteDeps): Router {
@@ -39,6 +47,7 @@ export function deviceRoutes(deps: DeviceRouteDeps): Router {
       at: now,
       devices: deps.registry.devices(site).map((d) => deviceStatus(d, deps.activity(site, d.device), deps.battery?.(site, d.device), now)),
       discovered: deps.registry.discovered().map((d) => ({ ecosystem: d.ecosystem, foreign_id: d.foreignId, first_seen: d.firstSeen, last_seen: d.lastSeen, messages: d.messages })),
+      unsupported: unsupportedView(deps.unsupported?.() ?? []),
     };
     res.json(body);
   });

@@ -138,12 +138,13 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const unallocated = figures(byAccount.get(ACCOUNT_UNALLOCATED) ?? [], carriers);
     // Months wholly inside the range carry the monthly M6 check.
     const months = (await readPoints(deps.store, M_MONTH, { site: site.id, account: ACCOUNT_SITE }, from, to)).filter((p) => p.fields.final === 1);
-    const presence = { desk: 0, sensor: 0, entrance: 0, unidentified: 0 };
+    const presence = { desk: 0, sensor: 0, entrance: 0, unidentified: 0, sensor_unknown: 0 };
     for (const p of await readPoints(deps.store, M_PRESENCE, where, from, to)) {
       presence.desk += p.fields.desk_session_hours ?? 0;
       presence.sensor += p.fields.desk_session_hours_sensor ?? 0;
       presence.entrance += p.fields.entrance_session_hours ?? 0;
       presence.unidentified += p.fields.unidentified_hours ?? 0;
+      presence.sensor_unknown += p.fields.sensor_unknown_hours ?? 0;
     }
 
     const totals: Record<string, { kwh: number; kgco2e: number; grid_kgco2e: number | null }> = {};
@@ -198,6 +199,8 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
         measured_share: measured,
         /** Desk-session hours at desks with an occupancy sensor ÷ all desk-session hours. */
         sensor_confirmed_share: presence.desk > 0 ? presence.sensor / presence.desk : null,
+        /** Desk-hours with an occupancy sensor's state unknown after a missed heartbeat (METHODOLOGY §1, §5). */
+        sensor_unknown_hours: presence.sensor_unknown,
         presence_hours: presence,
         provisional: days.some((p) => p.fields.final !== 1),
         ...methodBlock([site], from, to),

@@ -14,7 +14,7 @@
  * Availability (`online`) is per device: its foreign id is the bare `<prefix>` / `<id>`.
  */
 import { z } from 'zod';
-import { fail, parseJson, payloadText, type Adapter, type DecodeContext, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
+import { fail, parseJson, payloadText, type Adapter, type DecodeContext, type DecodeFailure, type DecodeResult, type DeviceIdentity } from '../adapter.ts';
 import { TOPIC_ROOT } from '../topics.ts';
 import { acknowledged, clip, describeIssues, decodedSample, deviceTimestamp, isFailure, scaled, type Sample } from '../readings.ts';
 
@@ -129,6 +129,20 @@ function isMetering(type: string): type is MeteringComponent {
   return Object.hasOwn(CHANNEL_OF, type);
 }
 
+/**
+ * Sensor components (Plus H&T, Plus Smoke, Flood, the add-on's sensors): a room's climate,
+ * not a load. deskprint does not read them yet; saying so keeps them off the silent path.
+ */
+const SENSOR_COMPONENTS = new Set(['temperature', 'humidity', 'devicepower', 'illuminance', 'smoke', 'flood', 'voltmeter', 'input_analog']);
+
+function isSensor(type: string): boolean {
+  return SENSOR_COMPONENTS.has(type);
+}
+
+function unsupportedSensor(device: string, component: string): DecodeFailure {
+  return fail('unsupported', `Shelly sensor component "${clip(component)}" (Plus H&T, Smoke, Flood, add-on) is not read; only switch, light, pm1, em and em1 channels are`, deviceIdentity(device));
+}
+
 type ForeignIdentity = Extract<DeviceIdentity, { foreignId: string }>;
 
 function channelIdentity(device: string, type: MeteringComponent, id: string | undefined): ForeignIdentity {
@@ -148,12 +162,24 @@ function parseTopic(topic: string): ParsedTopic | null {
   if (topic.startsWith(`${TOPIC_ROOT}/`)) return null;
   const parts = topic.split('/');
   if (parts.some((p) => p === '')) return null;
-  if (parts[0] === GEN1_ROOT && parts.length >= 2) return { gen: 1, device: parts[1]!, rest: parts.slice(2) };
+  if (parts[0] !== GEN1_ROOT) return parseGen2(parts, 0);
+  // A Gen2/Gen3 prefix under `shellies/` keeps Gen1 and Gen2 in one tree; Gen1 never
+  // publishes `events/rpc`, `status/<component>` or `online` below its device id. The
+  // foreign id drops the `shellies/` root, as Gen1's does, so ids read the same in both.
+  const gen2 = parts.length >= 4 || (parts.length === 3 && parts[2] !== 'online') ? parseGen2(parts, 1) : null;
+  if (gen2) return gen2;
+  if (parts.length >= 2) return { gen: 1, device: parts[1]!, rest: parts.slice(2) };
+  return null;
+}
+
+/** `<prefix>/online`, `<prefix>/events/rpc`, `<prefix>/status/<component>`, the prefix starting at `parts[from]`. */
+function parseGen2(parts: string[], from: number): ParsedTopic | null {
   const n = parts.length;
-  if (n >= 2 && parts[n - 1] === 'online') return { gen: 2, device: parts.slice(0, n - 1).join('/'), channel: 'online' };
-  if (n >= 3 && parts[n - 2] === 'events' && parts[n - 1] === 'rpc') return { gen: 2, device: parts.slice(0, n - 2).join('/'), channel: 'rpc' };
-  if (n >= 3 && parts[n - 2] === 'status' && COMPONENT_KEY.test(parts[n - 1]!)) {
-    return { gen: 2, device: parts.slice(0, n - 2).join('/'), channel: 'status', component: parts[n - 1]! };
+  const prefix = (suffix: number) => parts.slice(from, n - suffix).join('/');
+  if (n - from >= 2 && parts[n - 1] === 'online') return { gen: 2, device: prefix(1), channel: 'online' };
+  if (n - from >= 3 && parts[n - 2] === 'events' && parts[n - 1] === 'rpc') return { gen: 2, device: prefix(2), channel: 'rpc' };
+  if (n - from >= 3 && parts[n - 2] === 'status' && COMPONENT_KEY.test(parts[n - 1]!)) {
+    return { gen: 2, device: prefix(2), channel: 'status', component: parts[n - 1]! };
   }
   return null;
 }
@@ -169,6 +195,7 @@ export function decodeShellyChannels(topic: string, payload: Uint8Array, ctx: De
   if (parsed.channel === 'online') return [decodeOnline(payload, deviceIdentity(parsed.device))];
   if (parsed.channel === 'status') {
     const [, type, id] = COMPONENT_KEY.exec(parsed.component)!;
+    if (isSensor(type!)) return [unsupportedSensor(parsed.device, parsed.component)];
     if (!isMetering(type!)) return [acknowledged(deviceIdentity(parsed.device))];
     const identity = channelIdentity(parsed.device, type, id);
     const json = parseJson(payload);
@@ -206,7 +233,10 @@ function decodeRpcEvent(device: string, payload: Uint8Array, ctx: DecodeContext)
     for (const [k, v] of Object.entries(sample) as [keyof Sample, Sample[keyof Sample]][]) if (v !== undefined) entry.sample[k] = v;
     samples.set(channel.foreignId, entry);
   }
-  if (samples.size === 0) return [acknowledged(identity)];
+  if (samples.size === 0) {
+    const sensor = Object.keys(params.data).find((key) => isSensor(COMPONENT_KEY.exec(key)?.[1] ?? ''));
+    return [sensor === undefined ? acknowledged(identity) : unsupportedSensor(device, sensor)];
+  }
   return [...samples.values()].map(({ identity: id, sample }) => decodedSample(id, sample, ts));
 }
 

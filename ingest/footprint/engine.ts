@@ -16,14 +16,14 @@
  * (`counterHoldMs`); a difference that still lands in a closed interval is reported via
  * `onLateEnergy` so the caller can schedule a recompute.
  */
-import type { Carrier } from '../../devices/kinds.ts';
+import { occupancyTiming, type Carrier } from '../../devices/kinds.ts';
 import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../../devices/site.ts';
 import type { Point } from '../../store/types.ts';
 import type { EnrichedCheckin, EnrichedReading } from '../types.ts';
 import { allocateInterval, type CarrierBalance, type MeterEnergy, type MeterRole } from './allocate.ts';
 import { LocalClock, type LocalDay } from './clock.ts';
 import { SCENARIOS, baselineAccrual, baselineDay, factorOf, factorSetFor } from './emissions.ts';
-import { AUTO_CHECKOUT_MS, PresenceTracker, type IntervalPresence } from './presence.ts';
+import { AUTO_CHECKOUT_MS, PresenceTracker, type IntervalPresence, type SensorTiming } from './presence.ts';
 import { ACCOUNT_POOL, ACCOUNT_SITE, ACCOUNT_UNALLOCATED, M_DAY, M_INTERVAL, M_MONTH, M_PRESENCE, M_SESSION, M_SITE } from './schema.ts';
 
 const WH_PER_KWH = 1000;
@@ -176,11 +176,13 @@ export class SiteFootprintEngine {
     this.closeDelayMs = Math.max(this.#maxGapMs, AUTO_CHECKOUT_MS);
     const deskZone = new Map(site.desks.map((d) => [d.id, d.zone] as const));
     const sensorDesks = new Set<string>();
+    const sensorTiming = new Map<string, SensorTiming>();
     const carriers = new Set<Carrier>();
     for (const d of site.devices) {
       if (d.kind === 'desk_occupancy' && d.desk !== undefined) {
         this.#occupancyDesk.set(d.id, d.desk);
         sensorDesks.add(d.desk);
+        sensorTiming.set(d.desk, occupancyTiming(d));
         continue;
       }
       if (d.kind === 'grid_feed') {
@@ -204,7 +206,7 @@ export class SiteFootprintEngine {
     }
     this.carriers = [...carriers].sort();
     this.#members = new Set(site.members.map((m) => m.id));
-    this.#presence = new PresenceTracker({ clock: this.clock, operator: site.operator, deskZone, sensorDesks });
+    this.#presence = new PresenceTracker({ clock: this.clock, operator: site.operator, deskZone, sensorDesks, sensorTiming });
   }
 
   // ---------------------------------------------------------------- input (time order)
@@ -663,6 +665,7 @@ export class SiteFootprintEngine {
       desk_session_hours_sensor: h.desk_sessions_sensor,
       entrance_session_hours: h.entrance_sessions,
       unidentified_hours: h.unidentified,
+      sensor_unknown_hours: h.sensor_unknown,
     }, iv.start);
   }
 

@@ -17,11 +17,30 @@
  * unidentified occupant, whose shares go to the operator's account. Occupied stretches also
  * end at the end of the local day; the next `occupied` report starts a new one.
  * A check-in without a (known) desk is an entrance check-in: it counts in N(site) only.
+ *
+ * Occupancy sensors with a known model (or hold_s / heartbeat_s in the site file):
+ *  - a vacancy began the hold time before the sensor reported it (the sensor waits that long
+ *    without detecting anyone), so an occupied stretch ends at report − hold;
+ *  - a sensor silent for MISSED_HEARTBEAT × its heartbeat has missed a periodic report: its
+ *    state is unknown from then until its next report. Unknown is neither occupied (no
+ *    unidentified occupant) nor vacant (no auto check-out), and sessions at its desk are
+ *    not sensor-confirmed while it lasts (§5 counts those desk-hours as `sensor_unknown`).
  */
 import type { LocalClock } from './clock.ts';
 
 /** §1: "unoccupied for 30 min without a break". */
 export const AUTO_CHECKOUT_MS = 30 * 60_000;
+
+/** A heartbeat is missed once 1.5 heartbeats pass without a report: half a period's grace for radio retries and duty-cycle delays. */
+export const MISSED_HEARTBEAT = 1.5;
+
+/** An occupancy sensor's hold time and heartbeat, ms (devices/kinds.ts occupancyTiming). */
+export interface SensorTiming {
+  holdMs: number;
+  heartbeatMs: number;
+}
+
+const NO_TIMING: SensorTiming = { holdMs: 0, heartbeatMs: Infinity };
 
 export type SessionKind = 'desk' | 'entrance';
 
@@ -46,6 +65,11 @@ interface DeskSensor {
   since: number;
   /** Occupied stretches [start, end) that may still touch an open interval. */
   stretches: { start: number; end: number }[];
+  /** Stretches with the state unknown after a missed heartbeat; the last is open (end Infinity) while it lasts. */
+  unknown: { start: number; end: number }[];
+  /** Time of the last report, changed or not. */
+  lastReport: number;
+  timing: SensorTiming;
 }
 
 /** p(k,t) and headcounts for one interval. Accounts, not persons: the operator account
@@ -67,6 +91,8 @@ export interface IntervalPresence {
     desk_sessions_sensor: number;
     entrance_sessions: number;
     unidentified: number;
+    /** Desk-hours with the desk's sensor state unknown after a missed heartbeat. */
+    sensor_unknown: number;
   };
 }
 
@@ -75,6 +101,7 @@ export class PresenceTracker {
   readonly #operator: string;
   readonly #deskZone: ReadonlyMap<string, string>;
   readonly #sensorDesks: ReadonlySet<string>;
+  readonly #timing: ReadonlyMap<string, SensorTiming>;
   /** Open session per member. */
   readonly #open = new Map<string, Session>();
   /** Sessions (open or ended) that may still touch an open interval. */
@@ -86,12 +113,16 @@ export class PresenceTracker {
   /** Earliest pending auto-check-out; recomputed lazily after a state change. */
   #nextDue = Infinity;
   #dueStale = false;
+  /** Earliest missed heartbeat; recomputed lazily after a report of a sensor that has one. */
+  #nextMissed = Infinity;
+  #missedStale = false;
 
-  constructor(opts: { clock: LocalClock; operator: string; deskZone: ReadonlyMap<string, string>; sensorDesks: ReadonlySet<string> }) {
+  constructor(opts: { clock: LocalClock; operator: string; deskZone: ReadonlyMap<string, string>; sensorDesks: ReadonlySet<string>; sensorTiming?: ReadonlyMap<string, SensorTiming> }) {
     this.#clock = opts.clock;
     this.#operator = opts.operator;
     this.#deskZone = opts.deskZone;
     this.#sensorDesks = opts.sensorDesks;
+    this.#timing = opts.sensorTiming ?? new Map();
   }
 
   /**
@@ -102,9 +133,11 @@ export class PresenceTracker {
     if (Number.isNaN(this.#nextMidnight)) this.#nextMidnight = this.#clock.day(t).end;
     for (;;) {
       const due = this.#autoCheckoutDue();
-      const next = Math.min(due, this.#nextMidnight);
+      const missed = this.#heartbeatMissedAt();
+      const next = Math.min(due, missed, this.#nextMidnight);
       if (next > t) return;
-      if (due <= this.#nextMidnight) this.#fireAutoCheckouts(due);
+      if (missed <= due && missed <= this.#nextMidnight) this.#fireMissedHeartbeats(missed);
+      else if (due <= this.#nextMidnight) this.#fireAutoCheckouts(due);
       else this.#endOfDay(this.#nextMidnight);
     }
   }
@@ -130,12 +163,21 @@ export class PresenceTracker {
   occupancy(desk: string, occupied: boolean, ts: number): void {
     this.advance(ts);
     let s = this.#sensors.get(desk);
-    if (!s) this.#sensors.set(desk, (s = { occupied: undefined, since: ts, stretches: [] }));
+    if (!s) this.#sensors.set(desk, (s = { occupied: undefined, since: ts, stretches: [], unknown: [], lastReport: ts, timing: this.#timing.get(desk) ?? NO_TIMING }));
+    s.lastReport = ts;
+    if (s.timing.heartbeatMs !== Infinity) this.#missedStale = true;
+    const unknown = s.unknown[s.unknown.length - 1];
+    if (unknown && unknown.end === Infinity) unknown.end = ts;
     if (s.occupied === occupied) return;
+    let since = ts;
     if (occupied) s.stretches.push({ start: ts, end: Infinity });
-    else if (s.occupied === true) s.stretches[s.stretches.length - 1]!.end = ts;
+    else if (s.occupied === true) {
+      // The sensor held "occupied" for its hold time after the last detection.
+      const last = s.stretches[s.stretches.length - 1]!;
+      last.end = since = Math.max(last.start, ts - s.timing.holdMs);
+    }
     s.occupied = occupied;
-    s.since = ts;
+    s.since = since;
     this.#dueStale = true;
   }
 
@@ -149,7 +191,7 @@ export class PresenceTracker {
       zone: new Map(),
       zoneN: new Map(),
       desk: new Map(),
-      hours: { desk_sessions: 0, desk_sessions_sensor: 0, entrance_sessions: 0, unidentified: 0 },
+      hours: { desk_sessions: 0, desk_sessions_sensor: 0, entrance_sessions: 0, unidentified: 0, sensor_unknown: 0 },
     };
     const sessionsAtDesk = new Map<string, { start: number; end: number }[]>();
     for (const s of this.#sessions) {
@@ -163,7 +205,11 @@ export class PresenceTracker {
         if (!list) sessionsAtDesk.set(s.desk, (list = []));
         list.push({ start: a, end: b });
         out.hours.desk_sessions += p * hoursPerP;
-        if (this.#sensorDesks.has(s.desk)) out.hours.desk_sessions_sensor += p * hoursPerP;
+        if (this.#sensorDesks.has(s.desk)) {
+          // Not confirmed while the desk's sensor state is unknown (a missed heartbeat).
+          const known = b - a - coveredMs(this.#sensors.get(s.desk)?.unknown, a, b);
+          out.hours.desk_sessions_sensor += (known / dt) * hoursPerP;
+        }
       } else {
         out.hours.entrance_sessions += p * hoursPerP;
       }
@@ -173,6 +219,7 @@ export class PresenceTracker {
     for (const [desk, sensor] of [...this.#sensors].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const zone = this.#deskZone.get(desk);
       if (zone === undefined) continue;
+      out.hours.sensor_unknown += coveredMs(sensor.unknown, start, end) / 3_600_000;
       let occupiedMs = 0;
       for (const o of sensor.stretches) {
         const a = Math.max(o.start, start);
@@ -192,7 +239,8 @@ export class PresenceTracker {
     this.#sessions = this.#sessions.filter((s) => s.end > t);
     for (const [desk, s] of this.#sensors) {
       s.stretches = s.stretches.filter((o) => o.end > t);
-      if (s.occupied === undefined && s.stretches.length === 0) this.#sensors.delete(desk);
+      s.unknown = s.unknown.filter((o) => o.end > t);
+      if (s.occupied === undefined && s.stretches.length === 0 && s.unknown.length === 0) this.#sensors.delete(desk);
     }
   }
 
@@ -244,12 +292,41 @@ export class PresenceTracker {
     }
   }
 
+  /** When the first sensor with a known state misses its heartbeat. */
+  #heartbeatMissedAt(): number {
+    if (!this.#missedStale) return this.#nextMissed;
+    this.#missedStale = false;
+    let at = Infinity;
+    for (const s of this.#sensors.values()) {
+      if (s.occupied === undefined || s.timing.heartbeatMs === Infinity) continue;
+      const missed = s.lastReport + MISSED_HEARTBEAT * s.timing.heartbeatMs;
+      if (missed < at) at = missed;
+    }
+    return (this.#nextMissed = at);
+  }
+
+  #fireMissedHeartbeats(at: number): void {
+    for (const s of this.#sensors.values()) {
+      if (s.occupied === undefined || s.lastReport + MISSED_HEARTBEAT * s.timing.heartbeatMs > at) continue;
+      const last = s.stretches[s.stretches.length - 1];
+      if (s.occupied && last && last.end === Infinity) last.end = at;
+      s.occupied = undefined;
+      s.since = at;
+      s.unknown.push({ start: at, end: Infinity });
+    }
+    this.#dueStale = true;
+    this.#missedStale = true;
+  }
+
   #endOfDay(midnight: number): void {
     for (const member of [...this.#open.keys()]) this.#end(member, midnight, 'end_of_day');
     for (const s of this.#sensors.values()) {
       const last = s.stretches[s.stretches.length - 1];
       if (last && last.end === Infinity) last.end = midnight;
+      const unknown = s.unknown[s.unknown.length - 1];
+      if (unknown && unknown.end === Infinity) unknown.end = midnight;
       s.occupied = undefined;
+      this.#missedStale = true;
       s.since = midnight;
     }
     this.#dueStale = true;

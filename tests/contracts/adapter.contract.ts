@@ -6,9 +6,10 @@
  * by its subscriptions.
  */
 import { describe, expect, it } from 'vitest';
-import type { Adapter, DecodeResult } from '../../devices/adapter.ts';
+import { webhookTopic, type Adapter, type DecodeResult } from '../../devices/adapter.ts';
 import { METRICS, isSeriesMetric } from '../../devices/catalogue.ts';
 import { REJECT_REASON_KEYS } from '../../devices/rejections.ts';
+import { topicMatchesFilter } from '../../devices/topics.ts';
 import { FIXTURE_RECEIVED_AT, loadFixtures } from '../unit/adapters/fixture-loader.ts';
 
 /** Failure messages end up in logs and on the rejected topic: they must not echo a huge payload. */
@@ -17,17 +18,7 @@ export const MAX_MESSAGE_CHARS = 1000;
 const encoder = new TextEncoder();
 const ctx = { receivedAt: FIXTURE_RECEIVED_AT };
 
-/** MQTT topic filter matching (`+` one level, `#` the rest), to check subscriptions cover topics. */
-export function topicMatchesFilter(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
+export { topicMatchesFilter };
 
 /** Every property a caller relies on, checked on any result. Returns the problems found. */
 export function resultProblems(adapter: Adapter, result: DecodeResult): string[] {
@@ -182,7 +173,12 @@ export function describeAdapterContract(adapter: Adapter, options: AdapterContra
       for (const f of fixtures) {
         expect(adapter.matches(f.topic), `${f.name}: matches("${f.topic}")`).toBe(true);
         const carriesData = f.expected.ok && (f.expected.readings.length > 0 || f.expected.status !== undefined || f.expected.checkins.length > 0);
-        if (carriesData) {
+        if (adapter.webhook) {
+          // Delivered by HTTPS POST, never from the broker: one internal topic, no subscription.
+          expect(f.topic, `${f.name}: a webhook adapter's topic`).toBe(webhookTopic(adapter.name));
+          expect(adapter.subscriptions).toEqual([]);
+          expect(adapter.authenticate, 'a webhook adapter authenticates its requests').toBeTypeOf('function');
+        } else if (carriesData) {
           expect(adapter.subscriptions.some((s) => topicMatchesFilter(s, f.topic)), `${f.name}: "${f.topic}" is subscribed`).toBe(true);
         }
       }

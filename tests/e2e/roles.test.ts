@@ -195,6 +195,19 @@ describe('facility manager', () => {
     await screenshot(page, 'devices.png');
   });
 
+  it('lists traffic deskprint does not read with what to change, as /api/health does (issue 19)', async () => {
+    // A Tasmota with FullTopic %topic%/%prefix%/: under a tree deskprint subscribes to, not read.
+    const device = await mqtt.connectAsync(dp.mqttUrl, { clientId: 'e2e-unsupported-tasmota' });
+    await device.publishAsync('tasmota_E2E001/tele/SENSOR', '{"ENERGY":{"Power":45}}', { qos: 1 });
+    await device.endAsync();
+    const row = page.locator('[data-testid=unsupported-table] tbody tr', { hasText: 'tasmota_E2E001/tele/SENSOR' });
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.textContent()).toContain('set FullTopic to the default %prefix%/%topic%/');
+    const health = (await (await fetch(`${dp.httpUrl}/api/health`)).json()) as { ingest: { unsupported: { topic: string }[]; rejected_by_reason: Record<string, number> } };
+    expect(health.ingest.unsupported.map((u) => u.topic)).toContain('tasmota_E2E001/tele/SENSOR');
+    expect(health.ingest.rejected_by_reason.unsupported).toBeGreaterThanOrEqual(1);
+  });
+
   it('shows the alerts page, empty or not, with what deskprint watches for', async () => {
     await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: /Alerts/ }).click();
     await page.getByTestId('alerts-active-count').waitFor();

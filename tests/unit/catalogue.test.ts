@@ -25,7 +25,7 @@ describe('metric catalogue', () => {
   });
 
   it('names numeric metrics with their canonical unit suffix', () => {
-    const suffix: Record<string, string> = { W: '_w', Wh: '_wh', '°C': '_c', '%': '_pct', lx: '_lx', V: '_v', A: '_a', ppm: '_ppm', 'gCO2/kWh': '_g_per_kwh' };
+    const suffix: Record<string, string> = { W: '_w', Wh: '_wh', '°C': '_c', '%': '_pct', lx: '_lx', V: '_v', A: '_a', ppm: '_ppm', 'gCO2/kWh': '_g_per_kwh', people: '_count' };
     for (const k of SERIES_METRIC_KEYS) {
       const d = METRICS[k];
       if (d.kind === 'number') expect(k.endsWith(suffix[d.unit]!), `${k} in ${d.unit}`).toBe(true);

@@ -4,7 +4,7 @@ import type { EnrichedCheckin, EnrichedReading } from '../../../ingest/types.ts'
 import { SiteFootprintEngine } from '../../../ingest/footprint/engine.ts';
 import { compareEvents, feed, type FootprintEvent } from '../../../ingest/footprint/stream.ts';
 import type { Point } from '../../../store/types.ts';
-import type { DeviceKind } from '../../../devices/kinds.ts';
+import type { DeviceKind, OccupancySensorModelKey } from '../../../devices/kinds.ts';
 
 export const UK_2025: FactorSet = {
   unit: 'kgCO2e/kWh',
@@ -12,7 +12,7 @@ export const UK_2025: FactorSet = {
   electricity: 0.177, gas: 0.183, heat: 0.1796,
 };
 
-type DeviceSpec = { id: string; kind: DeviceKind; desk?: string; zone?: string; carrier?: 'electricity' | 'gas' | 'heat'; category?: 'desk' | 'lighting' | 'heating' | 'hvac' | 'common' | 'main' };
+type DeviceSpec = { id: string; kind: DeviceKind; desk?: string; zone?: string; carrier?: 'electricity' | 'gas' | 'heat'; category?: 'desk' | 'lighting' | 'heating' | 'hvac' | 'common' | 'main'; model?: OccupancySensorModelKey; heartbeat_s?: number; hold_s?: number };
 
 /** Zones z1 (desks d1, d2) and z2 (desk d3); the devices are chosen per test. */
 export function makeSite(devices: DeviceSpec[], over: Record<string, unknown> = {}): SiteFile {

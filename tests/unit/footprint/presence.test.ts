@@ -97,3 +97,66 @@ describe('local clock', () => {
     expect(hoursOf(points, 'm1')).toBeCloseTo(3, 12);
   });
 });
+
+describe('occupancy sensor semantics: hold time and heartbeat (issue 19)', () => {
+  // A Milesight VS341 (hold 60 s, heartbeat 20 min) at d1; d2's sensor has no model (no heartbeat rule).
+  const modelled = makeSite([
+    { id: 'occ-d1', kind: 'desk_occupancy', desk: 'd1', model: 'milesight-vs341' },
+    { id: 'occ-d2', kind: 'desk_occupancy', desk: 'd2' },
+  ]);
+  const presenceOf = (points: ReturnType<typeof run>['points'], field: string) => sum(points, M_PRESENCE, {}, field);
+
+  it('treats a sensor silent past 1.5 heartbeats as unknown, not occupied: the unidentified occupant ends there', () => {
+    const { points } = run(modelled, [
+      reading(modelled, 'occ-d1', 'occupied', 1, T('2025-03-10T09:00')),
+      reading(modelled, 'occ-d2', 'occupied', 1, T('2025-03-10T09:00')),
+      // Both sensors go silent (battery out, gateway down).
+    ], END);
+    // d1: occupied until 09:00 + 1.5 × 20 min = 09:30, then unknown until midnight (14.5 h);
+    // d2 (no heartbeat known): occupied until midnight, 15 h. Both unidentified, operator's.
+    expect(hoursOf(points, 'operator')).toBeCloseTo(0.5 + 15, 9);
+    expect(presenceOf(points, 'sensor_unknown_hours')).toBeCloseTo(14.5, 9);
+  });
+
+  it('still checks a member out after 30 min of reported vacancy, counted from the hold-corrected time', () => {
+    const { points } = run(modelled, [
+      checkin(modelled, 'm1', 'check_in', T('2025-03-10T09:00'), 'd1'),
+      reading(modelled, 'occ-d1', 'occupied', 1, T('2025-03-10T09:00')),
+      reading(modelled, 'occ-d1', 'occupied', 0, T('2025-03-10T09:25')),
+      reading(modelled, 'occ-d1', 'occupied', 0, T('2025-03-10T09:45')), // heartbeat, 20 min
+      checkin(modelled, 'm1', 'check_out', T('2025-03-10T12:00')),
+    ], END);
+    // Vacant since 09:24 (09:25 − 60 s hold), reported again at 09:45: 30 min vacant at 09:54,
+    // before the heartbeat would be missed (09:45 + 30 min): checked out at 09:24.
+    const s = points.find((p) => p.measurement === M_SESSION)!;
+    expect(s.fields.end).toBe(T('2025-03-10T09:24'));
+  });
+
+  it('keeps the session when the heartbeat is missed before 30 min of vacancy, and does not count that time as sensor-confirmed', () => {
+    const hb = makeSite([{ id: 'occ-d1', kind: 'desk_occupancy', desk: 'd1', heartbeat_s: 600 }]);
+    const { points } = run(hb, [
+      checkin(hb, 'm1', 'check_in', T('2025-03-10T09:00'), 'd1'),
+      ...[0, 10, 20, 30, 40, 50].map((m) => reading(hb, 'occ-d1', 'occupied', 1, T('2025-03-10T09:00') + m * 60_000)), // a report every heartbeat
+      reading(hb, 'occ-d1', 'occupied', 0, T('2025-03-10T10:00')),
+      // Silent: heartbeat 10 min, missed at 10:15, before 10:30 (30 min vacant). Unknown ≠ vacant.
+      checkin(hb, 'm1', 'check_out', T('2025-03-10T11:00')),
+    ], END);
+    const s = points.find((p) => p.measurement === M_SESSION)!;
+    expect(s.fields.end).toBe(T('2025-03-10T11:00'));
+    expect(hoursOf(points, 'm1')).toBeCloseTo(2, 9);
+    // 09:00–10:15 confirmed (1.25 h); 10:15–11:00 the sensor's state is unknown.
+    expect(presenceOf(points, 'desk_session_hours_sensor')).toBeCloseTo(1.25, 9);
+    expect(presenceOf(points, 'sensor_unknown_hours')).toBeCloseTo(13.75, 9);
+  });
+
+  it('ends an occupied stretch the hold time before the sensor reported vacant', () => {
+    const { points } = run(modelled, [
+      reading(modelled, 'occ-d1', 'occupied', 1, T('2025-03-10T09:00')),
+      reading(modelled, 'occ-d1', 'occupied', 1, T('2025-03-10T09:20')), // heartbeats
+      reading(modelled, 'occ-d1', 'occupied', 1, T('2025-03-10T09:40')),
+      reading(modelled, 'occ-d1', 'occupied', 0, T('2025-03-10T10:01')),
+    ], END);
+    // VS341 holds 60 s: the person left at 10:00.
+    expect(hoursOf(points, 'operator')).toBeCloseTo(1, 9);
+  });
+});

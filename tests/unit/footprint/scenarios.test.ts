@@ -355,7 +355,7 @@ describe('footprint scenarios worked by hand', () => {
       site: new Map([['m1', 1], ['m2', 1]]), siteN: 2,
       zone: new Map([['z1', new Map([['m1', 1], ['m2', 1]])]]), zoneN: new Map([['z1', 2]]),
       desk: new Map([['d1', new Map([['m1', 1], ['m2', 1]])]]),
-      hours: { desk_sessions: 1, desk_sessions_sensor: 0, entrance_sessions: 0, unidentified: 0 },
+      hours: { desk_sessions: 1, desk_sessions_sensor: 0, entrance_sessions: 0, unidentified: 0, sensor_unknown: 0 },
     };
     const out = allocateInterval([{ device: 'plug-d1', role: 'desk', carrier: 'electricity', desk: 'd1', zone: 'z1', kwh: 0.1 }], presence, ['electricity'], new Set());
     const b = out.get('electricity')!;
