@@ -231,11 +231,15 @@ describe('member', () => {
     expect(close(avoided, month.body.totals.avoided_kgco2e.central)).toBe(true);
   });
 
-  it('lists their own check-ins as the API returns them', async () => {
+  it('lists their own check-ins as sessions (desk, from–to, duration) grouped by day, as the API pairs them', async () => {
     const now = Date.now();
     const { body } = await api<MemberCheckinsResponse>('member', `/api/members/m01/checkins?from=${addDays(now, -29, TZ)}&to=${now}`);
     expect(body.events.length).toBeGreaterThan(0);
-    await waitFor('every check-in listed', async () => (await page.locator('[data-testid=member-checkins] [data-action]').count()) === body.events.filter((e) => e.site === 'demo').length);
+    const sessions = body.sessions.filter((s) => s.site === 'demo');
+    await waitFor('every session listed', async () => (await page.locator('[data-testid=member-checkins] [data-session]').count()) === sessions.length);
+    // The history's day at desk n01, 09:00 to 17:00, reads as one line.
+    const history = page.locator('[data-testid=member-checkins] [data-session]', { hasText: '09:00–17:00' }).first();
+    expect((await history.textContent())!.replace(/\s+/g, ' ')).toContain('Desk n01 09:00–17:00 8 h');
   });
 
   it('sees the building update live on their page', async () => {

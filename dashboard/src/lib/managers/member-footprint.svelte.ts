@@ -2,7 +2,7 @@
 /**
  * One member's footprint page: today and this month (kWh, kgCO2e) against the private-office
  * baseline range, the avoided emissions, the daily trend over 30 days, how the figures were
- * computed, and the member's own check-ins. Every figure is an API `totals` block as sent.
+ * computed, and the member's own check-ins as sessions (desk, from–to). Every figure is an API `totals` block as sent.
  */
 import type { MemberCheckinsResponse } from '../../../../devices/api-types.ts';
 import { errorMessage } from '../api/client.ts';
@@ -24,7 +24,8 @@ export class MemberFootprint {
   /** Daily buckets, oldest first. */
   trend = $state.raw<MemberFootprintResponse['buckets']>([]);
   method = $state.raw<MemberFootprintResponse['method'] | null>(null);
-  checkins = $state.raw<MemberCheckinsResponse['events']>([]);
+  /** Check-in sessions at this site, newest first (paired by the API). */
+  checkins = $state.raw<MemberCheckinsResponse['sessions']>([]);
   checkinsError = $state<string | null>(null);
   /** The site's data-quality block, when the member may read it. */
   quality = $state.raw<SiteFootprintResponse['data_quality'] | null>(null);
@@ -70,7 +71,7 @@ export class MemberFootprint {
     this.method = month.value.method;
     this.ranges = ranges;
     if (checkins.status === 'fulfilled') {
-      this.checkins = checkins.value.events.filter((e) => e.site === this.siteId);
+      this.checkins = checkins.value.sessions.filter((s) => s.site === this.siteId);
       this.checkinsError = null;
     } else this.checkinsError = errorMessage(checkins.reason);
     this.quality = site.status === 'fulfilled' ? site.value.data_quality : null;
