@@ -321,6 +321,17 @@ describe('funder', () => {
       });
     };
     await check(addDays(now, -29, TZ), addDays(now, 1, TZ));
+    // The history covers a few of the 30 days: the page says how many, and shows no
+    // intensity or occupancy averaged over the days without data (issue 22).
+    const { body: last30 } = await api<{ daily: { kwh_total: number }[] }>('funder', `/api/sites/demo/reports/impact?from=${addDays(now, -29, TZ)}&to=${addDays(now, 1, TZ)}&format=json`);
+    const covered = last30.daily.filter((d) => d.kwh_total > 0).length;
+    expect(covered).toBeGreaterThan(0);
+    expect(covered).toBeLessThan(30);
+    expect(await text(page, 'impact-coverage')).toBe(`${covered} of 30 days ${covered === 1 ? 'has' : 'have'} data`);
+    expect(await text(page, 'impact-intensity-kwh')).toBe('intensity: not enough data');
+    expect(await text(page, 'impact-occupancy')).toBe('not enough data');
+    expect(await text(page, 'impact-intensity-kgco2e')).not.toMatch(/^0(\.0)? kg/);
+    await screenshot(page, 'impact-partial-coverage.png');
     await page.getByRole('button', { name: 'Last month' }).click();
     await check(monthStart(now, TZ, -1), monthStart(now, TZ));
     // Previous / next step through months, as on the member page.

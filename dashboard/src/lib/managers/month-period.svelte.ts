@@ -7,6 +7,14 @@
 import { formatMonth } from '../format.ts';
 import { isoMonth, monthStart, parseIsoMonth } from '../time.ts';
 
+/** The local month start of a picked `YYYY-MM` value, or why it cannot be shown. */
+export function pickedMonth(value: string, timeZone: string, now: number): number | string {
+  const from = parseIsoMonth(value, timeZone);
+  if (from === null) return 'Choose a month.';
+  if (from > monthStart(now, timeZone)) return 'That month has not started yet.';
+  return from;
+}
+
 export class MonthPeriod {
   readonly timeZone: string;
   /** Local midnight of the month's first day. */
@@ -61,9 +69,8 @@ export class MonthPeriod {
 
   /** Chooses a `YYYY-MM` month; returns why not when it is not a month or lies ahead. */
   pick(value: string): string | null {
-    const from = parseIsoMonth(value, this.timeZone);
-    if (from === null) return 'Choose a month.';
-    if (from > monthStart(this.#now(), this.timeZone)) return 'That month has not started yet.';
+    const from = pickedMonth(value, this.timeZone, this.#now());
+    if (typeof from === 'string') return from;
     this.from = from;
     return null;
   }

@@ -8,7 +8,8 @@
 import type { ImpactReport, StoredReport } from '../api/types.ts';
 import type { ViewsApi } from '../api/views.ts';
 import { formatDate, formatMonth } from '../format.ts';
-import { addDays, dayStart, isoMonth, monthStart, parseIsoMonth, yearStart } from '../time.ts';
+import { addDays, dayStart, isoMonth, monthStart, yearStart } from '../time.ts';
+import { pickedMonth } from './month-period.svelte.ts';
 import { LOADING, READY, failed, type Load } from './load.ts';
 
 export const PERIOD_PRESETS = ['last_30_days', 'this_month', 'last_month', 'this_year', 'custom'] as const;
@@ -124,9 +125,8 @@ export class SiteImpact {
 
   /** A `YYYY-MM` month from the picker; returns why not when it cannot be shown. */
   chooseMonth(value: string): Promise<void> | string {
-    const from = parseIsoMonth(value, this.timeZone);
-    if (from === null) return 'Choose a month.';
-    if (from > monthStart(this.#now(), this.timeZone)) return 'That month has not started yet.';
+    const from = pickedMonth(value, this.timeZone, this.#now());
+    if (typeof from === 'string') return from;
     this.period = { preset: 'month', from, to: monthStart(from, this.timeZone, 1) };
     return this.refresh();
   }
