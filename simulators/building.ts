@@ -57,12 +57,13 @@ const DEMO_CADENCE_S: Record<DeviceKind, number> = {
   desk_occupancy: 15, desk_plug: 4, zone_heating: 5, zone_lighting: 5, meter: 3, badge_reader: 600, environment: 20, grid_feed: 60,
 };
 /**
- * Demo clock: started between these local times the demo follows the real clock; started
- * outside them, its building clock is shifted so that the start reads as DEMO_SHIFTED_START
- * (a lobby display shows a working building at any hour). Weekends run as working days.
+ * Demo clock: started between these local times the demo follows the real clock (most
+ * members have arrived by 10:00 and most are still in at 15:30); started outside them, its
+ * building clock is shifted so that the start reads as DEMO_SHIFTED_START (a lobby display
+ * shows a working building at any hour). Weekends run as working days.
  */
-const DEMO_REAL_CLOCK_FROM_MIN = 8 * 60 + 30;
-const DEMO_REAL_CLOCK_TO_MIN = 16 * 60;
+const DEMO_REAL_CLOCK_FROM_MIN = 10 * 60;
+const DEMO_REAL_CLOCK_TO_MIN = 15 * 60 + 30;
 const DEMO_SHIFTED_START_MIN = 10 * 60 + 30;
 /** The weekday the demo's schedules read on a Saturday or Sunday (a Wednesday). */
 const DEMO_WEEKEND_AS = 3;

@@ -99,21 +99,32 @@ describe('a simulated coworking fortnight (demo hub, January)', async () => {
 describe('the demo building', () => {
   const site = parseSiteYaml(readFileSync(repoPath('sites/demo.yaml'), 'utf8'));
 
-  /** Runs a demo-mode model from `start` for `hours`, as startSimulator does, in 1 s ticks. */
+  /** Runs a demo-mode model from `start` for `hours`, advanced a minute at a time. */
   function runDemo(start: number, hours: number) {
     const truth = new GroundTruth(30 * 60_000, TZ);
     const model = new BuildingModel({ scenario: defaultScenario(site), start, demo: true, truth });
     const messages: SimMessage[] = [];
     const end = start + hours * HOUR;
-    for (let t = start; t <= end; t += 60_000) messages.push(...model.advance(t).filter((m) => m.device.startsWith('badge-')));
+    for (let t = start; t < end; t += 60_000) messages.push(...model.advance(t).filter((m) => m.device.startsWith('badge-')));
+    messages.push(...model.advance(end).filter((m) => m.device.startsWith('badge-')));
     return { truth, messages };
   }
 
   it('follows the real clock when started in office hours, and shifts into a working day otherwise', () => {
     expect(demoClockShift(Date.parse('2026-01-07T10:00:00Z'), TZ)).toBe(0);
+    expect(demoClockShift(Date.parse('2026-01-07T15:29:00Z'), TZ)).toBe(0);
+    // 08:30 is too early (most members are not in yet): it reads as 10:30.
+    expect(demoClockShift(Date.parse('2026-01-07T08:30:00Z'), TZ)).toBe(2 * HOUR);
     // 03:00 on a Sunday reads as 10:30 that day.
     expect(demoClockShift(Date.parse('2026-01-11T03:00:00Z'), TZ)).toBe(7.5 * HOUR);
     expect(demoClockShift(Date.parse('2026-01-11T20:00:00Z'), TZ)).toBe(-9.5 * HOUR);
+  });
+
+  it('is busy within seconds whenever it starts: a third of the members or more check in at once', () => {
+    for (const start of ['2026-01-07T10:00:00Z', '2026-01-07T15:29:00Z', '2026-01-07T08:30:00Z', '2026-01-10T23:00:00Z']) {
+      const { truth } = runDemo(Date.parse(start), 0.001);
+      expect(truth.sessions.filter((s) => s.arrive <= Date.parse(start) + 2_000).length, start).toBeGreaterThanOrEqual(12);
+    }
   });
 
   it('started at night, is a working day: members stay for hours, lunch, change desk, and go home', () => {
