@@ -353,7 +353,8 @@ describe('funder', () => {
       expect(res.status()).toBe(200);
       expect(res.headers()['content-type']).toContain(type);
     }
-  });
+    // Three reports built on request, on a shared machine.
+  }, 90_000);
 
   it('sees the building update live, and no member page', async () => {
     await liveChange(page, 'strip-power');

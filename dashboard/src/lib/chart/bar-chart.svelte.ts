@@ -59,7 +59,8 @@ export function barChart(data: () => BarChartData): Attachment<HTMLCanvasElement
           backgroundColor: l.colour,
           borderWidth: 2,
           borderDash: l.dashed ? [6, 4] : [],
-          pointRadius: 0,
+          // Points, so a value between two days without one still shows.
+          pointRadius: 2.5,
           pointHoverRadius: 3,
           // A line stops over days without a value rather than bridging them as if known.
           spanGaps: false,
