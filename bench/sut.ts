@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   if (config.mode === 'aedes-pass') {
     broker = await createEmbeddedBroker();
     const port = await broker.listenTcp(0, '127.0.0.1');
-    const source: MessageSource = new AedesSource(broker.aedes);
+    const source: MessageSource = new AedesSource(broker);
     await source.start(filters, count);
     const b = broker;
     closeAll = async () => {
@@ -127,8 +127,8 @@ async function main(): Promise<void> {
       // deskprint/<site>/<device>/telemetry, {"ts":…,"power_w":…,"energy_wh":…}
       const [, site, device] = msg.topic.split('/');
       const { ts, ...fields } = JSON.parse(msg.payload.toString()) as { ts: number } & Record<string, number>;
-      writer.enqueue([{ measurement: MEASUREMENT_READINGS, tags: { site: site!, device: device! }, fields, ts }], Object.keys(fields).length);
-      return writer.backlog();
+      // Acknowledged once stored, as ingest does (DESIGN "Acknowledged means stored").
+      return writer.enqueue([{ measurement: MEASUREMENT_READINGS, tags: { site: site!, device: device! }, fields, ts }], Object.keys(fields).length);
     });
     closeAll = async () => {
       await source.stop();

@@ -24,6 +24,12 @@ export const configSchema = z
     mqttPort: port.default(1883),
     /** External broker URL; empty means the embedded aedes broker. */
     mqttUrl: optionalString.pipe(z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://').optional()),
+    /**
+     * Client id of ingest's persistent session on an external broker: the broker queues the
+     * session's QoS 1 messages while ingest is away and delivers them when a process with this
+     * id connects again. One ingest process per id.
+     */
+    mqttClientId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('deskprint-ingest'),
     mqttUsername: optionalString,
     mqttPassword: optionalString,
     sites: z.array(z.string().min(1)).min(1).default(['sites/demo.yaml']),
@@ -59,6 +65,11 @@ export const configSchema = z
     mqttRateLimit: z.coerce.number().min(0).default(10),
     /** Messages one MQTT client may send at once before the sustained rate applies. */
     mqttRateBurst: z.coerce.number().int().positive().default(100),
+    /**
+     * QoS 1 messages a client may send beyond its rate once per connection: a device's
+     * backlog replayed on reconnecting (broker/auth.ts). 0 treats a replay like a flood.
+     */
+    mqttReplayBurst: z.coerce.number().int().min(0).default(5_000),
     /** Lifetime of a dashboard sign-in (session cookie). */
     sessionTtlHours: z.coerce.number().positive().default(12),
     /** Months identifiable presence data (check-ins, presence sessions) is kept; aggregates stay. */

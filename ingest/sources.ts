@@ -14,9 +14,10 @@ export interface InboundMessage {
 }
 
 /**
- * Receives one message. A returned promise asks the source to hold: MqttSource reads nothing
- * further (nor, at QoS 1, acknowledges) until it settles, so a store that falls behind leaves
- * the backlog queued at the external broker instead of in memory. AedesSource ignores it.
+ * Receives one message. A returned promise is the message's durability: the source
+ * acknowledges a QoS 1 message to its sender (PUBACK) only once it resolves, and never when
+ * it does not (the sender keeps the message and sends it again). Undefined: nothing to wait
+ * for. QoS 0 is best effort: nothing is acknowledged, and the promise is only back-pressure.
  */
 export type MessageHandler = (msg: InboundMessage) => void | Promise<void>;
 
@@ -59,23 +60,37 @@ function afterDelivery(hold: void | Promise<void>, slice: DeliverySlice, resume:
   else resume();
 }
 
+/**
+ * What AedesSource needs of the embedded broker (broker/index.ts EmbeddedBroker): aedes
+ * itself, and the hook that hands it clients' publishes before they are acknowledged.
+ */
+export interface EmbeddedIngress {
+  readonly aedes: Aedes;
+  ingress(filters: readonly string[], handler: ((packet: { topic: string; payload: Buffer; qos: number }) => Promise<void> | void) | null): void;
+  tookByIngress(payload: Buffer): boolean;
+}
+
 export class AedesSource implements MessageSource {
   readonly kind = 'embedded';
+  #broker: EmbeddedIngress;
   #aedes: Aedes;
   #subs: { filter: string; fn: (packet: { topic: string; payload: Buffer | string }, cb: () => void) => void }[] = [];
 
-  constructor(aedes: Aedes) {
-    this.#aedes = aedes;
+  constructor(broker: EmbeddedIngress) {
+    this.#broker = broker;
+    this.#aedes = broker.aedes;
   }
 
   async start(filters: readonly string[], onMessage: MessageHandler): Promise<void> {
+    // Clients' publishes: taken before aedes acknowledges them, acknowledged once durable
+    // (EmbeddedBroker.ingress).
+    this.#broker.ingress(filters, (packet) => onMessage({ topic: packet.topic, payload: packet.payload, receivedAt: Date.now() }));
+    // What reaches subscribers without a client's publish: last wills (a device's retained
+    // `offline`), published by aedes itself. Nothing to acknowledge there.
     for (const filter of filters) {
-      // Always acknowledged at once, holds ignored: aedes hands every packet of a socket read
-      // to subscribers together, and its emitter queues (and shifts, O(n)) whatever exceeds
-      // 100 unfinished deliveries — holding them cost 60 % of the CPU in the bench (RESULTS.md).
       const fn = (packet: { topic: string; payload: Buffer | string }, cb: () => void) => {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        onMessage({ topic: packet.topic, payload, receivedAt: Date.now() });
+        if (!this.#broker.tookByIngress(payload)) void onMessage({ topic: packet.topic, payload, receivedAt: Date.now() });
         cb();
       };
       this.#subs.push({ filter, fn });
@@ -93,6 +108,7 @@ export class AedesSource implements MessageSource {
   }
 
   async stop(): Promise<void> {
+    this.#broker.ingress([], null);
     for (const { filter, fn } of this.#subs.splice(0)) {
       await new Promise<void>((resolve) => this.#aedes.unsubscribe(filter, fn as never, resolve));
     }
@@ -103,9 +119,17 @@ export interface MqttSourceOptions {
   url: string;
   username?: string;
   password?: string;
+  /**
+   * The session's client id. Ingest keeps one persistent session (clean=false) under a fixed
+   * id, so the broker queues what arrives while it is away and hands it to the next start;
+   * without an id (a follower) the session is a throwaway one.
+   */
   clientId?: string;
   qos?: 0 | 1;
 }
+
+/** QoS 0 messages on their way to the store beyond which MqttSource reads nothing further. */
+const QOS0_HIGH_WATER = 20_000;
 
 export class MqttSource implements MessageSource {
   readonly kind = 'mqtt';
@@ -117,30 +141,59 @@ export class MqttSource implements MessageSource {
   }
 
   async start(filters: readonly string[], onMessage: MessageHandler): Promise<void> {
-    const client = await mqtt.connectAsync(this.#opts.url, {
-      clientId: this.#opts.clientId ?? `deskprint-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    const client = mqtt.connect(this.#opts.url, {
+      clientId: this.#opts.clientId ?? `deskprint-follower-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
       ...(this.#opts.username ? { username: this.#opts.username } : {}),
       ...(this.#opts.password ? { password: this.#opts.password } : {}),
-      // A persistent session keeps QoS 1 messages queued at the broker across reconnects.
-      clean: false,
+      // A persistent session keeps QoS 1 messages queued at the broker across reconnects and
+      // restarts; it is only worth keeping under an id the next start uses again.
+      clean: this.#opts.clientId === undefined,
       reconnectPeriod: 1000,
       // MQTT.js logs every packet through `debug`, which costs even when off (4 % of ingest's
       // CPU at 100,000 messages/s, bench/RESULTS.md); DEBUG=mqttjs* still turns it on.
       ...(/mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => {} }),
     });
     this.#client = client;
-    // MQTT.js emits 'message', then calls handleMessage, whose callback lets it parse the next
-    // packet (and send the PUBACK at QoS 1): its documented hook for back-pressure.
+    // MQTT.js emits 'message', then calls handleMessage, whose callback sends the PUBACK (QoS 1)
+    // and lets it parse the next packet: its documented hook. Called back once the message is
+    // durable, so the external broker keeps (and redelivers to this persistent session)
+    // whatever was not stored. One message at a time per connection is the price (bench/RESULTS.md).
+    // Both are in place before the connection opens: a resumed session's queued messages
+    // arrive right after CONNACK, and MQTT.js's default handleMessage would acknowledge them
+    // unstored.
     const slice = new DeliverySlice();
     let hold: void | Promise<void>;
-    client.on('message', (topic, payload) => {
-      hold = onMessage({ topic, payload, receivedAt: Date.now() });
+    // QoS 0 has no acknowledgement to hold: those messages wait only while too many are
+    // still on their way to the store (bounded memory), not one by one.
+    let unsettled = 0;
+    client.on('message', (topic, payload, packet) => {
+      const durable = onMessage({ topic, payload, receivedAt: Date.now() });
+      if (packet.qos > 0 || !durable) hold = durable;
+      else {
+        unsettled++;
+        const settle = () => void unsettled--;
+        void durable.then(settle, settle);
+        hold = unsettled > QOS0_HIGH_WATER ? durable : undefined;
+      }
     });
     client.handleMessage = (_packet, done) => {
       const h = hold;
       hold = undefined;
       afterDelivery(h, slice, () => done());
     };
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        client.off('connect', ok);
+        void client.endAsync(true);
+        reject(err);
+      };
+      const ok = () => {
+        client.off('error', fail);
+        resolve();
+      };
+      client.once('connect', ok);
+      client.once('error', fail);
+    });
     await client.subscribeAsync(filters as string[], { qos: this.#opts.qos ?? 1 });
   }
 
