@@ -7,42 +7,19 @@
  *   users      people who sign in (add, passwd, token, list, delete)
  *   devices    MQTT credentials for devices, bridges and services (add, rotate, revoke, list)
  */
-import { parseArgs } from 'node:util';
 import { ConfigError, configFromEnv, type ConfigInput } from './config.ts';
 import { SiteFileError } from '../devices/site.ts';
-
-const USAGE = `usage: deskprint <command> [options]
-
-commands:
-  start [--demo] [--mqtt-port N] [--http-port N] [--data-dir DIR] [--host H]
-        [--site FILE]... [--mqtt-url URL] [--store sqlite|influx] [--log-level L]
-        Run broker, ingest, API and dashboard in one process (ports accept 0 = ephemeral).
-  broker | ingest | api   [same options]
-        The same parts as separate processes (docker-compose.yml): the embedded broker alone;
-        ingest (and its API) against --mqtt-url; a stateless API following ingest over MQTT.
-  simulate --scenario FILE --mqtt URL [--from ISO --to ISO] [--speed max|1x|Nx] [--seed N]
-  simulate --load --rate N --devices M [--mqtt URL]
-  recompute --site S --from ISO --to ISO [--data-dir DIR]
-  report --site S --from ISO --to ISO --format json|csv|pdf --out FILE [--data-dir DIR]
-  users add|passwd|token|list|delete …     people and their roles (docs/security.md)
-  devices add|rotate|revoke|list …          device credentials (docs/security.md)
-  users add NAME --role manager|member|funder --site S [--member M] | passwd NAME | token NAME | list
-  devices add --site S --kind K [--desk D | --zone Z] | add --site S --bridge NAME --scope F | rotate ID | revoke ID | list
-
-Every option can also be set as an environment variable: DESKPRINT_<OPTION>, e.g.
-DESKPRINT_HTTP_PORT=8080 (see .env.example).`;
+import { USAGE, startUsage } from './usage.ts';
+import { parseCommandArgs } from './commands/common.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'start':
-      return start(rest);
     case 'ingest':
-      return start(rest, 'ingest');
     case 'api':
-      return start(rest, 'api');
     case 'broker':
-      return start(rest, 'broker');
+      return start(command, rest);
     case 'simulate': {
       const { runSimulate } = await import('./commands/simulate.ts');
       return runSimulate(rest);
@@ -74,24 +51,24 @@ async function main(argv: string[]): Promise<number> {
       return 2;
   }
 }
+const START_OPTIONS = {
+  demo: { type: 'boolean' },
+  'mqtt-port': { type: 'string' },
+  'http-port': { type: 'string' },
+  'data-dir': { type: 'string' },
+  host: { type: 'string' },
+  site: { type: 'string', multiple: true },
+  'mqtt-url': { type: 'string' },
+  store: { type: 'string' },
+  'log-level': { type: 'string' },
+  'no-simulate': { type: 'boolean' },
+} as const;
 
-async function start(args: string[], role: 'all' | 'ingest' | 'api' | 'broker' = 'all'): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      demo: { type: 'boolean' },
-      'mqtt-port': { type: 'string' },
-      'http-port': { type: 'string' },
-      'data-dir': { type: 'string' },
-      host: { type: 'string' },
-      site: { type: 'string', multiple: true },
-      'mqtt-url': { type: 'string' },
-      store: { type: 'string' },
-      'log-level': { type: 'string' },
-      'no-simulate': { type: 'boolean' },
-    },
-  });
+async function start(command: 'start' | 'ingest' | 'api' | 'broker', args: string[]): Promise<number> {
+  const parsed = parseCommandArgs(command, startUsage(command), args, START_OPTIONS);
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
+  const role = command === 'start' ? 'all' : command;
   const flags: Record<string, unknown> = {
     demo: values.demo,
     mqttPort: values['mqtt-port'],

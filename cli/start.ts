@@ -8,7 +8,7 @@ import https from 'node:https';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Router } from 'express';
+import type { Express, Router } from 'express';
 import { topics } from '../devices/topics.ts';
 import type { AlertsResponse, Health, LiveSnapshot } from '../devices/api-types.ts';
 import type { EmbeddedBroker } from '../broker/index.ts';
@@ -53,6 +53,8 @@ export { ROOT, VERSION };
 
 export interface DeskprintHandle {
   config: Config;
+  /** The express app serving the API and dashboard (tests walk its routes against the OpenAPI document). */
+  app: Express;
   httpUrl: string;
   httpPort: number;
   /** Embedded broker's TCP port; null with an external broker. */
@@ -395,7 +397,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
     }
 
-    return { config, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live: liveState, footprint, alerts, writer, health, close: closeAll };
+    return { config, app, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live: liveState, footprint, alerts, writer, health, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -266,5 +266,23 @@ export const memberCheckinsResponseSchema = z.object({
       device: z.string(),
     }),
   ),
+  /**
+   * The same events paired into sessions (api/checkin-sessions.ts), newest first: a desk (or
+   * the entrance, desk null) from a check-in to the check-out, the next check-in, or the end
+   * of the local day; `to` null while the session runs.
+   */
+  sessions: z.array(
+    z.object({
+      site: z.string(),
+      desk: z.string().nullable(),
+      zone: z.string().nullable(),
+      device: z.string(),
+      /** The site's local day the session started, YYYY-MM-DD. */
+      day: z.string(),
+      from: z.number(),
+      to: z.number().nullable(),
+      ended_by: z.enum(['check_out', 'check_in', 'end_of_day']).nullable(),
+    }),
+  ),
 });
 export type MemberCheckinsResponse = z.infer<typeof memberCheckinsResponseSchema>;

@@ -37,8 +37,9 @@ export interface BuildingOptions {
   /** Simulated start, epoch ms. */
   start: number;
   /**
-   * Demo mode: the building looks busy at any hour (office-hours schedules, members coming
-   * and going every minute or two, readings every few seconds).
+   * Demo mode: a working day at any hour (started outside office hours, the building's clock
+   * is shifted into one), with readings every few seconds. Members keep the scenario's
+   * habits: they arrive, stay for hours, lunch, change desk, leave.
    */
   demo?: boolean;
   truth?: GroundTruth;
@@ -55,13 +56,23 @@ export interface BuildingOptions {
 const DEMO_CADENCE_S: Record<DeviceKind, number> = {
   desk_occupancy: 15, desk_plug: 4, zone_heating: 5, zone_lighting: 5, meter: 3, people_counter: 30, badge_reader: 600, environment: 20, grid_feed: 60,
 };
-/** Demo presence: mean time at a desk and away, s (about 64 % of members present). */
-const DEMO_MEAN_PRESENT_S = 80;
-const DEMO_MEAN_AWAY_S = 45;
-const DEMO_INITIAL_PRESENT = 0.65;
-/** Demo schedules read this local time: a Wednesday, 11:00. */
-const DEMO_WEEKDAY = 3;
-const DEMO_MINUTE = 11 * 60;
+/**
+ * Demo clock: started between these local times the demo follows the real clock (most
+ * members have arrived by 10:00 and most are still in at 15:30); started outside them, its
+ * building clock is shifted so that the start reads as DEMO_SHIFTED_START (a lobby display
+ * shows a working building at any hour). Weekends run as working days.
+ */
+const DEMO_REAL_CLOCK_FROM_MIN = 10 * 60;
+const DEMO_REAL_CLOCK_TO_MIN = 15 * 60 + 30;
+const DEMO_SHIFTED_START_MIN = 10 * 60 + 30;
+/** The weekday the demo's schedules read on a Saturday or Sunday (a Wednesday). */
+const DEMO_WEEKEND_AS = 3;
+/** Demo: members already in at start check in within this long of it, ms. */
+const DEMO_CHECKIN_SPREAD_MS = 1_500;
+/** A desk change: the walk from the old desk's kiosk to the new desk, ms. */
+const DESK_CHANGE_WALK_MS = { min: 60_000, max: 180_000 };
+/** A desk change is at least this far from arrival, leaving, lunch and another change. */
+const DESK_CHANGE_MARGIN_MS = 45 * 60_000;
 
 /** Artificial light at desk height with the lights on, lx (CIBSE SLL: 300–500 lx offices). */
 const ARTIFICIAL_LX = 450;
@@ -138,12 +149,16 @@ interface MemberSim {
   reader: DeviceSim | null;
   session: TruthSession | null;
   forgetsCheckout: boolean;
+  /** Set between a desk change's check-out and the check-in at the new desk. */
+  changingFrom: DeskSim | null;
 }
 
 type Action =
   | { t: number; order: 0; seq: number; type: 'step' }
-  | { t: number; order: 1; seq: number; type: 'arrive' | 'lunch_start' | 'lunch_end' | 'leave'; member: MemberSim }
+  | { t: number; order: 1; seq: number; type: MemberAction; member: MemberSim }
   | { t: number; order: 2; seq: number; type: 'report'; device: DeviceSim; token: number };
+
+type MemberAction = 'arrive' | 'lunch_start' | 'lunch_end' | 'desk_change' | 'leave';
 
 /** Binary min-heap of actions ordered by (time, order, sequence). */
 class ActionQueue {
@@ -208,6 +223,9 @@ export class BuildingModel {
   private readonly queue = new ActionQueue();
   private seq = 0;
   private now: number;
+  /** Building clock − simulated time, ms: 0 but in a demo started outside office hours. */
+  private readonly clockShiftMs: number;
+  /** The local day of the building clock. */
   private day: LocalDay;
   private weatherOffsetC = 0;
   private cloudFactor = 1;
@@ -235,7 +253,8 @@ export class BuildingModel {
     this.tz = site.timezone;
     this.stepMs = Math.round((this.demo ? 1 : opts.scenario.step_s) * 1000);
     this.now = opts.start;
-    this.day = localDay(opts.start, this.tz);
+    this.clockShiftMs = this.demo ? demoClockShift(opts.start, this.tz) : 0;
+    this.day = localDay(opts.start + this.clockShiftMs, this.tz);
     this.build();
     this.startDay(true);
     this.updatePhysics(this.now);
@@ -356,14 +375,14 @@ export class BuildingModel {
         id, rng: mr, choiceRng: this.rng.fork(`member-choices/${id}`), favouriteDesk: favourite,
         daysPerWeek: mr.weighted(sc.members.days_per_week) + 1,
         inUseW: mr.uniform(sc.equipment.in_use_w.min, sc.equipment.in_use_w.max),
-        present: false, atLunch: false, desk: null, reader: null, session: null, forgetsCheckout: false,
+        present: false, atLunch: false, desk: null, reader: null, session: null, forgetsCheckout: false, changingFrom: null,
       });
     }
   }
 
   // ---- people ----------------------------------------------------------------------------
 
-  private pushMemberAction(type: 'arrive' | 'lunch_start' | 'lunch_end' | 'leave', member: MemberSim, t: number): void {
+  private pushMemberAction(type: MemberAction, member: MemberSim, t: number): void {
     this.queue.push({ t: Math.max(Math.round(t), this.now), order: 1, seq: this.seq++, type, member });
   }
 
@@ -374,17 +393,9 @@ export class BuildingModel {
     this.weatherOffsetC = 0.7 * this.weatherOffsetC + dayRng.normal(0, sc.heating.weather_sd_c * Math.sqrt(1 - 0.49));
     this.cloudFactor = dayRng.uniform(0.25, 1);
     for (const z of this.zones.values()) z.leftOnTonight = dayRng.chance(sc.lighting.left_on_probability);
-    if (this.demo) {
-      if (first) {
-        for (const m of this.members) {
-          if (m.rng.chance(DEMO_INITIAL_PRESENT)) this.pushMemberAction('arrive', m, this.now + Math.floor(m.rng.uniform(0, 1_500)));
-          else this.pushMemberAction('arrive', m, this.now + Math.floor(m.rng.exponential(DEMO_MEAN_AWAY_S * 1000)));
-        }
-      }
-      return;
-    }
-    const weekend = this.day.weekday === 0 || this.day.weekday === 6;
-    const minute = (min: number) => this.day.start + min * 60_000;
+    const weekend = !this.demo && (this.day.weekday === 0 || this.day.weekday === 6);
+    // Building-clock minutes of this day → simulated time.
+    const minute = (min: number) => this.day.start + min * 60_000 - this.clockShiftMs;
     for (const m of this.members) {
       const r = m.rng;
       const comes = weekend ? r.chance(sc.members.weekend_probability) : r.chance(m.daysPerWeek / 5);
@@ -392,27 +403,50 @@ export class BuildingModel {
       const a = sc.members.arrival;
       const arriveMin = clamp(r.normal(a.mean, a.sd_min), a.earliest, a.latest);
       const stayMin = clamp(r.normal(sc.members.stay_h.mean, sc.members.stay_h.sd), sc.members.stay_h.min, sc.members.stay_h.max) * 60;
-      const arrive = minute(arriveMin) + Math.floor(r.next() * 60_000);
+      let arrive = minute(arriveMin) + Math.floor(r.next() * 60_000);
       const leave = arrive + Math.round(stayMin * 60_000);
       // A visit already over when the run starts mid-day never happened, as far as the run knows.
       if (leave <= this.now) continue;
+      // The demo's members already in at start badge in at once, so the building is busy at once.
+      if (this.demo && first && arrive < this.now) arrive = this.now + Math.floor(m.choiceRng.uniform(0, DEMO_CHECKIN_SPREAD_MS));
       this.pushMemberAction('arrive', m, arrive);
       const l = sc.members.lunch;
+      let lunch: [number, number] | null = null;
       if (r.chance(l.probability)) {
         const start = minute(r.normal(l.start, l.sd_min)) + Math.floor(r.next() * 60_000);
         const end = start + Math.max(5, r.normal(l.duration_min, l.duration_sd_min)) * 60_000;
         if (start > arrive + 30 * 60_000 && end < leave - 30 * 60_000) {
+          lunch = [start, Math.round(end)];
           this.pushMemberAction('lunch_start', m, start);
-          this.pushMemberAction('lunch_end', m, Math.round(end));
+          this.pushMemberAction('lunch_end', m, lunch[1]);
         }
       }
+      // Desk changes from a stream of their own, so adding them left the timetables as they were.
+      for (const t of this.deskChangeTimes(r.fork(`desk-changes/${this.day.date}`), arrive, leave, lunch)) this.pushMemberAction('desk_change', m, t);
       this.pushMemberAction('leave', m, leave);
     }
   }
 
+  /**
+   * When a member changes desk during a visit: 0, 1 or 2 times (`members.desk_changes`),
+   * each at a random moment away from arrival, leaving, lunch and the other change.
+   */
+  private deskChangeTimes(r: Rng, arrive: number, leave: number, lunch: [number, number] | null): number[] {
+    const count = r.weighted(this.scenario.members.desk_changes);
+    const times: number[] = [];
+    for (let tries = 0; times.length < count && tries < 8; tries++) {
+      const t = Math.round(r.uniform(arrive + DESK_CHANGE_MARGIN_MS, leave - DESK_CHANGE_MARGIN_MS));
+      const nearLunch = lunch !== null && t > lunch[0] - DESK_CHANGE_MARGIN_MS && t < lunch[1] + DESK_CHANGE_MARGIN_MS;
+      if (t > arrive + DESK_CHANGE_MARGIN_MS && !nearLunch && times.every((o) => Math.abs(o - t) > DESK_CHANGE_MARGIN_MS)) times.push(t);
+    }
+    return times.sort((a, b) => a - b);
+  }
+
   private chooseDesk(m: MemberSim): DeskSim | null {
-    const free = [...this.desks.values()].filter((d) => d.occupant === null);
+    const free = [...this.desks.values()].filter((d) => d.occupant === null && d !== m.changingFrom);
     if (free.length === 0) return null;
+    // A desk change goes to another desk, not back to the favourite just left.
+    if (m.changingFrom) return m.choiceRng.pick(free);
     if (m.favouriteDesk) {
       const fav = this.desks.get(m.favouriteDesk)!;
       if (fav.occupant === null) return fav;
@@ -422,48 +456,11 @@ export class BuildingModel {
     return m.choiceRng.pick(free);
   }
 
-  private memberEvent(type: 'arrive' | 'lunch_start' | 'lunch_end' | 'leave', m: MemberSim, t: number): void {
-    const sc = this.scenario;
-    if (type === 'arrive') {
-      if (m.present) return;
-      const desk = this.chooseDesk(m);
-      if (desk) this.settleDesk(desk, t);
-      m.present = true;
-      m.atLunch = false;
-      m.desk = desk;
-      m.forgetsCheckout = m.choiceRng.chance(sc.members.forget_checkout);
-      const zone = desk ? this.zones.get(desk.zone)! : null;
-      const kiosk = zone && zone.kiosks.length > 0 && m.choiceRng.chance(sc.members.kiosk_share) ? zone.kiosks[0]! : null;
-      m.reader = kiosk ?? this.entranceReaders[0] ?? zone?.kiosks[0] ?? null;
-      m.session = { member: m.id, desk: desk?.id ?? null, zone: desk?.zone ?? null, reader: m.reader?.spec.id ?? null, arrive: t, leave: null, checked_out: false, breaks: [] };
-      this.truth?.sessions.push(m.session);
-      if (m.reader) this.checkin(m, 'check_in', t);
-      if (desk) {
-        desk.occupant = m;
-        this.deskChanged(desk, t);
-      }
-      if (this.demo) this.pushMemberAction('leave', m, t + Math.round(Math.max(20, m.rng.exponential(DEMO_MEAN_PRESENT_S)) * 1000));
-    } else if (type === 'leave') {
-      if (!m.present) return;
-      if (m.reader && !m.forgetsCheckout) this.checkin(m, 'check_out', t);
-      if (m.session) {
-        if (m.atLunch) m.session.breaks[m.session.breaks.length - 1]![1] = t;
-        m.session.leave = t;
-        m.session.checked_out = m.reader !== null && !m.forgetsCheckout;
-      }
-      const desk = m.desk;
-      if (desk) this.settleDesk(desk, t);
-      m.present = false;
-      m.atLunch = false;
-      m.desk = null;
-      m.reader = null;
-      m.session = null;
-      if (desk) {
-        desk.occupant = null;
-        this.deskChanged(desk, t);
-      }
-      if (this.demo) this.pushMemberAction('arrive', m, t + Math.round(Math.max(10, m.rng.exponential(DEMO_MEAN_AWAY_S)) * 1000));
-    } else if (m.present) {
+  private memberEvent(type: MemberAction, m: MemberSim, t: number): void {
+    if (type === 'arrive') this.arrive(m, t);
+    else if (type === 'leave') this.leave(m, t, !m.forgetsCheckout);
+    else if (type === 'desk_change') this.changeDesk(m, t);
+    else if (m.present) {
       if (m.desk) this.settleDesk(m.desk, t);
       m.atLunch = type === 'lunch_start';
       if (m.session) {
@@ -472,6 +469,65 @@ export class BuildingModel {
       }
       if (m.desk) this.deskChanged(m.desk, t);
     }
+  }
+
+  private arrive(m: MemberSim, t: number): void {
+    if (m.present) return;
+    const sc = this.scenario;
+    const desk = this.chooseDesk(m);
+    if (desk) this.settleDesk(desk, t);
+    const changing = m.changingFrom !== null;
+    m.changingFrom = null;
+    m.present = true;
+    m.atLunch = false;
+    m.desk = desk;
+    // Forgetting to check out is per visit: a desk change keeps the visit's draw.
+    if (!changing) m.forgetsCheckout = m.choiceRng.chance(sc.members.forget_checkout);
+    const zone = desk ? this.zones.get(desk.zone)! : null;
+    const kiosk = zone && zone.kiosks.length > 0 && (changing || m.choiceRng.chance(sc.members.kiosk_share)) ? zone.kiosks[0]! : null;
+    m.reader = kiosk ?? this.entranceReaders[0] ?? zone?.kiosks[0] ?? null;
+    m.session = { member: m.id, desk: desk?.id ?? null, zone: desk?.zone ?? null, reader: m.reader?.spec.id ?? null, arrive: t, leave: null, checked_out: false, breaks: [] };
+    this.truth?.sessions.push(m.session);
+    if (m.reader) this.checkin(m, 'check_in', t);
+    if (desk) {
+      desk.occupant = m;
+      this.deskChanged(desk, t);
+    }
+  }
+
+  private leave(m: MemberSim, t: number, checksOut: boolean): void {
+    if (!m.present) return;
+    if (m.reader && checksOut) this.checkin(m, 'check_out', t);
+    if (m.session) {
+      if (m.atLunch) m.session.breaks[m.session.breaks.length - 1]![1] = t;
+      m.session.leave = t;
+      m.session.checked_out = m.reader !== null && checksOut;
+    }
+    const desk = m.desk;
+    if (desk) this.settleDesk(desk, t);
+    m.present = false;
+    m.atLunch = false;
+    m.desk = null;
+    m.reader = null;
+    m.session = null;
+    if (desk) {
+      desk.occupant = null;
+      this.deskChanged(desk, t);
+    }
+  }
+
+  /**
+   * A desk change: the member checks out at the old desk's kiosk and, a short walk later,
+   * in at a free desk elsewhere. Only members who badged in at a kiosk (whose desk the
+   * records name) change desk; with no other free desk they stay.
+   */
+  private changeDesk(m: MemberSim, t: number): void {
+    const from = m.desk;
+    if (!m.present || m.atLunch || !from || m.reader?.spec.zone === undefined) return;
+    if (![...this.desks.values()].some((d) => d.occupant === null && d !== from)) return;
+    this.leave(m, t, true);
+    m.changingFrom = from;
+    this.pushMemberAction('arrive', m, t + Math.round(m.choiceRng.uniform(DESK_CHANGE_WALK_MS.min, DESK_CHANGE_WALK_MS.max)));
   }
 
   private checkin(m: MemberSim, action: 'check_in' | 'check_out', t: number): void {
@@ -509,10 +565,10 @@ export class BuildingModel {
 
   // ---- physics ---------------------------------------------------------------------------
 
-  /** Local schedule time: the real local day, or demo's perpetual Wednesday 11:00. */
+  /** Local schedule time on the building clock; the demo runs every day as a working day. */
   private schedule(t: number): { weekday: number; minute: number } {
-    if (this.demo) return { weekday: DEMO_WEEKDAY, minute: DEMO_MINUTE };
-    return { weekday: this.day.weekday, minute: (t - this.day.start) / 60_000 };
+    const weekday = this.demo && (this.day.weekday === 0 || this.day.weekday === 6) ? DEMO_WEEKEND_AS : this.day.weekday;
+    return { weekday, minute: (t + this.clockShiftMs - this.day.start) / 60_000 };
   }
 
   private inOccupiedHours(t: number): boolean {
@@ -523,7 +579,7 @@ export class BuildingModel {
 
   outdoorTempC(t: number): number {
     const h = this.scenario.heating;
-    const hour = this.demo ? DEMO_MINUTE / 60 : (t - this.day.start) / 3_600_000;
+    const hour = (t + this.clockShiftMs - this.day.start) / 3_600_000;
     // Warmest around 15:00, coldest around 03:00.
     return h.outdoor_monthly_mean_c[this.day.month]! + this.weatherOffsetC + h.diurnal_amplitude_c * Math.cos((2 * Math.PI * (hour - 15)) / 24);
   }
@@ -531,8 +587,9 @@ export class BuildingModel {
   /** Daylight at desk height from a simple solar-elevation model (Cooper's declination). */
   daylightLx(t: number): number {
     const l = this.scenario.lighting;
-    const utcHour = this.demo ? DEMO_MINUTE / 60 : ((t / 3_600_000) % 24 + 24) % 24;
-    const solarHour = utcHour + (this.demo ? 0 : l.longitude / 15);
+    const b = t + this.clockShiftMs;
+    const utcHour = ((b / 3_600_000) % 24 + 24) % 24;
+    const solarHour = utcHour + l.longitude / 15;
     const decl = (23.44 * Math.PI) / 180 * Math.sin((2 * Math.PI * (284 + this.day.dayOfYear)) / 365);
     const lat = (l.latitude * Math.PI) / 180;
     const hourAngle = ((solarHour - 12) * 15 * Math.PI) / 180;
@@ -552,8 +609,8 @@ export class BuildingModel {
   }
 
   private updatePhysics(t: number): void {
-    if (t >= this.day.end) {
-      this.day = localDay(t, this.tz);
+    if (t + this.clockShiftMs >= this.day.end) {
+      this.day = localDay(t + this.clockShiftMs, this.tz);
       this.startDay(false);
     }
     const sc = this.scenario;
@@ -574,7 +631,7 @@ export class BuildingModel {
       const recentlyOccupied = t - zone.lastOccupiedAt < sc.lighting.off_delay_min * 60_000;
       if (people > 0 && daylight < sc.lighting.daylight_threshold_lx) zone.lightsOn = true;
       else if (people === 0 && zone.lightsOn && !recentlyOccupied) {
-        if (zone.leftOnTonight && minute >= 16 * 60 && zone.leftOnUntil < t) zone.leftOnUntil = this.day.end + sc.heating.schedule.from * 60_000;
+        if (zone.leftOnTonight && minute >= 16 * 60 && zone.leftOnUntil < t) zone.leftOnUntil = this.day.end - this.clockShiftMs + sc.heating.schedule.from * 60_000;
         zone.lightsOn = t < zone.leftOnUntil;
       }
       const lightW = zone.lightsOn ? sc.lighting.w_per_m2 * zone.areaM2 : 0;
@@ -778,4 +835,15 @@ export class BuildingModel {
       this.truth?.events.push({ type: 'battery_replaced', device: d.spec.id, ts: t });
     }
   }
+}
+
+/**
+ * The demo's building clock shift at `start`: 0 when the local time is inside the demo's
+ * real-clock hours, otherwise what moves `start` to DEMO_SHIFTED_START that local day.
+ */
+export function demoClockShift(start: number, tz: string): number {
+  const day = localDay(start, tz);
+  const minute = (start - day.start) / 60_000;
+  if (minute >= DEMO_REAL_CLOCK_FROM_MIN && minute < DEMO_REAL_CLOCK_TO_MIN) return 0;
+  return day.start + DEMO_SHIFTED_START_MIN * 60_000 - start;
 }

@@ -55,6 +55,11 @@ const membersSchema = z
     kiosk_share: rate.default(0.8),
     /** Chance per visit of leaving without checking out. */
     forget_checkout: rate.default(0.08),
+    /**
+     * Shares of visits with 0, 1 and 2 desk changes (weights, normalised): a member moves
+     * to another free desk, checking out at the old desk's kiosk and in at the new one.
+     */
+    desk_changes: z.array(z.number().nonnegative()).length(3).default([0.5, 0.35, 0.15]),
   })
   .prefault({});
 

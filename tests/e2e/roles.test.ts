@@ -20,7 +20,7 @@ import { recompute } from '../../ingest/footprint/recompute.ts';
 import { DeviceFleet } from '../../simulators/fleet.ts';
 import { runScenario } from '../../simulators/run.ts';
 import { loadScenario } from '../../simulators/scenario.ts';
-import { addDays, dayStart, monthStart } from '../../dashboard/src/lib/time.ts';
+import { addDays, dayStart, isoMonth, monthStart } from '../../dashboard/src/lib/time.ts';
 import { apiToken, bearer } from '../support/auth.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { getJson, waitFor } from '../support/wait.ts';
@@ -83,10 +83,12 @@ async function publishHistory(now: number): Promise<void> {
   }
   await fleet.close();
   // The simulated members come and go at random; the signed-in member (m01) surely worked at
-  // desk n01 on those working days, badging in at 09:00 and out at 17:00.
+  // desk n01 on those working days, badging in at 09:00 and out at 17:00, and on the first
+  // weekday of last month (the member's previous month has a day to show).
   const badge = await mqtt.connectAsync(dp.mqttUrl, { clientId: 'e2e-history-badge' });
-  for (const day of historyDays(now).filter((d) => d !== -7 || isWeekday(addDays(now, d, TZ)))) {
-    const midnight = addDays(now, day, TZ);
+  const badgeDays = historyDays(now).filter((d) => d !== -7 || isWeekday(addDays(now, d, TZ))).map((d) => addDays(now, d, TZ));
+  badgeDays.push(firstWeekdayOfLastMonth(now));
+  for (const midnight of badgeDays) {
     await badge.publishAsync('deskprint/demo/badge-north/telemetry', JSON.stringify([
       { ts: midnight + 9 * 3_600_000, member: 'm01', action: 'check_in', desk: 'n01' },
       { ts: midnight + 17 * 3_600_000, member: 'm01', action: 'check_out', desk: 'n01' },
@@ -95,7 +97,13 @@ async function publishHistory(now: number): Promise<void> {
   }
   await badge.endAsync();
   await waitFor('the history to be stored', () => dp.health().ingest.received >= messages && dp.writer.depth === 0, 60_000);
-  await recompute({ store: dp.store, site: dp.registry.site('demo')!, from: addDays(now, -7, TZ), to: now });
+  await recompute({ store: dp.store, site: dp.registry.site('demo')!, from: Math.min(addDays(now, -7, TZ), monthStart(now, TZ, -1)), to: now });
+}
+
+function firstWeekdayOfLastMonth(now: number): number {
+  let day = monthStart(now, TZ, -1);
+  while (!isWeekday(day)) day = addDays(day, 1, TZ);
+  return day;
 }
 
 async function signIn(role: 'manager' | 'member' | 'funder', viewport = { width: 1366, height: 900 }): Promise<Page> {
@@ -244,11 +252,40 @@ describe('member', () => {
     expect(close(avoided, month.body.totals.avoided_kgco2e.central)).toBe(true);
   });
 
-  it('lists their own check-ins as the API returns them', async () => {
+  it('lists their own check-ins as sessions (desk, from–to, duration) grouped by day, as the API pairs them', async () => {
     const now = Date.now();
-    const { body } = await api<MemberCheckinsResponse>('member', `/api/members/m01/checkins?from=${addDays(now, -29, TZ)}&to=${now}`);
+    const { body } = await api<MemberCheckinsResponse>('member', `/api/members/m01/checkins?from=${monthStart(now, TZ)}&to=${now}`);
     expect(body.events.length).toBeGreaterThan(0);
-    await waitFor('every check-in listed', async () => (await page.locator('[data-testid=member-checkins] [data-action]').count()) === body.events.filter((e) => e.site === 'demo').length);
+    const sessions = body.sessions.filter((s) => s.site === 'demo');
+    await waitFor('every session listed', async () => (await page.locator('[data-testid=member-checkins] [data-session]').count()) === sessions.length);
+    // The history's day at desk n01, 09:00 to 17:00, reads as one line.
+    const history = page.locator('[data-testid=member-checkins] [data-session]', { hasText: '09:00–17:00' }).first();
+    expect((await history.textContent())!.replace(/\s+/g, ' ')).toContain('Desk n01 09:00–17:00 8 h');
+  });
+
+  it('goes to the previous month and back: the period label, figures and check-ins follow', async () => {
+    const now = Date.now();
+    const monthName = (ts: number) => new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: TZ }).format(ts);
+    const before = { label: await text(page, 'period-label'), kwh: await text(page, 'member-month-kwh'), detail: await text(page, 'member-month-detail') };
+    expect(before.label).toBe(monthName(now));
+    const prev = await api<{ totals: { kwh_total: number; days: number; hours: number } }>('member', `/api/members/m01/footprint?from=${monthStart(now, TZ, -1)}&to=${monthStart(now, TZ)}&every=day`);
+    const prevSessions = (await api<MemberCheckinsResponse>('member', `/api/members/m01/checkins?from=${monthStart(now, TZ, -1)}&to=${monthStart(now, TZ)}`)).body.sessions;
+    expect(prev.body.totals.hours).toBeGreaterThanOrEqual(8);
+
+    await page.getByRole('button', { name: 'Previous period' }).click();
+    await waitFor('the previous month on screen', async () => (await text(page, 'period-label')) === monthName(monthStart(now, TZ, -1)) && (await page.locator('[aria-busy=true]').count()) === 0);
+    const close = (shown: number, value: number) => Math.abs(shown - value) <= (Math.abs(value) < 1 ? 0.0005 : Math.abs(value) < 100 ? 0.05 : 0.5) + 1e-9;
+    await waitFor('last month’s figures', async () => close(number(await text(page, 'member-month-kwh')), prev.body.totals.kwh_total));
+    const after = { kwh: await text(page, 'member-month-kwh'), detail: await text(page, 'member-month-detail') };
+    expect(after.detail).not.toBe(before.detail);
+    expect(after.detail).toContain(`${prev.body.totals.days} ${prev.body.totals.days === 1 ? 'day' : 'days'}`);
+    expect(await page.locator('[data-testid=member-checkins] [data-session]').count()).toBe(prevSessions.filter((s) => s.site === 'demo').length);
+    expect(await page.getByRole('button', { name: 'Next period' }).isEnabled()).toBe(true);
+    await screenshot(page, 'member-previous-month.png');
+
+    await page.getByRole('button', { name: 'Next period' }).click();
+    await waitFor('this month again', async () => (await text(page, 'period-label')) === monthName(now) && (await text(page, 'member-month-detail')) === before.detail);
+    expect(await page.getByRole('button', { name: 'Next period' }).isDisabled()).toBe(true);
   });
 
   it('sees the building update live on their page', async () => {
@@ -297,10 +334,30 @@ describe('funder', () => {
       });
     };
     await check(addDays(now, -29, TZ), addDays(now, 1, TZ));
+    // The history covers a few of the 30 days: the page says how many, and shows no
+    // intensity or occupancy averaged over the days without data (issue 22).
+    const { body: last30 } = await api<{ daily: { kwh_total: number }[] }>('funder', `/api/sites/demo/reports/impact?from=${addDays(now, -29, TZ)}&to=${addDays(now, 1, TZ)}&format=json`);
+    const covered = last30.daily.filter((d) => d.kwh_total > 0).length;
+    expect(covered).toBeGreaterThan(0);
+    expect(covered).toBeLessThan(30);
+    expect(await text(page, 'impact-coverage')).toBe(`${covered} of 30 days ${covered === 1 ? 'has' : 'have'} data`);
+    expect(await text(page, 'impact-intensity-kwh')).toBe('intensity: not enough data');
+    expect(await text(page, 'impact-occupancy')).toBe('not enough data');
+    expect(await text(page, 'impact-intensity-kgco2e')).not.toMatch(/^0(\.0)? kg/);
+    await screenshot(page, 'impact-partial-coverage.png');
     await page.getByRole('button', { name: 'Last month' }).click();
     await check(monthStart(now, TZ, -1), monthStart(now, TZ));
+    // Previous / next step through months, as on the member page.
+    await page.getByRole('button', { name: 'Previous period' }).click();
+    const monthName = (ts: number) => new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: TZ }).format(ts);
+    await waitFor('two months ago', async () => (await text(page, 'period-label')) === monthName(monthStart(now, TZ, -2)));
+    await check(monthStart(now, TZ, -2), monthStart(now, TZ, -1));
+    await page.getByTestId('period-month').fill(isoMonth(now, TZ));
+    await waitFor('the picked month', async () => (await text(page, 'period-label')) === monthName(now));
+    await check(monthStart(now, TZ), monthStart(now, TZ, 1));
     await page.getByRole('button', { name: 'Last 30 days' }).click();
-  });
+    // Five reports of up to a month each, built on a shared machine.
+  }, 120_000);
 
   it('downloads the report files of the period', async () => {
     for (const [format, type] of [['pdf', 'application/pdf'], ['csv', 'text/csv'], ['json', 'application/json']] as const) {
@@ -309,7 +366,8 @@ describe('funder', () => {
       expect(res.status()).toBe(200);
       expect(res.headers()['content-type']).toContain(type);
     }
-  });
+    // Three reports built on request, on a shared machine.
+  }, 90_000);
 
   it('sees the building update live, and no member page', async () => {
     await liveChange(page, 'strip-power');

@@ -75,3 +75,16 @@ export function parseIsoDate(value: string, timeZone: string): number | null {
   if (!m) return null;
   return localMidnight(Number(m[1]), Number(m[2]) - 1, Number(m[3]), timeZone);
 }
+
+/** `YYYY-MM` of the local month of `ts`, for month inputs. */
+export function isoMonth(ts: number, timeZone: string): string {
+  const d = wallDate(ts, timeZone);
+  return `${d.year}-${String(d.month + 1).padStart(2, '0')}`;
+}
+
+/** Local midnight starting a `YYYY-MM` month; null when it is not one. */
+export function parseIsoMonth(value: string, timeZone: string): number | null {
+  const m = /^(\d{4})-(\d{2})$/.exec(value);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) return null;
+  return localMidnight(Number(m[1]), Number(m[2]) - 1, 1, timeZone);
+}

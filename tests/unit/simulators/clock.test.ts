@@ -21,7 +21,10 @@ describe('local time', () => {
     const sc = scenario('sites/scenarios/demo.yaml');
     const meanCheckinHourUtc = async (from: string, to: string) => {
       const { truth } = await capture(sc, from, to);
-      const hours = truth.checkins.filter((c) => c.action === 'check_in').map((c) => (c.ts % 86_400_000) / 3_600_000);
+      // Arrivals: each member's first check-in of the day (later ones are desk changes).
+      const first = new Map<string, number>();
+      for (const c of truth.checkins) if (c.action === 'check_in' && !first.has(c.member)) first.set(c.member, c.ts);
+      const hours = [...first.values()].map((ts) => (ts % 86_400_000) / 3_600_000);
       return hours.reduce((a, b) => a + b, 0) / hours.length;
     };
     const winter = await meanCheckinHourUtc('2026-01-07T00:00:00Z', '2026-01-08T00:00:00Z');

@@ -35,11 +35,10 @@ describe('demo mode', () => {
     for (const m of first) expect(decode(m).ok, m.payload).toBe(true);
   });
 
-  it('has members coming and going every few seconds and readings every few seconds', () => {
+  it('has readings every few seconds while the members stay put (they stay for hours, issue 22)', () => {
     const minute = runDemo(sundayNight, 62).filter((m) => m.at > sundayNight + 2_000);
     const actions = minute.map((m) => JSON.parse(m.payload) as { action?: string }).filter((b) => b.action);
-    expect(actions.filter((a) => a.action === 'check_in').length).toBeGreaterThanOrEqual(5);
-    expect(actions.filter((a) => a.action === 'check_out').length).toBeGreaterThanOrEqual(5);
+    expect(actions.filter((a) => a.action === 'check_out').length).toBe(0);
     const plug = minute.filter((m) => m.device === 'plug-n01').length;
     expect(plug).toBeGreaterThanOrEqual(10);
     const heat = minute.filter((m) => m.device === 'heat-loft').map((m) => JSON.parse(m.payload) as { setpoint_c: number; valve_pct: number });

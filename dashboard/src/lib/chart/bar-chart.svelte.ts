@@ -12,7 +12,8 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineContro
 
 export interface BarChartData {
   labels: readonly string[];
-  bars: readonly { label: string; colour: string; values: readonly number[] }[];
+  /** null: no data that day, so no bar (never a zero bar for a missing value). */
+  bars: readonly { label: string; colour: string; values: readonly (number | null)[] }[];
   /** Reference lines drawn over the bars (a baseline). */
   lines?: readonly { label: string; colour: string; values: readonly (number | null)[]; dashed?: boolean }[];
   /** Axis title and tooltip unit, e.g. "kg CO₂e". */
@@ -58,9 +59,11 @@ export function barChart(data: () => BarChartData): Attachment<HTMLCanvasElement
           backgroundColor: l.colour,
           borderWidth: 2,
           borderDash: l.dashed ? [6, 4] : [],
-          pointRadius: 0,
+          // Points, so a value between two days without one still shows.
+          pointRadius: 2.5,
           pointHoverRadius: 3,
-          spanGaps: true,
+          // A line stops over days without a value rather than bridging them as if known.
+          spanGaps: false,
           order: 0,
         })),
         ...d.bars.map((b) => ({ type: 'bar' as const, label: b.label, data: [...b.values], backgroundColor: b.colour, borderRadius: 3, maxBarThickness: 28, order: 1 })),

@@ -1,18 +1,18 @@
 /// <reference types="svelte" />
 /**
- * One member's footprint page: today and this month (kWh, kgCO2e) against the private-office
- * baseline range, the avoided emissions, the daily trend over 30 days, how the figures were
- * computed, and the member's own check-ins. Every figure is an API `totals` block as sent.
+ * One member's footprint page: today and a chosen month (kWh, kgCO2e; previous / next and a
+ * month picker, `period`) against the private-office baseline range, the avoided emissions,
+ * the month's daily trend, how the figures were computed, and the member's own check-ins in
+ * that month as sessions (desk, from–to). Every figure is an API `totals` block as sent.
  */
 import type { MemberCheckinsResponse } from '../../../../devices/api-types.ts';
 import { errorMessage } from '../api/client.ts';
 import type { FootprintFigures, MemberFootprintResponse, SiteFootprintResponse } from '../api/types.ts';
 import type { ViewsApi } from '../api/views.ts';
-import { addDays, dayStart, monthStart } from '../time.ts';
+import { dayStart } from '../time.ts';
 import { LOADING, READY, failed, type Load } from './load.ts';
+import { MonthPeriod } from './month-period.svelte.ts';
 
-/** Days in the trend chart. */
-export const TREND_DAYS = 30;
 export const MEMBER_REFRESH_MS = 60_000;
 
 export class MemberFootprint {
@@ -24,16 +24,24 @@ export class MemberFootprint {
   /** Daily buckets, oldest first. */
   trend = $state.raw<MemberFootprintResponse['buckets']>([]);
   method = $state.raw<MemberFootprintResponse['method'] | null>(null);
-  checkins = $state.raw<MemberCheckinsResponse['events']>([]);
+  /** Check-in sessions at this site, newest first (paired by the API). */
+  checkins = $state.raw<MemberCheckinsResponse['sessions']>([]);
   checkinsError = $state<string | null>(null);
   /** The site's data-quality block, when the member may read it. */
   quality = $state.raw<SiteFootprintResponse['data_quality'] | null>(null);
   load = $state.raw<Load>(LOADING);
-  /** Ranges of the figures on screen, for labels. */
+  /** A newly chosen month is loading; the figures on screen are still the previous month's. */
+  switching = $state(false);
+  /** Why the chosen month could not be loaded (the figures on screen stay as they were). */
+  monthError = $state<string | null>(null);
+  /** The month on screen. */
+  readonly period: MonthPeriod;
+  /** Ranges of the figures on screen, for labels (`month` and `trend` are the chosen month). */
   ranges = $state.raw<{ today: [number, number]; month: [number, number]; trend: [number, number] } | null>(null);
 
   readonly #api: Pick<ViewsApi, 'memberFootprint' | 'memberCheckins' | 'siteFootprint'>;
   readonly #now: () => number;
+  #request = 0;
 
   constructor(siteId: string, member: string, timeZone: string, api: Pick<ViewsApi, 'memberFootprint' | 'memberCheckins' | 'siteFootprint'>, now: () => number = Date.now) {
     this.siteId = siteId;
@@ -41,36 +49,62 @@ export class MemberFootprint {
     this.timeZone = timeZone;
     this.#api = api;
     this.#now = now;
+    this.period = new MonthPeriod(timeZone, now);
+  }
+
+  previousMonth(): Promise<void> {
+    this.period.previous();
+    return this.#show();
+  }
+
+  nextMonth(): Promise<void> {
+    this.period.next();
+    return this.#show();
+  }
+
+  /** A `YYYY-MM` month from the picker; returns why not when it cannot be shown. */
+  pickMonth(value: string): Promise<void> | string {
+    const problem = this.period.pick(value);
+    return problem ?? this.#show();
+  }
+
+  /** A new month: `switching` until its figures arrive, so the view can mark the old ones stale. */
+  async #show(): Promise<void> {
+    this.switching = true;
+    await this.refresh();
   }
 
   async refresh(): Promise<void> {
+    const request = ++this.#request;
     const now = this.#now();
     const tz = this.timeZone;
     const to = Math.max(now, dayStart(now, tz) + 1_000);
-    const ranges = {
-      today: [dayStart(now, tz), to] as [number, number],
-      month: [monthStart(now, tz), to] as [number, number],
-      trend: [addDays(now, -(TREND_DAYS - 1), tz), to] as [number, number],
-    };
-    const [today, month, trend, checkins, site] = await Promise.allSettled([
+    const chosen = this.period.range();
+    const ranges = { today: [dayStart(now, tz), to] as [number, number], month: chosen, trend: chosen };
+    const [today, month, checkins, site] = await Promise.allSettled([
       this.#api.memberFootprint(this.member, { from: ranges.today[0], to: ranges.today[1], every: 'day' }),
+      // Daily buckets: the month's totals and its trend chart in one answer.
       this.#api.memberFootprint(this.member, { from: ranges.month[0], to: ranges.month[1], every: 'day' }),
-      this.#api.memberFootprint(this.member, { from: ranges.trend[0], to: ranges.trend[1], every: 'day' }),
-      this.#api.memberCheckins(this.member, { from: ranges.trend[0], to: ranges.trend[1] }),
+      this.#api.memberCheckins(this.member, { from: ranges.month[0], to: ranges.month[1] }),
       this.#api.siteFootprint(this.siteId, { from: ranges.month[0], to: ranges.month[1] }),
     ]);
-    if (today.status === 'rejected' || month.status === 'rejected' || trend.status === 'rejected') {
-      const reason = [today, month, trend].find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    // A later month was asked for meanwhile: its answer, not this one, goes on screen.
+    if (request !== this.#request) return;
+    this.switching = false;
+    if (today.status === 'rejected' || month.status === 'rejected') {
+      const reason = [today, month].find((r) => r.status === 'rejected') as PromiseRejectedResult;
       if (!this.month) this.load = failed(reason.reason);
+      else this.monthError = errorMessage(reason.reason);
       return;
     }
+    this.monthError = null;
     this.today = today.value.totals;
     this.month = month.value.totals;
-    this.trend = trend.value.buckets;
+    this.trend = month.value.buckets;
     this.method = month.value.method;
     this.ranges = ranges;
     if (checkins.status === 'fulfilled') {
-      this.checkins = checkins.value.events.filter((e) => e.site === this.siteId);
+      this.checkins = checkins.value.sessions.filter((s) => s.site === this.siteId);
       this.checkinsError = null;
     } else this.checkinsError = errorMessage(checkins.reason);
     this.quality = site.status === 'fulfilled' ? site.value.data_quality : null;

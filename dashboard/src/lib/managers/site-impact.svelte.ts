@@ -1,15 +1,20 @@
 /// <reference types="svelte" />
 /**
- * A funder's impact view of one site: a period (preset or custom dates, in the site's local
- * days), the impact report for it (`GET /reports/impact?format=json`), and the report files.
+ * A funder's (or manager's) impact view of one site: a period (preset, a picked month or
+ * custom dates, in the site's local days; previous / next step through periods of the same
+ * length, as Home Assistant's energy dashboard does), the impact report for it
+ * (`GET /reports/impact?format=json`), and the report files.
  */
 import type { ImpactReport, StoredReport } from '../api/types.ts';
 import type { ViewsApi } from '../api/views.ts';
-import { addDays, dayStart, monthStart, yearStart } from '../time.ts';
+import { formatDate, formatMonth } from '../format.ts';
+import { addDays, dayStart, isoMonth, monthStart, yearStart } from '../time.ts';
+import { pickedMonth } from './month-period.svelte.ts';
 import { LOADING, READY, failed, type Load } from './load.ts';
 
 export const PERIOD_PRESETS = ['last_30_days', 'this_month', 'last_month', 'this_year', 'custom'] as const;
-export type PeriodPreset = (typeof PERIOD_PRESETS)[number];
+/** A preset chip, or `month`: a whole month reached by previous / next or the month picker. */
+export type PeriodPreset = (typeof PERIOD_PRESETS)[number] | 'month';
 
 export const PERIOD_LABEL: Readonly<Record<PeriodPreset, string>> = {
   last_30_days: 'Last 30 days',
@@ -17,6 +22,7 @@ export const PERIOD_LABEL: Readonly<Record<PeriodPreset, string>> = {
   last_month: 'Last month',
   this_year: 'This year',
   custom: 'Custom dates',
+  month: 'Month',
 };
 
 export interface Period {
@@ -26,7 +32,7 @@ export interface Period {
 }
 
 /** The instants a preset covers at `now`, in whole local days (today counts up to tomorrow's midnight). */
-export function presetRange(preset: Exclude<PeriodPreset, 'custom'>, now: number, timeZone: string): { from: number; to: number } {
+export function presetRange(preset: Exclude<PeriodPreset, 'custom' | 'month'>, now: number, timeZone: string): { from: number; to: number } {
   const tomorrow = addDays(now, 1, timeZone);
   switch (preset) {
     case 'last_30_days':
@@ -59,7 +65,7 @@ export class SiteImpact {
     this.period = { preset: 'last_30_days', ...presetRange('last_30_days', now(), timeZone) };
   }
 
-  choosePreset(preset: Exclude<PeriodPreset, 'custom'>): Promise<void> {
+  choosePreset(preset: Exclude<PeriodPreset, 'custom' | 'month'>): Promise<void> {
     this.period = { preset, ...presetRange(preset, this.#now(), this.timeZone) };
     return this.refresh();
   }
@@ -70,6 +76,58 @@ export class SiteImpact {
     const to = addDays(lastDay, 1, this.timeZone);
     if (to - fromDay > 400 * 86_400_000) return 'A report covers at most 400 days.';
     this.period = { preset: 'custom', from: dayStart(fromDay, this.timeZone), to };
+    return this.refresh();
+  }
+
+  /** Whether the period is whole local months (stepped by month, labelled by month). */
+  get isMonths(): boolean {
+    const { from, to } = this.period;
+    return from === monthStart(from, this.timeZone) && (to === monthStart(from, this.timeZone, 1) || (this.period.preset === 'this_month' && to === addDays(this.#now(), 1, this.timeZone)));
+  }
+
+  /** "November 2026", or "1 Nov 2026 – 30 Nov 2026" when the period is not a month. */
+  get label(): string {
+    const { from, to } = this.period;
+    if (this.isMonths) return formatMonth(from, this.timeZone);
+    return `${formatDate(from, this.timeZone)} – ${formatDate(addDays(to, -1, this.timeZone), this.timeZone)}`;
+  }
+
+  /** `YYYY-MM` for the month picker: the period's month, when it is one. */
+  get monthValue(): string {
+    return this.isMonths ? isoMonth(this.period.from, this.timeZone) : '';
+  }
+
+  get maxMonth(): string {
+    return isoMonth(this.#now(), this.timeZone);
+  }
+
+  /** A later period would start after today. */
+  get canGoNext(): boolean {
+    return this.period.to < addDays(this.#now(), 1, this.timeZone);
+  }
+
+  /** The period before (-1) or after (+1): the month before or after, else as many days earlier or later. */
+  step(direction: -1 | 1): Promise<void> {
+    if (direction === 1 && !this.canGoNext) return Promise.resolve();
+    const { from, to } = this.period;
+    const tz = this.timeZone;
+    if (this.isMonths) {
+      const start = monthStart(from, tz, direction);
+      this.period = { preset: 'month', from: start, to: monthStart(start, tz, 1) };
+    } else {
+      const days = Math.round((to - from) / 86_400_000);
+      const tomorrow = addDays(this.#now(), 1, tz);
+      const shiftedTo = Math.min(addDays(to, direction * days, tz), tomorrow);
+      this.period = { preset: 'custom', from: addDays(shiftedTo, -days, tz), to: shiftedTo };
+    }
+    return this.refresh();
+  }
+
+  /** A `YYYY-MM` month from the picker; returns why not when it cannot be shown. */
+  chooseMonth(value: string): Promise<void> | string {
+    const from = pickedMonth(value, this.timeZone, this.#now());
+    if (typeof from === 'string') return from;
+    this.period = { preset: 'month', from, to: monthStart(from, this.timeZone, 1) };
     return this.refresh();
   }
 
