@@ -68,6 +68,12 @@ export const ROUTES: readonly RouteDoc[] = [
   { method: 'get', path: '/health', summary: 'Ingest counters and store state', access: 'public', ok: { status: 200, description: 'Healthy or degraded (503 when down, same body)', schema: healthSchema }, errors: [] },
   { method: 'get', path: '/openapi.json', summary: 'This document', access: 'public', ok: { status: 200, description: 'OpenAPI 3.1 document' }, errors: [] },
   {
+    method: 'post', path: '/webhooks/{ecosystem}/{site}', summary: 'A vendor cloud’s events (Disruptive Technologies, Butlr) into ingest; 200 once they are stored (docs/devices.md)', access: 'public',
+    accessNote: 'no sign-in: each request is signed (Disruptive Technologies, X-Dt-Signature) or carries a bearer token (Butlr) with the site’s shared secret; served only by processes that run ingest',
+    params: [{ name: 'ecosystem', in: 'path', required: true, description: 'Webhook adapter', enum: ['disruptive', 'butlr'] }, site],
+    ok: { status: 200, description: 'Stored (or counted as rejected, with the reason in /api/health)' }, errors: ['ERR_NOT_FOUND', 'ERR_UNAUTHENTICATED', 'ERR_BODY_TOO_LARGE'],
+  },
+  {
     method: 'get', path: '/sites', summary: 'Sites the caller may see', access: 'signed-in',
     accessNote: 'readable without sign-in when the live view is public (--demo); lists only the sites on the account',
     ok: { status: 200, description: 'Sites', schema: z.array(siteSummarySchema) }, errors: [],
