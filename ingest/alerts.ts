@@ -18,8 +18,8 @@ import type { Alert, AlertKind, AlertsResponse } from '../devices/api-types.ts';
 import { DEVICE_KINDS, type Carrier } from '../devices/kinds.ts';
 import { openingHoursOf } from '../devices/site.ts';
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
-import { LocalClock } from './footprint/clock.ts';
-import { factorOf, factorSetFor } from './footprint/emissions.ts';
+import { LocalClock } from '../footprint/clock.ts';
+import { factorOf, factorSetFor } from '../footprint/emissions.ts';
 import type { EnrichedCheckin, EnrichedReading, Processor } from './types.ts';
 import { BySiteDevice } from '../devices/by-device.ts';
 

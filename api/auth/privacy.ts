@@ -12,7 +12,7 @@
  * daily job; per-member footprints (the member's own record) and site aggregates stay.
  */
 import { MEASUREMENT_CHECKINS } from '../../ingest/types.ts';
-import { M_DAY, M_INTERVAL, M_MONTH, M_SESSION } from '../../ingest/footprint/schema.ts';
+import { M_DAY, M_INTERVAL, M_MONTH, M_SESSION } from '../../footprint/schema.ts';
 import { rollupMeasurement } from '../../store/rollup.ts';
 import type { Accounts } from '../../store/accounts.ts';
 import type { Registry } from '../../store/registry.ts';

@@ -3,7 +3,7 @@
  * anonymised row per member. Numbers are plain decimals (up to 6 places, a tenth of a Wh),
  * so the columns sum to the JSON report's totals.
  */
-import { SCENARIOS } from '../../ingest/footprint/emissions.ts';
+import { SCENARIOS } from '../../footprint/emissions.ts';
 import type { ImpactReport } from './model.ts';
 
 export const CSV_TABLES = ['daily', 'members'] as const;

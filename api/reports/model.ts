@@ -8,10 +8,10 @@
  */
 import type { Carrier } from '../../devices/kinds.ts';
 import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../../devices/site.ts';
-import { LocalClock, type LocalDay } from '../../ingest/footprint/clock.ts';
-import { SCENARIOS, factorSetFor, type Scenario } from '../../ingest/footprint/emissions.ts';
-import { ACCOUNT_UNALLOCATED, ENGINE_VERSION } from '../../ingest/footprint/schema.ts';
-import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
+import { LocalClock, type LocalDay } from '../../footprint/clock.ts';
+import { SCENARIOS, factorSetFor, type Scenario } from '../../footprint/emissions.ts';
+import { ACCOUNT_UNALLOCATED, ENGINE_VERSION } from '../../footprint/schema.ts';
+import type { FootprintProcessor } from '../../footprint/stream.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { methodologyDocument, type MethodologyDocument } from './methodology.ts';
 import { readFootprintSeries } from './series.ts';

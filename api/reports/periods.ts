@@ -3,7 +3,7 @@
  * (`2026-W05`), in the site's time zone.
  */
 import type { SiteFile } from '../../devices/site.ts';
-import { LocalClock } from '../../ingest/footprint/clock.ts';
+import { LocalClock } from '../../footprint/clock.ts';
 
 export const SCHEDULES = ['monthly', 'weekly', 'off'] as const;
 export type Schedule = (typeof SCHEDULES)[number];

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import type { SiteFile } from '../../devices/site.ts';
-import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
+import type { FootprintProcessor } from '../../footprint/stream.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { ReportArchive, type ArchiveFile, type StoredReport } from './archive.ts';
 import type { ReportConfig } from './config.ts';

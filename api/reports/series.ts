@@ -3,8 +3,8 @@
  * built from. Thin on purpose: the figures are the engine's, summed, never recomputed here.
  */
 import type { SiteFile } from '../../devices/site.ts';
-import { M_DAY, M_MONTH, M_PRESENCE, M_SITE } from '../../ingest/footprint/schema.ts';
-import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
+import { M_DAY, M_MONTH, M_PRESENCE, M_SITE } from '../../footprint/schema.ts';
+import type { FootprintProcessor } from '../../footprint/stream.ts';
 import type { Point, TagFilter, TimeSeriesStore } from '../../store/types.ts';
 
 const DAY_MS = 86_400_000;

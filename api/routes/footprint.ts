@@ -12,12 +12,12 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Carrier } from '../../devices/kinds.ts';
 import type { FactorSet, SiteFile } from '../../devices/site.ts';
-import { LocalClock } from '../../ingest/footprint/clock.ts';
-import { SCENARIOS, factorSetFor } from '../../ingest/footprint/emissions.ts';
+import { LocalClock } from '../../footprint/clock.ts';
+import { SCENARIOS, factorSetFor } from '../../footprint/emissions.ts';
 import {
   ACCOUNT_SITE, ACCOUNT_UNALLOCATED, ENGINE_VERSION, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, M_SITE,
-} from '../../ingest/footprint/schema.ts';
-import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
+} from '../../footprint/schema.ts';
+import type { FootprintProcessor } from '../../footprint/stream.ts';
 import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
 import type { Point, TagFilter, TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../store/sqlite.ts';
-import { recompute, readingToPoint, checkinToPoint } from '../../../ingest/footprint/recompute.ts';
-import { SiteFootprintStream, createFootprintProcessor, type FootprintEvent } from '../../../ingest/footprint/stream.ts';
+import { recompute, readingToPoint, checkinToPoint } from '../../../footprint/recompute.ts';
+import { SiteFootprintStream, createFootprintProcessor, type FootprintEvent } from '../../../footprint/stream.ts';
 import type { Point } from '../../../store/types.ts';
 import { T, constantPower, latest, makeSite, checkin, reading } from './helpers.ts';
 import { prng, randomEvents, randomSite } from './random-site.ts';

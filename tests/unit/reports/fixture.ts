@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeAdapter } from '../../../devices/native/adapter.ts';
 import { deviceCategory, parseSiteYaml, type SiteFile } from '../../../devices/site.ts';
-import { checkinToPoint, readingToPoint, recompute } from '../../../ingest/footprint/recompute.ts';
+import { checkinToPoint, readingToPoint, recompute } from '../../../footprint/recompute.ts';
 import type { EnrichedCheckin, EnrichedReading } from '../../../ingest/types.ts';
 import { CaptureSink, runScenario } from '../../../simulators/run.ts';
 import { defaultScenario } from '../../../simulators/scenario.ts';

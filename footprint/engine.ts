@@ -16,10 +16,10 @@
  * (`counterHoldMs`); a difference that still lands in a closed interval is reported via
  * `onLateEnergy` so the caller can schedule a recompute.
  */
-import type { Carrier } from '../../devices/kinds.ts';
-import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../../devices/site.ts';
-import type { Point } from '../../store/types.ts';
-import type { EnrichedCheckin, EnrichedReading } from '../types.ts';
+import type { Carrier } from '../devices/kinds.ts';
+import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../devices/site.ts';
+import type { Point } from '../store/types.ts';
+import type { EnrichedCheckin, EnrichedReading } from '../ingest/types.ts';
 import { allocateInterval, type CarrierBalance, type MeterEnergy, type MeterRole } from './allocate.ts';
 import { LocalClock, type LocalDay } from './clock.ts';
 import { SCENARIOS, baselineAccrual, baselineDay, factorOf, factorSetFor } from './emissions.ts';

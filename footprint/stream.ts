@@ -5,12 +5,12 @@
  * store (issue 3, item 6). Anything arriving after its window has closed cannot be merged
  * any more; its calendar month is marked for recompute instead.
  */
-import type { SiteFile } from '../../devices/site.ts';
-import type { Point, TimeSeriesStore } from '../../store/types.ts';
-import type { EnrichedCheckin, EnrichedReading, Processor } from '../types.ts';
+import type { SiteFile } from '../devices/site.ts';
+import type { Point, TimeSeriesStore } from '../store/types.ts';
+import type { EnrichedCheckin, EnrichedReading, Processor } from '../ingest/types.ts';
 import { METER_COUNTER, METER_POWER, SiteFootprintEngine, type MeterKind, type MeterReadings } from './engine.ts';
 import { factorOf, factorSetFor } from './emissions.ts';
-import type { Carrier } from '../../devices/kinds.ts';
+import type { Carrier } from '../devices/kinds.ts';
 import { readEvents, recompute, replayMonth } from './recompute.ts';
 
 export const DEFAULT_LATENESS_MS = 10 * 60_000;

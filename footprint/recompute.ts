@@ -10,10 +10,10 @@
  * boundary is spread as live; presence needs no warm-up, since sessions and occupied
  * stretches end at local midnight).
  */
-import type { DeviceKind } from '../../devices/kinds.ts';
-import type { SiteFile } from '../../devices/site.ts';
-import type { Point, TimeSeriesStore } from '../../store/types.ts';
-import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, type EnrichedCheckin, type EnrichedReading } from '../types.ts';
+import type { DeviceKind } from '../devices/kinds.ts';
+import type { SiteFile } from '../devices/site.ts';
+import type { Point, TimeSeriesStore } from '../store/types.ts';
+import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, type EnrichedCheckin, type EnrichedReading } from '../ingest/types.ts';
 import { SiteFootprintEngine, type MonthConservation } from './engine.ts';
 import { compareEvents, feed, orderKey, type FootprintEvent } from './stream.ts';
 
