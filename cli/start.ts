@@ -32,7 +32,7 @@ import { ADAPTERS } from '../devices/index.ts';
 import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
 import { haAvailabilityMessage, haDiscoveryMessages, haStateMessage, type MqttOutMessage } from '../devices/homeassistant/discovery.ts';
 import { DerivedFollower, type DevicesSnapshot } from '../ingest/follower.ts';
-import { createFootprintProcessor, type FootprintProcessor } from '../footprint/index.ts';
+import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
 import { reportRoutes } from '../api/routes/reports.ts';
 import { ReportConfigError, reportConfigFromEnv, startReportScheduler, type ReportConfig } from '../api/reports/index.ts';

@@ -19,11 +19,11 @@
 import type { Carrier } from '../devices/kinds.ts';
 import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../devices/site.ts';
 import type { Point } from '../store/types.ts';
-import type { EnrichedCheckin, EnrichedReading } from '../ingest/types.ts';
 import { allocateInterval, type CarrierBalance, type MeterEnergy, type MeterRole } from './allocate.ts';
 import { LocalClock, type LocalDay } from './clock.ts';
 import { SCENARIOS, baselineAccrual, baselineDay, factorOf, factorSetFor } from './emissions.ts';
 import { AUTO_CHECKOUT_MS, PresenceTracker, type IntervalPresence } from './presence.ts';
+import type { EnrichedCheckin, EnrichedReading, FootprintEvent } from './events.ts';
 import { ACCOUNT_POOL, ACCOUNT_SITE, ACCOUNT_UNALLOCATED, M_DAY, M_INTERVAL, M_MONTH, M_PRESENCE, M_SESSION, M_SITE } from './schema.ts';
 
 const WH_PER_KWH = 1000;
@@ -804,4 +804,10 @@ export class SiteFootprintEngine {
   #push(measurement: string, tags: Record<string, string>, fields: Record<string, number>, ts: number): void {
     this.#points.push({ measurement, tags, fields, ts });
   }
+}
+
+/** Feeds a time-ordered engine with one site's events, in order. */
+export function feed(engine: SiteFootprintEngine, e: FootprintEvent): void {
+  if (e.type === 'reading') engine.onReading(e.reading);
+  else engine.onCheckin(e.checkin);
 }

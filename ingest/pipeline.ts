@@ -16,7 +16,8 @@ const DERIVED_ROOT = `${DERIVED_PREFIX}/`;
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
 import type { Point } from '../store/types.ts';
 import type { InboundMessage, MessageSource } from './sources.ts';
-import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, type DeviceContext, type EnrichedCheckin, type EnrichedReading, type Processor } from './types.ts';
+import { MEASUREMENT_READINGS, checkinToPoint, tagsOf } from '../footprint/events.ts';
+import type { DeviceContext, EnrichedCheckin, EnrichedReading, Processor } from './types.ts';
 import type { StoreWriter } from './writer.ts';
 import { BySiteDevice } from '../devices/by-device.ts';
 
@@ -222,12 +223,7 @@ export class Ingest {
         const zone = desk ? site.desks.find((d) => d.id === desk)?.zone : device.zone;
         return { ...c, site: device.site, device: device.device, ...(desk ? { desk } : {}), ...(zone ? { zone } : {}) };
       });
-      for (const c of checkins) {
-        const tags: Record<string, string> = { site: c.site, member: c.member, device: c.device };
-        if (c.desk) tags.desk = c.desk;
-        if (c.zone) tags.zone = c.zone;
-        points.push({ measurement: MEASUREMENT_CHECKINS, tags, fields: { check_in: c.action === 'check_in' ? 1 : 0 }, ts: c.ts });
-      }
+      for (const c of checkins) points.push(checkinToPoint(c));
       this.counters.checkins += checkins.length;
       for (const p of this.#opts.processors) p.onCheckins?.(checkins);
     }
@@ -324,11 +320,5 @@ function clip(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-export function tagsOf(ctx: DeviceContext): Record<string, string> {
-  const tags: Record<string, string> = { site: ctx.site, device: ctx.device, kind: ctx.kind };
-  if (ctx.zone) tags.zone = ctx.zone;
-  if (ctx.desk) tags.desk = ctx.desk;
-  if (ctx.category) tags.category = ctx.category;
-  if (ctx.carrier) tags.carrier = ctx.carrier;
-  return tags;
-}
+/** The store tags of a device's readings (footprint/events.ts owns the layout). */
+export { tagsOf };

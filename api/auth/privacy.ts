@@ -11,7 +11,7 @@
  * Retention: check-ins and presence sessions older than `retentionMonths` are deleted by a
  * daily job; per-member footprints (the member's own record) and site aggregates stay.
  */
-import { MEASUREMENT_CHECKINS } from '../../ingest/types.ts';
+import { MEASUREMENT_CHECKINS } from '../../footprint/events.ts';
 import { M_DAY, M_INTERVAL, M_MONTH, M_SESSION } from '../../footprint/schema.ts';
 import { rollupMeasurement } from '../../store/rollup.ts';
 import type { Accounts } from '../../store/accounts.ts';

@@ -11,10 +11,10 @@ import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../.
 import { LocalClock, type LocalDay } from '../../footprint/clock.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from '../../footprint/emissions.ts';
 import { ACCOUNT_UNALLOCATED, ENGINE_VERSION } from '../../footprint/schema.ts';
-import type { FootprintProcessor } from '../../footprint/stream.ts';
+import type { LiveDays } from '../../footprint/read.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { methodologyDocument, type MethodologyDocument } from './methodology.ts';
-import { readFootprintSeries } from './series.ts';
+import { readFootprintSeries } from '../../footprint/read.ts';
 import { spread, type Spread } from './stats.ts';
 
 export const REPORT_FORMAT = 'deskprint-impact-report/1';
@@ -200,7 +200,7 @@ export interface BuildReportOptions {
   to: number;
   /** The generated-at time, the only thing that may differ between two renders of the same data. */
   generatedAt: number;
-  engine?: FootprintProcessor;
+  engine?: LiveDays;
   onProgress?: (done: number, total: number) => void;
 }
 

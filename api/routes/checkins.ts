@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import type { MemberCheckinsResponse } from '../../devices/api-types.ts';
-import { MEASUREMENT_CHECKINS } from '../../ingest/types.ts';
+import { MEASUREMENT_CHECKINS } from '../../footprint/events.ts';
 import type { Registry } from '../../store/registry.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';

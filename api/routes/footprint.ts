@@ -15,11 +15,11 @@ import type { FactorSet, SiteFile } from '../../devices/site.ts';
 import { LocalClock } from '../../footprint/clock.ts';
 import { SCENARIOS, factorSetFor } from '../../footprint/emissions.ts';
 import {
-  ACCOUNT_SITE, ACCOUNT_UNALLOCATED, ENGINE_VERSION, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, M_SITE,
+  ACCOUNT_UNALLOCATED, ENGINE_VERSION, M_SESSION,
 } from '../../footprint/schema.ts';
-import type { FootprintProcessor } from '../../footprint/stream.ts';
-import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
-import type { Point, TagFilter, TimeSeriesStore } from '../../store/types.ts';
+import { readDays, readFootprintSeries, readPoints, windows, type LiveDays } from '../../footprint/read.ts';
+import { MEASUREMENT_READINGS } from '../../footprint/events.ts';
+import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
 import { parseRange, parseQuery } from '../params.ts';
 
@@ -27,15 +27,13 @@ export interface FootprintRouteDeps {
   store: TimeSeriesStore;
   sites: ReadonlyMap<string, SiteFile>;
   /** The live engine: today's provisional figures are overlaid on the stored ones. */
-  engine?: FootprintProcessor;
+  engine?: LiveDays;
   clock?: () => number;
 }
 
 const DAY_MS = 86_400_000;
 /** Longest range one request may cover. */
 const MAX_RANGE_MS = 400 * DAY_MS;
-/** Stored points are read in windows of this length. */
-const READ_WINDOW_MS = 31 * DAY_MS;
 
 const memberQuery = z.object({
   from: z.string().optional(),
@@ -86,7 +84,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const all: Point[] = [];
     for (const site of sites) {
       const clock = new LocalClock(site.timezone, site.accounting_interval_min);
-      const days = await dayPoints(deps, site, from, to, { account: member });
+      const days = await readDays(deps.store, site, from, to, { account: member, live: deps.engine });
       for (const p of days) {
         const start = q.every === 'day' ? p.ts : q.every === 'week' ? clock.weekStart(p.ts) : clock.monthStart(p.ts);
         let b = buckets.get(start);
@@ -113,18 +111,18 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const site = requireSite(deps, req.params.site);
     const { from, to } = range(req.query as Record<string, unknown>, now());
     const carriers = carriersOf([site]);
-    const where = { site: site.id };
+    const series = await readFootprintSeries({ store: deps.store, site, from, to, monthsFrom: from, ...(deps.engine ? { engine: deps.engine } : {}) });
 
     // Per interval: metered totals, residual, pool, data quality.
     const perCarrier = new Map<string, Record<string, number>>();
-    for (const p of await readPoints(deps.store, M_SITE, where, from, to)) {
+    for (const p of series.site) {
       const c = p.tags.carrier ?? '';
       const acc = perCarrier.get(c) ?? {};
       for (const [k, v] of Object.entries(p.fields)) acc[k] = (acc[k] ?? 0) + v;
       perCarrier.set(c, acc);
     }
     // The footprint of record per account: days (pool share included).
-    const days = await dayPoints(deps, site, from, to, {});
+    const days = series.days;
     const byAccount = new Map<string, Point[]>();
     for (const p of days) {
       const a = p.tags.account ?? '';
@@ -137,9 +135,9 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const operator = figures(byAccount.get(site.operator) ?? [], carriers);
     const unallocated = figures(byAccount.get(ACCOUNT_UNALLOCATED) ?? [], carriers);
     // Months wholly inside the range carry the monthly M6 check.
-    const months = (await readPoints(deps.store, M_MONTH, { site: site.id, account: ACCOUNT_SITE }, from, to)).filter((p) => p.fields.final === 1);
+    const months = series.months.filter((p) => p.fields.final === 1);
     const presence = { desk: 0, sensor: 0, entrance: 0, unidentified: 0 };
-    for (const p of await readPoints(deps.store, M_PRESENCE, where, from, to)) {
+    for (const p of series.presence) {
       presence.desk += p.fields.desk_session_hours ?? 0;
       presence.sensor += p.fields.desk_session_hours_sensor ?? 0;
       presence.entrance += p.fields.entrance_session_hours ?? 0;
@@ -215,8 +213,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     res.setHeader('Content-Disposition', `attachment; filename="${site.id}-footprint-input.${csv ? 'csv' : 'ndjson'}"`);
     if (csv) res.write('type,ts,device,kind,zone,desk,category,carrier,metric,value,member,session_kind,end\n');
     // Day by day, so a long export never sits in memory.
-    for (let w = from; w < to; w += DAY_MS) {
-      const wEnd = Math.min(w + DAY_MS, to);
+    for (const [w, wEnd] of windows(from, to, DAY_MS)) {
       for (const p of await readPoints(deps.store, MEASUREMENT_READINGS, { site: site.id }, w, wEnd)) {
         for (const [metric, value] of Object.entries(p.fields)) {
           const row = { type: 'reading', ts: p.ts, device: p.tags.device, kind: p.tags.kind, zone: p.tags.zone, desk: p.tags.desk, category: p.tags.category, carrier: p.tags.carrier, metric, value };
@@ -246,28 +243,6 @@ function range(query: Record<string, unknown>, now: number): { from: number; to:
   const r = parseRange(query, now, 30 * DAY_MS);
   if (r.to - r.from > MAX_RANGE_MS) throw new ApiError('ERR_RANGE_INVALID', `the range may cover at most ${MAX_RANGE_MS / DAY_MS} days`);
   return r;
-}
-
-/** Stored points of [from, to), read window by window. */
-async function readPoints(store: TimeSeriesStore, measurement: string, where: TagFilter, from: number, to: number): Promise<Point[]> {
-  const out: Point[] = [];
-  for (let w = from; w < to; w += READ_WINDOW_MS) {
-    out.push(...(await store.queryRaw({ measurement, where, from: w, to: Math.min(w + READ_WINDOW_MS, to), limit: 1_000_000 })));
-  }
-  return out;
-}
-
-/** Day points of a site in [from, to), with the live engine's open month overlaid. */
-async function dayPoints(deps: FootprintRouteDeps, site: SiteFile, from: number, to: number, where: { account?: string }): Promise<Point[]> {
-  const stored = await readPoints(deps.store, M_DAY, { site: site.id, ...where }, from, to);
-  const byKey = new Map(stored.map((p) => [`${p.tags.account}|${p.ts}`, p]));
-  const live = deps.engine?.stream(site.id)?.engine.provisionalDays() ?? [];
-  for (const p of live) {
-    if (p.ts < from || p.ts >= to) continue;
-    if (where.account !== undefined && p.tags.account !== where.account) continue;
-    byKey.set(`${p.tags.account}|${p.ts}`, p);
-  }
-  return [...byKey.values()].sort((a, b) => a.ts - b.ts);
 }
 
 function figures(days: readonly Point[], carriers: readonly Carrier[]): FootprintFigures {

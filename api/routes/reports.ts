@@ -12,7 +12,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { SiteFile } from '../../devices/site.ts';
 import { LocalClock } from '../../footprint/clock.ts';
-import type { FootprintProcessor } from '../../footprint/stream.ts';
+import type { LiveDays } from '../../footprint/read.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
 import { parseRange, parseQuery } from '../params.ts';
@@ -32,7 +32,7 @@ export interface ReportRouteDeps {
   /** Each site's schedule, for the listing (default monthly). */
   scheduleOf?: (site: string) => Schedule;
   /** The live engine: the open month's days are its provisional figures. */
-  engine?: FootprintProcessor;
+  engine?: LiveDays;
   clock?: () => number;
 }
 

@@ -2,7 +2,8 @@
 import { siteFileSchema, type FactorSet, type SiteFile } from '../../../devices/site.ts';
 import type { EnrichedCheckin, EnrichedReading } from '../../../ingest/types.ts';
 import { SiteFootprintEngine } from '../../../footprint/engine.ts';
-import { compareEvents, feed, type FootprintEvent } from '../../../footprint/stream.ts';
+import { feed } from '../../../footprint/engine.ts';
+import { compareEvents, type FootprintEvent } from '../../../footprint/events.ts';
 import type { Point } from '../../../store/types.ts';
 import type { DeviceKind } from '../../../devices/kinds.ts';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { runRecompute } from '../../../cli/commands/recompute.ts';
 import { parseSiteYaml } from '../../../devices/site.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
-import { checkinToPoint, readingToPoint } from '../../../footprint/recompute.ts';
+import { checkinToPoint, readingToPoint } from '../../../footprint/events.ts';
 import { M_DAY } from '../../../footprint/schema.ts';
 import { T, checkin, constantPower } from './helpers.ts';
 
