@@ -255,6 +255,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
           stored: writer.stored,
           rejected: ing.counters.rejected ?? 0,
           rejected_by_reason: { ...(ing.counters.rejectedByReason ?? {}) } as Record<string, number>,
+          processor_errors: { ...(ing.counters.processorErrors ?? {}) },
           readings: ing.counters.readings ?? 0,
           checkins: ing.counters.checkins ?? 0,
           pending: writer.depth,

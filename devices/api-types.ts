@@ -82,6 +82,8 @@ export const healthSchema = z.object({
     stored: z.number().int(),
     rejected: z.number().int(),
     rejected_by_reason: z.record(z.string(), z.number().int()),
+    /** Failures of each pipeline processor by name (the reading is stored all the same). */
+    processor_errors: z.record(z.string(), z.number().int()),
     readings: z.number().int(),
     checkins: z.number().int(),
     pending: z.number().int(),

@@ -55,10 +55,12 @@ export interface IngestCounters {
   rejectedByReason: Partial<Record<RejectReason, number>>;
   readings: number;
   checkins: number;
+  /** Failures of each processor (by name): a bug in that stage, never the message's fault. */
+  processorErrors: Record<string, number>;
 }
 
 export class Ingest {
-  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0 };
+  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, processorErrors: {} };
   /** Per registered device (by site, then device): last seen, availability, rejections. */
   readonly activity = new BySiteDevice<DeviceActivity>();
   #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
@@ -99,7 +101,7 @@ export class Ingest {
         const points = await p.tick(now);
         if (points.length) this.#opts.writer.enqueue(points, 0);
       } catch (err) {
-        this.#logOnce(`tick:${p.name}`, `processor ${p.name} failed: ${(err as Error).message}`);
+        this.#processorFailed(p, err);
       }
     }
   }
@@ -215,7 +217,7 @@ export class Ingest {
         cur.fields[r.metric] = r.value;
       }
       this.counters.readings += readings.length;
-      for (const p of this.#opts.processors) p.onReadings?.(readings);
+      for (const p of this.#opts.processors) this.#feed(p, p.onReadings, readings);
     }
     if (result.checkins.length > 0) {
       const checkins: EnrichedCheckin[] = result.checkins.map((c) => {
@@ -225,7 +227,7 @@ export class Ingest {
       });
       for (const c of checkins) points.push(checkinToPoint(c));
       this.counters.checkins += checkins.length;
-      for (const p of this.#opts.processors) p.onCheckins?.(checkins);
+      for (const p of this.#opts.processors) this.#feed(p, p.onCheckins, checkins);
     }
     if (points.length) this.#opts.writer.enqueue(points, result.readings.length + result.checkins.length);
   }
@@ -250,6 +252,25 @@ export class Ingest {
       this.#contexts.set(device, (c = { ctx, tags: tagsOf(ctx) }));
     }
     return c;
+  }
+
+  /**
+   * One processor's share of a message. Each is isolated: a processor that throws is
+   * counted and logged once under its name, and neither the other processors nor the store
+   * writer lose the message (it was valid; the stage has the bug).
+   */
+  #feed<T>(p: Processor, fn: ((batch: readonly T[]) => void) | undefined, batch: readonly T[]): void {
+    if (!fn) return;
+    try {
+      fn.call(p, batch);
+    } catch (err) {
+      this.#processorFailed(p, err);
+    }
+  }
+
+  #processorFailed(p: Processor, err: unknown): void {
+    this.counters.processorErrors[p.name] = (this.counters.processorErrors[p.name] ?? 0) + 1;
+    this.#logOnce(`processor:${p.name}`, `processor ${p.name} failed: ${(err as Error).message}`);
   }
 
   #activity(device: Pick<RegisteredDevice, 'site' | 'device'>): DeviceActivity {
