@@ -33,6 +33,7 @@ import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
 import { haAvailabilityMessage, haDiscoveryMessages, haStateMessage, type MqttOutMessage } from '../devices/homeassistant/discovery.ts';
 import { DerivedFollower, type DevicesSnapshot } from '../ingest/follower.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint.ts';
+import { SiteStates } from '../ingest/sites.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
 import { reportRoutes } from '../api/routes/reports.ts';
 import { ReportConfigError, reportConfigFromEnv, startReportScheduler, type ReportConfig } from '../api/reports/index.ts';
@@ -176,15 +177,23 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     // closed intervals are stored as series and its running day totals feed the live view.
     const sitesById = new Map(registry.sites().map((s) => [s.id, s] as const));
     const footprint = createFootprintProcessor({ sites: sitesById, store });
-    const liveState = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(site, device), today: (site) => footprint.today(site) });
+    // One state owner per site (clock, latest values, presence, activity), rebuilt when the
+    // registry changes; a site changed while running reaches the footprint engine too.
+    const siteStates = new SiteStates(registry);
+    siteStates.onSiteChange((state) => {
+      sitesById.set(state.site.id, state.site);
+      footprint.siteChanged(state.site);
+    });
+    const liveState = new LiveState({ registry, sites: siteStates, today: (site) => footprint.today(site) });
     // Waste and device-health alerts (issue 7), raised in ingest so they exist without a browser open.
-    const alerts = new AlertsProcessor({ registry, activity: (site, device) => ingest?.activity.get(site, device) });
+    const alerts = new AlertsProcessor({ registry, sites: siteStates, activity: (site, device) => siteStates.get(site)?.activity(device) });
     let follower: DerivedFollower | undefined;
     ingest = new Ingest({
       registry,
       source,
       writer,
-      processors: [footprint, liveState, alerts, ...(extras.processors ?? [])],
+      processors: [siteStates, footprint, liveState, alerts, ...(extras.processors ?? [])],
+      activity: siteStates.activity,
       log: log.child({ module: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
       adapters: ADAPTERS.map((a) => (a.name === 'zigbee2mqtt' && config.zigbee2mqttBaseTopic !== 'zigbee2mqtt' ? createZigbee2mqttAdapter({ baseTopic: config.zigbee2mqttBaseTopic }) : a)),

@@ -20,7 +20,7 @@ import type { Carrier } from '../devices/kinds.ts';
 import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../devices/site.ts';
 import type { Point } from '../store/types.ts';
 import { allocateInterval, type CarrierBalance, type MeterEnergy, type MeterRole } from './allocate.ts';
-import { LocalClock, type LocalDay } from './clock.ts';
+import { clockOf, type LocalClock, type LocalDay } from './clock.ts';
 import { SCENARIOS, baselineAccrual, baselineDay, factorOf, factorSetFor } from './emissions.ts';
 import { AUTO_CHECKOUT_MS, PresenceTracker, type IntervalPresence } from './presence.ts';
 import type { EnrichedCheckin, EnrichedReading, FootprintEvent } from './events.ts';
@@ -171,7 +171,7 @@ export class SiteFootprintEngine {
   constructor(site: SiteFile, opts: EngineOptions = {}) {
     this.site = site;
     this.#opts = opts;
-    this.clock = new LocalClock(site.timezone, site.accounting_interval_min);
+    this.clock = clockOf(site);
     this.#maxGapMs = site.max_gap_min * 60_000;
     this.closeDelayMs = Math.max(this.#maxGapMs, AUTO_CHECKOUT_MS);
     const deskZone = new Map(site.desks.map((d) => [d.id, d.zone] as const));

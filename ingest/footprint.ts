@@ -42,6 +42,12 @@ export interface FootprintProcessor extends Processor {
   ready(): Promise<void>;
   /** Resolves once no background recompute is running (shutdown, tests). */
   settled(): Promise<void>;
+  /**
+   * A site added or changed while running (a device added): its engine is rebuilt for the
+   * new site file and, with a store, warmed up again from the stored raw data of the open
+   * month, so the new device counts from its first reading without a restart.
+   */
+  siteChanged(site: SiteFile): void;
 }
 
 export function createFootprintProcessor(opts: FootprintProcessorOptions): FootprintProcessor {
@@ -59,17 +65,24 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
   let recomputing: Promise<void> | false = false;
   /** Warm start: not begun (undefined), running (a promise), or done (true). */
   let warm: Promise<void> | true | undefined = opts.store && opts.warmStart !== false ? undefined : true;
+  /** Streams already warmed up (each is warmed once, before its first release). */
+  const warmed = new WeakSet<SiteFootprintStream>();
+  /** Sites whose rebuilt stream is warming up: not released until it is done. */
+  const rebuilding = new Map<string, Promise<void>>();
+  const warmStream = async (s: SiteFootprintStream, now: number): Promise<void> => {
+    if (warmed.has(s)) return;
+    warmed.add(s);
+    try {
+      await s.warmStart(opts.store!, now);
+    } catch {
+      // Store unreachable: carry on live; the month is flagged for a recompute.
+      s.dirtyMonths.add(s.engine.clock.monthStart(now));
+    }
+  };
   const warmUp = (now: number): Promise<void> => {
     if (warm === true) return Promise.resolve();
     warm ??= (async () => {
-      for (const s of streams.values()) {
-        try {
-          await s.warmStart(opts.store!, now);
-        } catch {
-          // Store unreachable: carry on live; the month is flagged for a recompute.
-          s.dirtyMonths.add(s.engine.clock.monthStart(now));
-        }
-      }
+      for (const s of streams.values()) await warmStream(s, now);
       warm = true;
     })();
     return warm;
@@ -106,6 +119,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
       }
       const points: Point[] = [];
       for (const [site, s] of streams) {
+        if (rebuilding.has(site)) continue;
         // A quiet site still needs its intervals closed: after a lateness of silence the
         // wall clock stands in for event time.
         const idle = now - (lastArrival.get(site) ?? started) >= lateness ? now : undefined;
@@ -170,9 +184,32 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
     },
     async settled() {
       while (recomputing) await recomputing;
+      await Promise.all(rebuilding.values());
+    },
+    siteChanged(site) {
+      const old = streams.get(site.id);
+      const fresh = new SiteFootprintStream(site, opts);
+      streams.set(site.id, fresh);
+      todayCache.delete(site.id);
+      if (!old) return;
+      for (const m of old.dirtyMonths) fresh.dirtyMonths.add(m);
+      // The readings the old engine still held in its lateness window reach the new one
+      // through the store (warm start reads them back); should one not be stored yet, the
+      // month is flagged so a recompute after its end makes it whole.
+      const now = clock();
+      fresh.dirtyMonths.add(fresh.engine.clock.monthStart(now));
+      if (!opts.store || opts.warmStart === false) return;
+      const done = (async () => {
+        if (warm !== true) await warmUp(now);
+        await warmStream(fresh, clock());
+      })().finally(() => {
+        if (rebuilding.get(site.id) === done) rebuilding.delete(site.id);
+      });
+      rebuilding.set(site.id, done);
     },
     async close() {
       while (recomputing) await recomputing;
+      await Promise.all(rebuilding.values());
       streams.clear();
     },
   };

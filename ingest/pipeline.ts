@@ -32,6 +32,8 @@ export interface IngestOptions {
   adapters?: readonly Adapter[];
   /** Republish rejected messages with their reason (default true). */
   publishRejected?: boolean;
+  /** Where device activity is kept: the per-site state owner's (ingest/sites.ts), else a map of its own. */
+  activity?: BySiteDevice<DeviceActivity>;
 }
 
 export interface DeviceActivity {
@@ -62,13 +64,14 @@ export interface IngestCounters {
 export class Ingest {
   readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, processorErrors: {} };
   /** Per registered device (by site, then device): last seen, availability, rejections. */
-  readonly activity = new BySiteDevice<DeviceActivity>();
-  #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
+  readonly activity: BySiteDevice<DeviceActivity>;
+  #opts: Required<Omit<IngestOptions, 'processors' | 'activity'>> & { processors: Processor[] };
   #logged = new Set<string>();
   #contexts = new WeakMap<RegisteredDevice, { ctx: DeviceContext; tags: Record<string, string> }>();
   #tickTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: IngestOptions) {
+    this.activity = opts.activity ?? new BySiteDevice<DeviceActivity>();
     this.#opts = {
       maxPayloadBytes: 256 * 1024,
       adapters: ADAPTERS,

@@ -8,7 +8,7 @@
  */
 import type { Carrier } from '../../devices/kinds.ts';
 import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../../devices/site.ts';
-import { LocalClock, type LocalDay } from '../../footprint/clock.ts';
+import { clockOf, type LocalDay } from '../../footprint/clock.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from '../../footprint/emissions.ts';
 import { ACCOUNT_UNALLOCATED, ENGINE_VERSION } from '../../footprint/schema.ts';
 import type { LiveDays } from '../../footprint/read.ts';
@@ -206,7 +206,7 @@ export interface BuildReportOptions {
 
 /** Whole local days covering [from, to): from the start of from's day to the end of (to − 1)'s day. */
 export function reportPeriod(site: SiteFile, from: number, to: number): { from: number; to: number; days: LocalDay[] } {
-  const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+  const clock = clockOf(site);
   const days: LocalDay[] = [];
   for (let t = clock.day(from).start; t < to; t = clock.day(t).end) days.push(clock.day(t));
   return { from: days[0]!.start, to: days.at(-1)!.end, days };
@@ -215,7 +215,7 @@ export function reportPeriod(site: SiteFile, from: number, to: number): { from: 
 export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactReport> {
   const { site } = o;
   const period = reportPeriod(site, o.from, o.to);
-  const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+  const clock = clockOf(site);
   const carriers = siteCarriers(site);
   const series = await readFootprintSeries({
     store: o.store, site, from: period.from, to: period.to, monthsFrom: clock.monthStart(period.from),

@@ -12,7 +12,7 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Carrier } from '../../devices/kinds.ts';
 import type { FactorSet, SiteFile } from '../../devices/site.ts';
-import { LocalClock } from '../../footprint/clock.ts';
+import { clockOf } from '../../footprint/clock.ts';
 import { SCENARIOS, factorSetFor } from '../../footprint/emissions.ts';
 import {
   ACCOUNT_UNALLOCATED, ENGINE_VERSION, M_SESSION,
@@ -83,7 +83,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const buckets = new Map<number, { days: Point[] }>();
     const all: Point[] = [];
     for (const site of sites) {
-      const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+      const clock = clockOf(site);
       const days = await readDays(deps.store, site, from, to, { account: member, live: deps.engine });
       for (const p of days) {
         const start = q.every === 'day' ? p.ts : q.every === 'week' ? clock.weekStart(p.ts) : clock.monthStart(p.ts);
@@ -289,7 +289,7 @@ function carriersOf(sites: readonly SiteFile[]): Carrier[] {
 function methodBlock(sites: readonly SiteFile[], from: number, to: number) {
   const sets = new Map<string, FactorSet>();
   for (const site of sites) {
-    const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+    const clock = clockOf(site);
     const y0 = clock.day(from).year;
     const y1 = clock.day(Math.max(from, to - 1)).year;
     for (let y = y0; y <= y1; y++) {

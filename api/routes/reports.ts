@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { SiteFile } from '../../devices/site.ts';
-import { LocalClock } from '../../footprint/clock.ts';
+import { clockOf } from '../../footprint/clock.ts';
 import type { LiveDays } from '../../footprint/read.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
@@ -121,7 +121,7 @@ function range(site: SiteFile, query: { from?: string | undefined; to?: string |
 
 /** Without from/to: the last whole local calendar month. */
 function lastFullMonth(site: SiteFile, now: number): { from: number; to: number } {
-  const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+  const clock = clockOf(site);
   const to = clock.monthStart(now);
   return { from: clock.monthStart(to - 1), to };
 }
