@@ -42,7 +42,7 @@ import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
 import { startRetention } from '../api/auth/privacy.ts';
 import type { BrokerAuth } from '../broker/auth.ts';
 import { readTls, startEmbeddedBroker } from './broker.ts';
-import { Accounts, registerAddedDevices } from '../store/accounts.ts';
+import { Accounts, registerAddedDevices } from '../accounts/accounts.ts';
 import { ROOT, VERSION, loadSiteFiles } from './paths.ts';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from './config.ts';
 import { createLogger, type Logger } from './log.ts';

@@ -14,7 +14,7 @@
 import { MEASUREMENT_CHECKINS } from '../../footprint/events.ts';
 import { M_DAY, M_INTERVAL, M_MONTH, M_SESSION } from '../../footprint/schema.ts';
 import { rollupMeasurement } from '../../store/rollup.ts';
-import type { Accounts } from '../../store/accounts.ts';
+import type { Accounts } from '../../accounts/accounts.ts';
 import type { Registry } from '../../store/registry.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Carrier, Category, DeviceKind } from '../devices/kinds.ts';
 import type { SiteDevice } from '../devices/site.ts';
-import type { Registry } from './registry.ts';
+import type { Registry } from '../store/registry.ts';
 
 export const ROLES = ['manager', 'member', 'funder'] as const;
 export type Role = (typeof ROLES)[number];
