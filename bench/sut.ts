@@ -127,8 +127,8 @@ async function main(): Promise<void> {
       // deskprint/<site>/<device>/telemetry, {"ts":…,"power_w":…,"energy_wh":…}
       const [, site, device] = msg.topic.split('/');
       const { ts, ...fields } = JSON.parse(msg.payload.toString()) as { ts: number } & Record<string, number>;
-      writer.enqueue([{ measurement: MEASUREMENT_READINGS, tags: { site: site!, device: device! }, fields, ts }], Object.keys(fields).length);
-      return writer.backlog();
+      // Acknowledged once stored, as ingest does (DESIGN "Acknowledged means stored").
+      return writer.enqueue([{ measurement: MEASUREMENT_READINGS, tags: { site: site!, device: device! }, fields, ts }], Object.keys(fields).length);
     });
     closeAll = async () => {
       await source.stop();

@@ -40,6 +40,13 @@ export interface RateLimit {
   perSecond: number;
   /** Messages a client may send at once before the sustained rate applies. */
   burst: number;
+  /**
+   * QoS 1 messages a client may send beyond its rate once per connection: the backlog a
+   * device kept while it could not reach deskprint (its unacknowledged readings, a
+   * gateway's offline buffer), which it sends all at once on reconnecting. A flood gets this
+   * allowance once per connection too, then is cut off; 0 turns it off.
+   */
+  replayBurst?: number;
 }
 
 export interface BrokerAuthOptions {
@@ -64,8 +71,15 @@ export interface BrokerAuth {
   authorizePublish: AuthorizePublishHandler;
   authorizeSubscribe: AuthorizeSubscribeHandler;
   /** Counters for health and tests. */
-  readonly counters: { refusedConnects: number; refusedPublishes: number; refusedSubscribes: number; floodDisconnects: number };
+  readonly counters: { refusedConnects: number; refusedPublishes: number; refusedSubscribes: number; floodDisconnects: number; replayed: number };
   principal(client: Client): BrokerPrincipal | undefined;
+  /**
+   * Stopping: every further publish from a client is refused (and its connection dropped,
+   * unacknowledged), so nothing reaches the broker that ingest could not store. Connections
+   * are not refused (a CONNACK refusal stops some clients, MQTT.js among them, from
+   * reconnecting later); the listeners close instead (EmbeddedBroker.stopListening).
+   */
+  stopAccepting(): void;
 }
 
 /** MQTT 3.1.1 CONNACK return codes (§3.2.2.3). */
@@ -81,10 +95,12 @@ function refusal(message: string, returnCode: number): Error & { returnCode: num
 export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
   const now = opts.clock ?? Date.now;
   const principals = new WeakMap<Client, BrokerPrincipal>();
-  const buckets = new WeakMap<Client, { tokens: number; at: number }>();
+  const buckets = new WeakMap<Client, { tokens: number; replay: number; at: number }>();
+  let stopping = false;
   /** username (or client id for anonymous) → refused until. */
   const penalties = new Map<string, number>();
-  const counters = { refusedConnects: 0, refusedPublishes: 0, refusedSubscribes: 0, floodDisconnects: 0 };
+  const counters = { refusedConnects: 0, refusedPublishes: 0, refusedSubscribes: 0, floodDisconnects: 0, replayed: 0 };
+  const replayBurst = opts.rate.replayBurst ?? 0;
   const bridgeFactor = opts.bridgeRateFactor ?? 10;
   const penaltyMs = opts.floodPenaltyMs ?? 10_000;
   const penaltyKey = (client: Client, p: BrokerPrincipal | undefined) => (p?.username ? `u:${p.username}` : `c:${client.id}`);
@@ -122,19 +138,30 @@ export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
     );
   };
 
-  /** Token bucket per client; false when the client is over its rate. */
-  const withinRate = (client: Client, p: BrokerPrincipal): boolean => {
-    const perSecond = opts.rate.perSecond * (p.type === 'bridge' || p.type === 'service' ? bridgeFactor : 1);
+  /**
+   * Token bucket per client (one per connection); false when the client is over its rate.
+   * A QoS 1 message over the rate draws on the connection's replay allowance first.
+   */
+  const withinRate = (client: Client, p: BrokerPrincipal, qos: number): boolean => {
+    const factor = p.type === 'bridge' || p.type === 'service' ? bridgeFactor : 1;
+    const perSecond = opts.rate.perSecond * factor;
     if (perSecond <= 0) return true;
-    const burst = Math.max(1, opts.rate.burst * (p.type === 'bridge' || p.type === 'service' ? bridgeFactor : 1));
+    const burst = Math.max(1, opts.rate.burst * factor);
     const t = now();
-    const b = buckets.get(client) ?? { tokens: burst, at: t };
+    let b = buckets.get(client);
+    if (!b) buckets.set(client, (b = { tokens: burst, replay: replayBurst * factor, at: t }));
     b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
     b.at = t;
-    buckets.set(client, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return true;
+    }
+    if (qos > 0 && b.replay >= 1) {
+      b.replay -= 1;
+      counters.replayed++;
+      return true;
+    }
+    return false;
   };
 
   /** Refuses a publish; aedes then disconnects the client. */
@@ -151,13 +178,14 @@ export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
     const p = principals.get(client);
     const topic = packet.topic;
     if (!p) return refusePublish(client, p, topic, callback, 'not authenticated');
+    if (stopping) return refusePublish(client, p, topic, callback, 'deskprint is stopping');
     const t = now();
     if (p.username !== null && t - p.checkedAt > REVOCATION_CHECK_MS) {
       const c = opts.accounts.credential(p.username);
       if (!c || c.revokedAt !== null) return refusePublish(client, p, topic, callback, 'credential revoked');
       p.checkedAt = t;
     }
-    if (!withinRate(client, p)) {
+    if (!withinRate(client, p, packet.qos)) {
       counters.floodDisconnects++;
       penalties.set(penaltyKey(client, p), t + penaltyMs);
       opts.log?.warn({ clientId: client.id, username: p.username }, 'MQTT client over its message rate: disconnected');
@@ -194,7 +222,16 @@ export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
     callback(null, allowed ? sub : null);
   };
 
-  return { authenticate, authorizePublish, authorizeSubscribe, counters, principal: (c) => principals.get(c) };
+  return {
+    authenticate,
+    authorizePublish,
+    authorizeSubscribe,
+    counters,
+    principal: (c) => principals.get(c),
+    stopAccepting: () => {
+      stopping = true;
+    },
+  };
 }
 
 /** Does a topic name match a filter (MQTT 3.1.1 §4.7)? */

@@ -29,6 +29,8 @@ export interface EmbeddedBroker {
   /** Serves MQTT over WebSocket on an HTTP server at `path`. */
   attachWebSocket(server: HttpServer, path?: string): void;
   clients(): number;
+  /** Stops accepting connections (TCP, TLS and WebSocket); connected clients stay. */
+  stopListening(): void;
   close(): Promise<void>;
 }
 
@@ -46,12 +48,19 @@ export const denyReservedTopics: AuthorizePublishHandler = (_client, packet, cal
 
 export async function createEmbeddedBroker(hooks: BrokerHooks = {}): Promise<EmbeddedBroker> {
   const options: AedesOptions = {
+    // Ingest calls back (letting aedes PUBACK) only once a message is durable, so many
+    // deliveries are unfinished at once. aedes's emitter queues those beyond `concurrency`
+    // (default 100) in an array it shifts one by one; 0 lifts the cap. What is unfinished
+    // stays bounded by the publishers: aedes reads a client's next packets only after the
+    // current read's are acknowledged.
+    concurrency: 0,
     authorizePublish: hooks.authorizePublish ?? denyReservedTopics,
     ...(hooks.authenticate ? { authenticate: hooks.authenticate } : {}),
     ...(hooks.authorizeSubscribe ? { authorizeSubscribe: hooks.authorizeSubscribe } : {}),
   };
   const aedes = await Aedes.createBroker(options);
   const tcpServers: net.Server[] = [];
+  let accepting = true;
   const wsServers: WebSocketServer[] = [];
   const handle = (conn: Duplex, req?: IncomingMessage) => {
     aedes.handle(conn as never, req as never);
@@ -83,12 +92,17 @@ export async function createEmbeddedBroker(hooks: BrokerHooks = {}): Promise<Emb
       server.on('upgrade', (req: IncomingMessage, socket, head) => {
         const url = new URL(req.url ?? '/', 'http://localhost');
         if (url.pathname !== path) return; // socket.io and others handle their own upgrades
+        if (!accepting) return void socket.destroy();
         wss.handleUpgrade(req, socket, head, (ws) => {
           handle(createWebSocketStream(ws), req);
         });
       });
     },
     clients: () => aedes.connectedClients,
+    stopListening() {
+      accepting = false;
+      for (const s of tcpServers) s.close();
+    },
     async close() {
       for (const wss of wsServers) {
         for (const c of wss.clients) c.terminate();

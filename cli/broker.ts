@@ -28,35 +28,60 @@ export function readTls(config: Config): { cert: Buffer; key: Buffer } | null {
   return config.tlsCert && config.tlsKey ? { cert: readFileSync(path.resolve(config.tlsCert)), key: readFileSync(path.resolve(config.tlsKey)) } : null;
 }
 
+/** The embedded broker as configured, not yet listening (`listen()` opens its ports). */
+export interface ConfiguredBroker {
+  broker: EmbeddedBroker;
+  auth: BrokerAuth;
+  /** Opens the MQTT port (and the TLS port with a certificate); closes the broker if it cannot. */
+  listen(): Promise<{ mqttPort: number; mqttsPort: number | null }>;
+}
+
 /**
  * The embedded broker as configured: device authentication and ACLs from `accounts`, the
- * packet and rate limits, listening on the MQTT port (and the TLS port with a certificate).
- * Closed again if it cannot listen.
+ * packet and rate limits. `deskprint start` listens only once ingest has subscribed: a
+ * publish the broker accepted with nobody subscribed would be acknowledged and lost.
  */
+export async function createConfiguredBroker(
+  config: Config,
+  accounts: Accounts,
+  log: Logger,
+  extras: Pick<BrokerAuthOptions, 'clock' | 'onDeviceConnect'> = {},
+): Promise<ConfiguredBroker> {
+  const auth = createBrokerAuth({
+    accounts,
+    allowAnonymous: config.demo,
+    maxPayloadBytes: config.mqttMaxPacketBytes,
+    rate: { perSecond: config.mqttRateLimit, burst: config.mqttRateBurst, replayBurst: config.mqttReplayBurst },
+    ...extras,
+    log: log.child({ module: 'broker:auth' }),
+  });
+  const broker = await createEmbeddedBroker({ ...auth, maxPacketBytes: config.mqttMaxPacketBytes });
+  return {
+    broker,
+    auth,
+    async listen() {
+      try {
+        const mqttPort = await broker.listenTcp(config.mqttPort, config.host);
+        const tls = readTls(config);
+        const mqttsPort = tls ? await broker.listenTls(config.mqttTlsPort, config.host, tls) : null;
+        return { mqttPort, mqttsPort };
+      } catch (err) {
+        await broker.close();
+        throw err;
+      }
+    },
+  };
+}
+
+/** The configured broker, listening. */
 export async function startEmbeddedBroker(
   config: Config,
   accounts: Accounts,
   log: Logger,
   extras: Pick<BrokerAuthOptions, 'clock' | 'onDeviceConnect'> = {},
 ): Promise<{ broker: EmbeddedBroker; auth: BrokerAuth; mqttPort: number; mqttsPort: number | null }> {
-  const auth = createBrokerAuth({
-    accounts,
-    allowAnonymous: config.demo,
-    maxPayloadBytes: config.mqttMaxPacketBytes,
-    rate: { perSecond: config.mqttRateLimit, burst: config.mqttRateBurst },
-    ...extras,
-    log: log.child({ module: 'broker:auth' }),
-  });
-  const broker = await createEmbeddedBroker({ ...auth, maxPacketBytes: config.mqttMaxPacketBytes });
-  try {
-    const mqttPort = await broker.listenTcp(config.mqttPort, config.host);
-    const tls = readTls(config);
-    const mqttsPort = tls ? await broker.listenTls(config.mqttTlsPort, config.host, tls) : null;
-    return { broker, auth, mqttPort, mqttsPort };
-  } catch (err) {
-    await broker.close();
-    throw err;
-  }
+  const configured = await createConfiguredBroker(config, accounts, log, extras);
+  return { broker: configured.broker, auth: configured.auth, ...(await configured.listen()) };
 }
 
 export async function startBrokerProcess(input: ConfigInput): Promise<BrokerProcess> {

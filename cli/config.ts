@@ -59,6 +59,11 @@ export const configSchema = z
     mqttRateLimit: z.coerce.number().min(0).default(10),
     /** Messages one MQTT client may send at once before the sustained rate applies. */
     mqttRateBurst: z.coerce.number().int().positive().default(100),
+    /**
+     * QoS 1 messages a client may send beyond its rate once per connection: a device's
+     * backlog replayed on reconnecting (broker/auth.ts). 0 treats a replay like a flood.
+     */
+    mqttReplayBurst: z.coerce.number().int().min(0).default(5_000),
     /** Lifetime of a dashboard sign-in (session cookie). */
     sessionTtlHours: z.coerce.number().positive().default(12),
     /** Months identifiable presence data (check-ins, presence sessions) is kept; aggregates stay. */

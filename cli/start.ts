@@ -41,7 +41,7 @@ import { authenticateSocket, socketCanSee } from '../api/auth/index.ts';
 import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
 import { startRetention } from '../api/auth/privacy.ts';
 import type { BrokerAuth } from '../broker/auth.ts';
-import { readTls, startEmbeddedBroker } from './broker.ts';
+import { createConfiguredBroker, readTls } from './broker.ts';
 import { Accounts, registerAddedDevices } from '../accounts/accounts.ts';
 import { ROOT, VERSION, loadSiteFiles } from './paths.ts';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from './config.ts';
@@ -144,11 +144,13 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     const tls = readTls(config);
 
     const store = createStore(storeConfigOf(config, dataDir));
-
+    // Bounded: an InfluxDB that does not answer is waited for a few seconds at most, then
+    // written to the spool (store/influx/store.ts), so devices are never kept waiting on it.
     await store.init();
     cleanups.push(() => store.close());
 
     let broker: EmbeddedBroker | undefined;
+    let listenBroker: (() => Promise<{ mqttPort: number; mqttsPort: number | null }>) | undefined;
     let source: MessageSource;
     let mqttPort: number | null = null;
     let mqttsPort: number | null = null;
@@ -156,16 +158,17 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     if (config.mqttUrl) {
       source = new MqttSource({ url: config.mqttUrl, ...(config.mqttUsername ? { username: config.mqttUsername } : {}), ...(config.mqttPassword ? { password: config.mqttPassword } : {}) });
     } else {
-      const started = await startEmbeddedBroker(config, accounts, log, {
+      const configured = await createConfiguredBroker(config, accounts, log, {
         ...(extras.authClock ? { clock: extras.authClock } : {}),
         // A device added with `deskprint devices add --kind` while running: register it on connect.
         onDeviceConnect: (c) => {
           if (c.site && !registry.device(c.site, c.username)) registerAddedDevices(registry, [c]);
         },
       });
-      ({ broker, auth: brokerAuth, mqttPort, mqttsPort } = started);
-      cleanups.push(() => started.broker.close());
-      source = new AedesSource(started.broker.aedes);
+      ({ broker, auth: brokerAuth } = configured);
+      listenBroker = configured.listen;
+      cleanups.push(() => configured.broker.close());
+      source = new AedesSource(configured.broker.aedes);
     }
 
     const runIngest = config.role !== 'api';
@@ -201,10 +204,21 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     const ing = ingest;
     if (runIngest) {
       await ingest.start();
+      // Stopping drains in this order (issue 17): the broker refuses further publishes, ingest
+      // stops taking messages, the writer hands everything to the store, and the store spools
+      // what InfluxDB will not take. Devices were acknowledged only what was durable.
       cleanups.push(async () => {
         await ing.stop();
         await writer.close();
       });
+      const auth = brokerAuth;
+      const embedded = broker;
+      if (auth && embedded) {
+        cleanups.push(() => {
+          auth.stopAccepting();
+          embedded.stopListening();
+        });
+      }
       // API processes elsewhere follow live data, alerts and device activity over MQTT
       // (DESIGN "Scaling past one machine").
       const publish = (topic: string, body: unknown, retain = false) => void source.publish(topic, JSON.stringify(body), { retain }).catch(() => {});
@@ -251,6 +265,9 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       cleanups.push(() => f.stop());
     }
     const live = follower ?? liveState;
+    // Devices may connect only now that ingest has subscribed: a publish accepted with no
+    // subscriber would be acknowledged and lost.
+    if (listenBroker) ({ mqttPort, mqttsPort } = await listenBroker());
 
     const started = Date.now();
     const health = (): Health => {
@@ -267,6 +284,8 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
           processor_errors: { ...(ing.counters.processorErrors ?? {}) },
           readings: ing.counters.readings ?? 0,
           checkins: ing.counters.checkins ?? 0,
+          duplicate_readings: ing.counters.duplicateReadings ?? 0,
+          conflicting_readings: ing.counters.conflictingReadings ?? 0,
           pending: writer.depth,
         },
         store: {
@@ -278,7 +297,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
           dropped: s.dropped,
           last_error: s.lastError,
         },
-        broker: broker ? { embedded: true, clients: broker.clients() } : null,
+        broker: broker && brokerAuth ? { embedded: true, clients: broker.clients(), flood_disconnects: brokerAuth.counters.floodDisconnects, replayed: brokerAuth.counters.replayed } : null,
       };
     };
 

@@ -86,6 +86,10 @@ export const healthSchema = z.object({
     processor_errors: z.record(z.string(), z.number().int()),
     readings: z.number().int(),
     checkins: z.number().int(),
+    /** Readings received again unchanged (QoS 1 re-deliveries): acknowledged, not counted in `readings`. */
+    duplicate_readings: z.number().int(),
+    /** Readings at a timestamp already received with another value: stored, the later value wins. */
+    conflicting_readings: z.number().int(),
     pending: z.number().int(),
   }),
   store: z.object({
@@ -97,7 +101,16 @@ export const healthSchema = z.object({
     dropped: z.record(z.string(), z.number()),
     last_error: z.object({ at: z.number(), message: z.string() }).nullable(),
   }),
-  broker: z.object({ embedded: z.boolean(), clients: z.number().int() }).nullable(),
+  broker: z
+    .object({
+      embedded: z.boolean(),
+      clients: z.number().int(),
+      /** Clients disconnected for publishing over their rate. */
+      flood_disconnects: z.number().int(),
+      /** QoS 1 messages let through beyond the rate as a reconnecting client's backlog. */
+      replayed: z.number().int(),
+    })
+    .nullable(),
 });
 export type Health = z.infer<typeof healthSchema>;
 

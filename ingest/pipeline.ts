@@ -20,6 +20,7 @@ import { MEASUREMENT_READINGS, checkinToPoint, tagsOf } from '../footprint/event
 import type { DeviceContext, EnrichedCheckin, EnrichedReading, Processor } from './types.ts';
 import type { StoreWriter } from './writer.ts';
 import { BySiteDevice } from '../devices/by-device.ts';
+import { RecentSamples } from './duplicates.ts';
 
 export interface IngestOptions {
   registry: Registry;
@@ -57,18 +58,23 @@ export interface IngestCounters {
   rejectedByReason: Partial<Record<RejectReason, number>>;
   readings: number;
   checkins: number;
+  /** Readings received again unchanged (a QoS 1 re-delivery): acknowledged, not counted as readings. */
+  duplicateReadings: number;
+  /** Readings at a timestamp already received with another value: stored (the later value wins). */
+  conflictingReadings: number;
   /** Failures of each processor (by name): a bug in that stage, never the message's fault. */
   processorErrors: Record<string, number>;
 }
 
 export class Ingest {
-  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, processorErrors: {} };
+  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, duplicateReadings: 0, conflictingReadings: 0, processorErrors: {} };
   /** Per registered device (by site, then device): last seen, availability, rejections. */
   readonly activity: BySiteDevice<DeviceActivity>;
   #opts: Required<Omit<IngestOptions, 'processors' | 'activity'>> & { processors: Processor[] };
   #logged = new Set<string>();
   #contexts = new WeakMap<RegisteredDevice, { ctx: DeviceContext; tags: Record<string, string> }>();
   #tickTimer: NodeJS.Timeout | undefined;
+  #recent = new RecentSamples();
 
   constructor(opts: IngestOptions) {
     this.activity = opts.activity ?? new BySiteDevice<DeviceActivity>();
@@ -87,11 +93,8 @@ export class Ingest {
 
   async start(): Promise<void> {
     const filters = [...new Set(this.#opts.adapters.flatMap((a) => a.subscriptions))];
-    await this.#opts.source.start(filters, (msg) => {
-      this.handle(msg);
-      // Hold the source while the store writer is behind (see StoreWriter.backlog).
-      return this.#opts.writer.backlog?.();
-    });
+    // The source acknowledges each message to its sender once `handle`'s promise settles.
+    await this.#opts.source.start(filters, (msg) => this.handle(msg));
     this.#tickTimer = setInterval(() => void this.tick(Date.now()), 1000);
     this.#tickTimer.unref();
   }
@@ -102,51 +105,60 @@ export class Ingest {
       if (!p.tick) continue;
       try {
         const points = await p.tick(now);
-        if (points.length) this.#opts.writer.enqueue(points, 0);
+        if (points.length) void this.#opts.writer.enqueue(points, 0);
       } catch (err) {
         this.#processorFailed(p, err);
       }
     }
   }
 
-  /** Handles one MQTT message. Never throws. */
-  handle(msg: InboundMessage): void {
+  /**
+   * Handles one MQTT message. Never throws. Answers a promise that resolves once what the
+   * message carries is durable in the store (or its spool): the source acknowledges the
+   * message to its sender only then. Undefined when there is nothing to wait for (a rejected,
+   * ignored or status-only message).
+   */
+  handle(msg: InboundMessage): Promise<void> | undefined {
     // deskprint's own derived topics (live snapshots, rejections) match the native
     // subscription `deskprint/+/+/+`; they are ours, not a device's.
-    if (msg.topic.startsWith(DERIVED_ROOT)) return;
+    if (msg.topic.startsWith(DERIVED_ROOT)) return undefined;
     this.counters.received++;
     try {
-      this.#handle(msg);
+      return this.#handle(msg);
     } catch (err) {
       // A bug in a stage must not stop the stream; count it like any rejection.
       this.#reject(msg, { ok: false, reason: 'schema', message: `internal error: ${(err as Error).message}` });
+      return undefined;
     }
   }
 
-  #handle(msg: InboundMessage): void {
+  #handle(msg: InboundMessage): Promise<void> | undefined {
     if (msg.payload.length > this.#opts.maxPayloadBytes) {
       this.#reject(msg, { ok: false, reason: 'oversize', message: `payload of ${msg.payload.length} bytes exceeds ${this.#opts.maxPayloadBytes}` });
-      return;
+      return undefined;
     }
     const adapter = this.#opts.adapters === ADAPTERS ? adapterFor(msg.topic) : this.#opts.adapters.find((a) => a.matches(msg.topic));
     if (!adapter) {
       this.#reject(msg, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${clip(msg.topic)}"` });
-      return;
+      return undefined;
     }
     const ctx = { receivedAt: msg.receivedAt };
-    const results = adapter.decodeAll ? adapter.decodeAll(msg.topic, msg.payload, ctx) : [adapter.decode(msg.topic, msg.payload, ctx)];
-    for (const result of results) this.#handleDecoded(msg, adapter, result);
+    if (!adapter.decodeAll) return this.#handleDecoded(msg, adapter, adapter.decode(msg.topic, msg.payload, ctx));
+    // The writer stores in order: once the last part is durable, so are the ones before it.
+    let durable: Promise<void> | undefined;
+    for (const result of adapter.decodeAll(msg.topic, msg.payload, ctx)) durable = this.#handleDecoded(msg, adapter, result) ?? durable;
+    return durable;
   }
 
-  #handleDecoded(msg: InboundMessage, adapter: Adapter, result: DecodeResult): void {
+  #handleDecoded(msg: InboundMessage, adapter: Adapter, result: DecodeResult): Promise<void> | undefined {
     if (!result.ok) {
       this.#reject(msg, result, adapter.name);
-      return;
+      return undefined;
     }
     // Bridge chatter, system status and the like: understood, nothing to keep.
     if (result.readings.length === 0 && result.checkins.length === 0 && !result.status) {
       this.counters.ignored++;
-      return;
+      return undefined;
     }
     const device = this.#resolve(adapter, result, msg.receivedAt);
     if (!device) {
@@ -156,8 +168,9 @@ export class Ingest {
       if (id.foreignId !== undefined && result.status) {
         const channels = this.#opts.registry.foreignChannels(adapter.name, id.foreignId);
         if (channels.length > 0) {
-          for (const d of channels) this.#accept(msg, d, result, adapter.name);
-          return;
+          let durable: Promise<void> | undefined;
+          for (const d of channels) durable = this.#accept(msg, d, result, adapter.name) ?? durable;
+          return durable;
         }
       }
       const message = id.foreignId === undefined
@@ -165,9 +178,9 @@ export class Ingest {
         : `${id.ecosystem} device "${id.foreignId}" is not assigned to a registered device (listed as discovered)`;
       const reason: RejectReason = id.foreignId === undefined && !this.#opts.registry.site(id.site) ? 'unknown_site' : 'unknown_device';
       this.#reject(msg, { ok: false, reason, message, identity: id }, adapter.name);
-      return;
+      return undefined;
     }
-    this.#accept(msg, device, result, adapter.name);
+    return this.#accept(msg, device, result, adapter.name);
   }
 
   #resolve(adapter: Adapter, result: Decoded, at: number): RegisteredDevice | undefined {
@@ -178,29 +191,42 @@ export class Ingest {
     return device;
   }
 
-  #accept(msg: InboundMessage, device: RegisteredDevice, result: Decoded, adapterName: string): void {
+  #accept(msg: InboundMessage, device: RegisteredDevice, result: Decoded, adapterName: string): Promise<void> | undefined {
     const kind = DEVICE_KINDS[device.kind];
     const allowed = kind.metrics as readonly string[];
     const bad = result.readings.find((r) => !allowed.includes(r.metric));
     if (bad) {
       this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message: `a ${device.kind} does not report ${bad.metric}`, identity: result.identity }, adapterName, device);
-      return;
+      return undefined;
     }
     if (result.checkins.length > 0 && !kind.checkins) {
       this.#reject(msg, { ok: false, reason: 'metric_not_allowed', message: `a ${device.kind} does not send check-ins`, identity: result.identity }, adapterName, device);
-      return;
+      return undefined;
     }
     const stranger = result.checkins.find((c) => !this.#opts.registry.isMember(device.site, c.member));
     if (stranger) {
       this.#reject(msg, { ok: false, reason: 'unknown_member', message: `member "${stranger.member}" is not registered at site "${device.site}"`, identity: result.identity }, adapterName, device);
-      return;
+      return undefined;
     }
     const site = this.#opts.registry.site(device.site)!;
     const badDesk = result.checkins.find((c) => c.desk !== undefined && !site.desks.some((d) => d.id === c.desk));
     if (badDesk) {
       this.#reject(msg, { ok: false, reason: 'schema', message: `desk: "${badDesk.desk}" is not a desk of site "${device.site}"`, identity: result.identity }, adapterName, device);
-      return;
+      return undefined;
     }
+
+    // A re-delivery (QoS 1 is at least once) is acknowledged but not counted or stored again.
+    const sampled = result.readings.length > 0 ? this.#recent.check(device, result.readings) : undefined;
+    if (sampled) {
+      this.counters.duplicateReadings += sampled.duplicates;
+      this.counters.conflictingReadings += sampled.conflicts;
+      if (sampled.fresh.length === 0 && result.checkins.length === 0 && !result.status) {
+        this.#reject(msg, { ok: false, reason: 'duplicate', message: `${sampled.duplicates} reading(s) already received`, identity: result.identity }, adapterName, device);
+        // The first delivery may still be on its way to the store: acknowledge after it.
+        return this.#opts.writer.settled();
+      }
+    }
+    const readingsIn = sampled?.fresh ?? result.readings;
 
     this.counters.accepted++;
     const act = this.#activity(device);
@@ -209,10 +235,10 @@ export class Ingest {
     else if (act.status === null || act.status === 'offline') act.status = 'online';
 
     const points: Point[] = [];
-    if (result.readings.length > 0) {
+    if (readingsIn.length > 0) {
       const { ctx, tags } = this.#contextOf(device);
-      const readings: EnrichedReading[] = new Array(result.readings.length);
-      for (let i = 0; i < readings.length; i++) readings[i] = enrich(ctx, result.readings[i]!);
+      const readings: EnrichedReading[] = new Array(readingsIn.length);
+      for (let i = 0; i < readings.length; i++) readings[i] = enrich(ctx, readingsIn[i]!);
       // One point per timestamp carrying every metric of that sample.
       let cur: Point | undefined;
       for (const r of readings) {
@@ -232,7 +258,7 @@ export class Ingest {
       this.counters.checkins += checkins.length;
       for (const p of this.#opts.processors) this.#feed(p, p.onCheckins, checkins);
     }
-    if (points.length) this.#opts.writer.enqueue(points, result.readings.length + result.checkins.length);
+    return points.length ? this.#opts.writer.enqueue(points, readingsIn.length + result.checkins.length) : undefined;
   }
 
   /**

@@ -14,9 +14,10 @@ export interface InboundMessage {
 }
 
 /**
- * Receives one message. A returned promise asks the source to hold: MqttSource reads nothing
- * further (nor, at QoS 1, acknowledges) until it settles, so a store that falls behind leaves
- * the backlog queued at the external broker instead of in memory. AedesSource ignores it.
+ * Receives one message. A returned promise is the message's durability: the source
+ * acknowledges a QoS 1 message to its sender (PUBACK) only once it resolves, and never when
+ * it does not (the sender keeps the message and sends it again). Undefined: nothing to wait
+ * for. QoS 0 is best effort: nothing is acknowledged, and the promise is only back-pressure.
  */
 export type MessageHandler = (msg: InboundMessage) => void | Promise<void>;
 
@@ -70,13 +71,15 @@ export class AedesSource implements MessageSource {
 
   async start(filters: readonly string[], onMessage: MessageHandler): Promise<void> {
     for (const filter of filters) {
-      // Always acknowledged at once, holds ignored: aedes hands every packet of a socket read
-      // to subscribers together, and its emitter queues (and shifts, O(n)) whatever exceeds
-      // 100 unfinished deliveries — holding them cost 60 % of the CPU in the bench (RESULTS.md).
+      // aedes sends a publisher's PUBACK once every subscriber has called back: calling back
+      // when the message is durable is how its own hooks hold the acknowledgement. It reads
+      // the publisher's next packets only after the current read's are all acknowledged, so a
+      // device's backlog waits in its own socket (and client), not here.
       const fn = (packet: { topic: string; payload: Buffer | string }, cb: () => void) => {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        onMessage({ topic: packet.topic, payload, receivedAt: Date.now() });
-        cb();
+        const durable = onMessage({ topic: packet.topic, payload, receivedAt: Date.now() });
+        if (durable) void durable.then(cb, cb);
+        else cb();
       };
       this.#subs.push({ filter, fn });
       await new Promise<void>((resolve) => this.#aedes.subscribe(filter, fn as never, resolve));
@@ -129,8 +132,10 @@ export class MqttSource implements MessageSource {
       ...(/mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => {} }),
     });
     this.#client = client;
-    // MQTT.js emits 'message', then calls handleMessage, whose callback lets it parse the next
-    // packet (and send the PUBACK at QoS 1): its documented hook for back-pressure.
+    // MQTT.js emits 'message', then calls handleMessage, whose callback sends the PUBACK (QoS 1)
+    // and lets it parse the next packet: its documented hook. Called back once the message is
+    // durable, so the external broker keeps (and redelivers to this persistent session)
+    // whatever was not stored. One message at a time per connection is the price (bench/RESULTS.md).
     const slice = new DeliverySlice();
     let hold: void | Promise<void>;
     client.on('message', (topic, payload) => {

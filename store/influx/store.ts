@@ -32,6 +32,10 @@ export interface InfluxStoreOptions extends InfluxConnection {
   org?: string;
   /** Longest a delete waits for queued and spooled points to reach InfluxDB (default 30 s). */
   deleteDrainTimeoutMs?: number;
+  /** Longest `init()` waits for InfluxDB before it goes on without it (default 1 s). */
+  initTimeoutMs?: number;
+  /** Longest `close()` waits for InfluxDB to take queued points before spooling them (default 2 s). */
+  closeGraceMs?: number;
   /** Told about state changes (ok/degraded/down), for logging. */
   onStateChange?(state: StoreState, lastError: StoreHealth['lastError']): void;
   /**
@@ -75,14 +79,22 @@ export class InfluxStore implements TimeSeriesStore {
    */
   async init(): Promise<void> {
     const writer = await this.#open();
-    try {
-      await this.#ensureDatabase();
+    const ensured: Promise<true | Error> = this.#ensureDatabase().then(
+      () => true as const,
+      (err: Error) => err,
+    );
+    // A hung InfluxDB (alive, not answering) must not hold the start: devices are accepted
+    // and spooled meanwhile, and the writer creates the database once InfluxDB answers.
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([ensured, new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), this.#opts.initTimeoutMs ?? 1_000)))]);
+    clearTimeout(timer);
+    if (outcome === true) {
       writer.ready = true;
-    } catch (err) {
-      if (err instanceof InfluxQueryError) throw err;
-      writer.ready = false;
-      this.#lastQueryError = { at: Date.now(), message: (err as Error).message };
+      return;
     }
+    if (outcome instanceof InfluxQueryError) throw outcome; // InfluxDB answered: a configuration error
+    writer.ready = false;
+    this.#lastQueryError = { at: Date.now(), message: outcome === 'slow' ? `InfluxDB did not answer within ${this.#opts.initTimeoutMs ?? 1_000} ms at start; writing to the spool until it does` : outcome.message };
   }
 
   #open(): Promise<InfluxWriter> {
@@ -99,6 +111,7 @@ export class InfluxStore implements TimeSeriesStore {
         minRetryDelayMs: this.#opts.minRetryDelayMs,
         maxRetryDelayMs: this.#opts.maxRetryDelayMs,
         onStateChange: this.#opts.onStateChange,
+        closeGraceMs: this.#opts.closeGraceMs,
       });
       await this.#adoptLeftovers();
       // A spool whose owner died while holding the lock becomes adoptable once the lock is

@@ -47,6 +47,11 @@ export interface WriterOptions {
   maxRetryDelayMs?: number;
   /** Logged once per state change, never per batch. */
   onStateChange?(state: StoreState, lastError: StoreHealth['lastError']): void;
+  /**
+   * How long `close()` waits for InfluxDB to take what is queued before it spools it
+   * instead (default 2 s): a hung InfluxDB must not hold a stop, nor lose what it holds.
+   */
+  closeGraceMs?: number;
 }
 
 interface Entry {
@@ -69,13 +74,17 @@ class RetryableFailure extends Error {
 
 export class InfluxWriter {
   readonly #o: Required<Pick<WriterOptions, 'send' | 'batchSize' | 'flushIntervalMs' | 'maxQueueLines' | 'minRetryDelayMs' | 'maxRetryDelayMs'>> &
-    Pick<WriterOptions, 'prepare' | 'onStateChange' | 'acquireSpool' | 'releaseSpool'>;
+    Pick<WriterOptions, 'prepare' | 'onStateChange' | 'acquireSpool' | 'releaseSpool' | 'closeGraceMs'>;
   #spool: Spool | null;
   /** A spool handed over by `attachSpool()`, taken up by the pump between batches. */
   #attached: Spool | null = null;
   #queue: Entry[] = [];
   #queuedLines = 0;
   #inFlightLines = 0;
+  /** The batch being sent in direct mode, for `close()` to spool when InfluxDB does not answer. */
+  #inFlight: Entry[] = [];
+  /** Set once `close()` spooled the in-flight batch and the queue: the pump has nothing left to do. */
+  #spilled = false;
   #mode: 'direct' | 'spool';
   #failing = false;
   #attempt = 0;
@@ -246,9 +255,11 @@ export class InfluxWriter {
         }
         try {
           await this.#deliver(chunk.lines);
+          if (this.#spilled) return; // close() gave up on InfluxDB; the chunk stays for the next start
           this.#recovered();
           await spool.ack(chunk);
         } catch (err) {
+          if (this.#spilled) return;
           this.#failed(err);
         }
         continue;
@@ -270,12 +281,17 @@ export class InfluxWriter {
         continue;
       }
       const batch = this.#takeBatch();
+      this.#inFlight = batch;
       try {
         await this.#deliver(batch.flatMap((e) => e.lines));
+        if (this.#spilled) return; // close() spooled this batch already; sending it twice is harmless
+        this.#inFlight = [];
         this.#inFlightLines = 0;
         for (const e of batch) e.resolve();
         this.#recovered();
       } catch (err) {
+        if (this.#spilled) return;
+        this.#inFlight = [];
         this.#failed(err);
         this.#inFlightLines = 0;
         this.#spool ??= this.#attached ?? (await this.#acquireSpool());
@@ -427,7 +443,11 @@ export class InfluxWriter {
     if (this.#closed) return;
     this.#closing = true;
     this.#signal();
-    await this.#pump;
+    const graceMs = this.#o.closeGraceMs ?? 2_000;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([this.#pump.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    clearTimeout(timer);
+    if (!finished) await this.#spill();
     this.#closed = true;
     this.#releaseRoom();
     for (const spool of [this.#spool, this.#attached]) {
@@ -435,5 +455,30 @@ export class InfluxWriter {
     }
     this.#spool = null;
     this.#attached = null;
+  }
+
+  /**
+   * InfluxDB did not take the in-flight batch within the grace: spool it, and everything
+   * queued behind it, in order, so the callers' promises resolve (fsync'd) and the next
+   * start replays them. A batch InfluxDB took after all is replayed again, which overwrites
+   * identically.
+   */
+  async #spill(): Promise<void> {
+    const entries = [...this.#inFlight, ...this.#queue];
+    this.#spilled = true;
+    this.#inFlight = [];
+    this.#queue = [];
+    this.#queuedLines = 0;
+    this.#inFlightLines = 0;
+    if (entries.length === 0) return;
+    this.#spool ??= this.#attached ?? (await this.#acquireSpool());
+    this.#attached = null;
+    const spool = this.#spool;
+    if (!spool) {
+      // Another process holds the spool: nothing here was acknowledged, so its senders send it again.
+      for (const e of entries) e.reject(new Error(`InfluxDB did not answer and no spool is available: ${this.#lastError?.message ?? 'no answer'}`));
+      return;
+    }
+    await Promise.all(entries.map((e) => spool.append(e.lines).then(e.resolve, e.reject)));
   }
 }

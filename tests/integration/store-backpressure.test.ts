@@ -1,9 +1,9 @@
 /**
- * Back-pressure from the store to an external broker (changed for bench/RESULTS.md): while
- * the store writer is more than four batches behind a healthy store, ingest holds the MQTT
- * source, which then reads nothing further until the backlog is down to half; a failing
- * store is not waited for. Against a real MQTT broker (aedes on a loopback port) and the
- * real MqttSource: held messages arrive once the hold ends, none lost, in order.
+ * Durability as back-pressure (issue 17): the store writer answers each point with a promise
+ * that resolves once the store acknowledged it, and the MQTT source reads nothing further
+ * (nor acknowledges) until the message's promise settles. Against a real MQTT broker (aedes
+ * on a loopback port) and the real MqttSource: held messages arrive once the hold ends, none
+ * lost, in order.
  */
 import net from 'node:net';
 import { Aedes } from 'aedes';
@@ -42,39 +42,49 @@ const settled = async (p: Promise<void> | undefined) => {
   return done;
 };
 
-describe('StoreWriter.backlog', () => {
-  it('asks the source to hold beyond four batches and lets go at half of that', async () => {
+describe('StoreWriter durability', () => {
+  it('resolves a point’s promise only once the store acknowledged its batch, gathering what comes meanwhile into the next', async () => {
     const { store, gates } = gatedStore();
-    const writer = new StoreWriter({ store, log: pino({ level: 'silent' }), batchSize: 10, flushMs: 1_000 });
-    for (let i = 0; i < 39; i++) writer.enqueue([point(i)], 1);
-    expect(writer.backlog()).toBeUndefined();
-    writer.enqueue([point(39)], 1);
-    const hold = writer.backlog();
-    expect(hold).toBeInstanceOf(Promise);
-    expect(writer.backlog()).toBe(hold);
-    // The first batch (the 10 pending when it filled) acknowledged: 30 left, above half of 40.
-    expect(gates[0]!.points).toBe(10);
+    const writer = new StoreWriter({ store, log: pino({ level: 'silent' }) });
+    const first = writer.enqueue([point(0)], 1);
+    await waitFor('first batch in flight', () => gates.length === 1, 2_000, 5);
+    // Arriving while the first write is in flight: the next batch, one write for all three.
+    const later = [1, 2, 3].map((i) => writer.enqueue([point(i)], 1));
+    expect(later[0]).toBe(later[2]);
+    expect(writer.settled()).toBe(later[2]);
+    expect(await settled(first)).toBe(false);
     gates.shift()!.ack();
-    expect(await settled(hold)).toBe(false);
-    // The next write takes the 30 left; once stored, the source may go on.
+    expect(await settled(first)).toBe(true);
+    expect(await settled(later[0])).toBe(false);
     await waitFor('second batch in flight', () => gates.length === 1, 2_000, 5);
+    expect(gates[0]!.points).toBe(3);
     gates.shift()!.ack();
-    expect(await settled(hold)).toBe(true);
-    expect(writer.stored).toBe(40);
-    expect(writer.backlog()).toBeUndefined();
+    expect(await settled(later[0])).toBe(true);
+    expect(writer.stored).toBe(4);
+    expect(writer.settled()).toBeUndefined();
     await writer.close();
   });
 
-  it('does not hold the source while the store fails: batches are kept and retried', async () => {
+  it('keeps its senders waiting while the store fails, and resolves them once the batch is stored', async () => {
     const { store, gates } = gatedStore();
-    const writer = new StoreWriter({ store, log: pino({ level: 'silent' }), batchSize: 10, flushMs: 1_000 });
-    for (let i = 0; i < 40; i++) writer.enqueue([point(i)], 1);
-    const hold = writer.backlog();
+    const writer = new StoreWriter({ store, log: pino({ level: 'silent' }) });
+    const durable = writer.enqueue([point(0), point(1)], 2);
+    await waitFor('first write', () => gates.length === 1, 2_000, 5);
     gates.shift()!.fail(new Error('disk full'));
-    expect(await settled(hold)).toBe(true);
-    for (let i = 40; i < 60; i++) writer.enqueue([point(i)], 1);
-    expect(writer.backlog()).toBeUndefined();
-    expect(writer.depth).toBe(60);
+    expect(await settled(durable)).toBe(false);
+    expect(writer.failing).toBe(true);
+    const behind = writer.enqueue([point(2)], 1);
+    // The retry carries the failed batch again, before anything that came after it.
+    await waitFor('the retry', () => gates.length === 1, 5_000, 5);
+    expect(gates[0]!.points).toBe(2);
+    gates.shift()!.ack();
+    expect(await settled(durable)).toBe(true);
+    expect(await settled(behind)).toBe(false);
+    await waitFor('the next batch', () => gates.length === 1, 5_000, 5);
+    gates.shift()!.ack();
+    expect(await settled(behind)).toBe(true);
+    expect(writer.stored).toBe(3);
+    expect(writer.depth).toBe(0);
   });
 });
 

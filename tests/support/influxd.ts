@@ -23,6 +23,10 @@ export interface Influxd {
   start(): Promise<void>;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s); its data stays. */
   stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): it keeps its sockets but answers nothing, a hung InfluxDB. */
+  hang(): void;
+  /** Lets a frozen server run again (SIGCONT). */
+  unhang(): void;
   /** Runs InfluxQL against the database and returns the parsed JSON body. */
   query(influxql: string): Promise<InfluxQueryBody>;
   /** Stops the server and deletes its directory. */
@@ -149,6 +153,7 @@ bind-address = "127.0.0.1:${rpcPort}"
     const c = child;
     if (!c) return;
     child = null;
+    c.kill('SIGCONT'); // a hung (stopped) server cannot act on SIGTERM
     if (spawnError || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const kill = setTimeout(() => c.kill('SIGKILL'), 5_000);
@@ -182,6 +187,8 @@ bind-address = "127.0.0.1:${rpcPort}"
     },
     start,
     stop,
+    hang: () => void child?.kill('SIGSTOP'),
+    unhang: () => void child?.kill('SIGCONT'),
     query,
     async cleanup() {
       await stop();

@@ -14,7 +14,7 @@ import { SqliteStore } from '../../../store/sqlite.ts';
 import { makeSite } from '../footprint/helpers.ts';
 
 /** A message source driven by the test (the pipeline's only way in). */
-function handSource(): MessageSource & { deliver(topic: string, payload: string): void } {
+function handSource(): MessageSource & { deliver(topic: string, payload: string): Promise<void> } {
   let handler: MessageHandler | undefined;
   return {
     kind: 'embedded',
@@ -23,8 +23,9 @@ function handSource(): MessageSource & { deliver(topic: string, payload: string)
     },
     async publish() {},
     async stop() {},
-    deliver(topic, payload) {
-      void handler!({ topic, payload: Buffer.from(payload), receivedAt: Date.now() });
+    async deliver(topic, payload) {
+      // Resolves once the message's points are stored (the pipeline's acknowledgement).
+      await handler!({ topic, payload: Buffer.from(payload), receivedAt: Date.now() });
     },
   };
 }
@@ -44,7 +45,7 @@ describe('a throwing processor', () => {
     stores.push(store);
     const warnings: string[] = [];
     const log = pino({ level: "warn" }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
-    const writer = new StoreWriter({ store, log, flushMs: 10 });
+    const writer = new StoreWriter({ store, log });
     const seen: EnrichedReading[] = [];
     const broken: Processor = { name: 'broken', onReadings: () => { throw new Error('boom'); } };
     const healthy: Processor = { name: 'healthy', onReadings: (b) => void seen.push(...b) };
@@ -52,9 +53,8 @@ describe('a throwing processor', () => {
     const ingest = new Ingest({ registry, source, writer, log, processors: [broken, healthy], publishRejected: false });
     await ingest.start();
 
-    source.deliver('deskprint/hub/plug1/telemetry', JSON.stringify({ power_w: 42.5, ts: T0 }));
-    source.deliver('deskprint/hub/plug1/telemetry', JSON.stringify({ power_w: 40, ts: T0 + 1_000 }));
-    await writer.flush();
+    await source.deliver('deskprint/hub/plug1/telemetry', JSON.stringify({ power_w: 42.5, ts: T0 }));
+    await source.deliver('deskprint/hub/plug1/telemetry', JSON.stringify({ power_w: 40, ts: T0 + 1_000 }));
 
     expect(ingest.counters.rejectedByReason).toEqual({});
     expect(ingest.counters.rejected).toBe(0);
