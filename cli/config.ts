@@ -4,6 +4,7 @@
  * listed as `PATH: message`; the result is frozen. `.env.example` documents every key.
  */
 import { z } from 'zod';
+import { reportConfigOf, reportSettingProblems, type ReportConfig } from '../api/reports/config.ts';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
@@ -68,8 +69,19 @@ export const configSchema = z
     sessionTtlHours: z.coerce.number().positive().default(12),
     /** Months identifiable presence data (check-ins, presence sessions) is kept; aggregates stay. */
     retentionMonths: z.coerce.number().int().positive().default(13),
+    /**
+     * Report delivery (docs/reports.md): the SMTP server, the sender, funders per site
+     * (`site:email,…`), schedules per site (`site:monthly|weekly|off,…`) and how many closed
+     * periods each run looks back at. Checked together below.
+     */
+    smtpUrl: optionalString,
+    smtpFrom: optionalString,
+    reportRecipients: optionalString,
+    reportSchedule: optionalString,
+    reportBackfill: z.union([z.string(), z.number().transform(String)]).optional().transform((v) => (v === '' ? undefined : v)),
   })
   .superRefine((c, ctx) => {
+    for (const p of reportSettingProblems(c)) ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
     if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) {
       ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'DESKPRINT_TLS_CERT and DESKPRINT_TLS_KEY go together' });
     }
@@ -87,6 +99,11 @@ export const configSchema = z
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type ConfigInput = z.input<typeof configSchema>;
+
+/** The report delivery settings of a loaded configuration (valid: loadConfig checked them). */
+export function reportConfig(config: Config): ReportConfig {
+  return reportConfigOf(config);
+}
 
 /** Environment variable for each key: DESKPRINT_ + SCREAMING_SNAKE_CASE. */
 export function envName(key: string): string {
