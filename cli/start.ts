@@ -31,7 +31,7 @@ import { AlertsProcessor } from '../ingest/alerts.ts';
 import { ADAPTERS } from '../devices/index.ts';
 import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
 import { haAvailabilityMessage, haDiscoveryMessages, haStateMessage, type MqttOutMessage } from '../devices/homeassistant/discovery.ts';
-import { DerivedFollower, type DevicesSnapshot } from '../ingest/follower.ts';
+import { DerivedFollower, type DevicesSnapshot } from '../ingest/derived.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint.ts';
 import { SiteStates } from '../ingest/sites.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
