@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   if (config.mode === 'aedes-pass') {
     broker = await createEmbeddedBroker();
     const port = await broker.listenTcp(0, '127.0.0.1');
-    const source: MessageSource = new AedesSource(broker.aedes);
+    const source: MessageSource = new AedesSource(broker);
     await source.start(filters, count);
     const b = broker;
     closeAll = async () => {

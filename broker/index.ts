@@ -11,6 +11,7 @@ import { limitPacketSize } from './frame-limit.ts';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { DERIVED_PREFIX } from '../devices/topics.ts';
+import { topicMatches } from './auth.ts';
 
 export interface BrokerHooks {
   authenticate?: AuthenticateHandler;
@@ -20,8 +21,20 @@ export interface BrokerHooks {
   maxPacketBytes?: number;
 }
 
+/** A client's publish handed to ingest; the answer is its durability (see `EmbeddedBroker.ingress`). */
+export type IngressHandler = (packet: { topic: string; payload: Buffer; qos: number }) => Promise<void> | void;
+
 export interface EmbeddedBroker {
   readonly aedes: Aedes;
+  /**
+   * Hands every authorized client publish whose topic matches one of `filters` to `handler`
+   * before aedes acknowledges it: aedes sends a QoS 1 PUBACK (and forwards the message) only
+   * once `authorizePublish` has called back, and the broker calls back once the handler's
+   * promise settles, so a PUBACK means stored. One handler (ingest).
+   */
+  ingress(filters: readonly string[], handler: IngressHandler | null): void;
+  /** True when ingress already took this payload (aedes forwards it to subscribers as well). */
+  tookByIngress(payload: Buffer): boolean;
   /** Starts the TCP listener; resolves with the bound port (0 picks a free one). */
   listenTcp(port: number, host?: string): Promise<number>;
   /** Starts the TLS (mqtts) listener; resolves with the bound port. */
@@ -47,14 +60,27 @@ export const denyReservedTopics: AuthorizePublishHandler = (_client, packet, cal
 };
 
 export async function createEmbeddedBroker(hooks: BrokerHooks = {}): Promise<EmbeddedBroker> {
+  const authorize = hooks.authorizePublish ?? denyReservedTopics;
+  let ingress: { filters: readonly string[]; handler: IngressHandler } | undefined;
+  const taken = new WeakSet<Buffer>();
+  // aedes writes a QoS 1 PUBACK before it publishes (lib/handlers/publish.js), so its hook
+  // that comes before the acknowledgement is authorizePublish: ingest takes the message there,
+  // once the ACL and rate limit let it through, and the hook calls back when it is durable.
+  // aedes reads a client's next packets only once the current read's are done, so what
+  // waits is bounded by the publishers and stays in their sockets.
+  const authorizePublish: AuthorizePublishHandler = (client, packet, callback) => {
+    authorize(client, packet, (err) => {
+      const take = ingress;
+      if (err || !client || !take || !take.filters.some((f) => topicMatches(packet.topic, f))) return callback(err ?? null);
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      taken.add(payload);
+      const durable = take.handler({ topic: packet.topic, payload, qos: packet.qos });
+      if (durable) void durable.then(() => callback(null), () => callback(null));
+      else callback(null);
+    });
+  };
   const options: AedesOptions = {
-    // Ingest calls back (letting aedes PUBACK) only once a message is durable, so many
-    // deliveries are unfinished at once. aedes's emitter queues those beyond `concurrency`
-    // (default 100) in an array it shifts one by one; 0 lifts the cap. What is unfinished
-    // stays bounded by the publishers: aedes reads a client's next packets only after the
-    // current read's are acknowledged.
-    concurrency: 0,
-    authorizePublish: hooks.authorizePublish ?? denyReservedTopics,
+    authorizePublish,
     ...(hooks.authenticate ? { authenticate: hooks.authenticate } : {}),
     ...(hooks.authorizeSubscribe ? { authorizeSubscribe: hooks.authorizeSubscribe } : {}),
   };
@@ -79,6 +105,10 @@ export async function createEmbeddedBroker(hooks: BrokerHooks = {}): Promise<Emb
 
   return {
     aedes,
+    ingress(filters, handler) {
+      ingress = handler ? { filters, handler } : undefined;
+    },
+    tookByIngress: (payload) => taken.has(payload),
     listenTcp(port, host = '0.0.0.0') {
       return listen(net.createServer((socket) => handle(socket)), port, host);
     },

@@ -168,7 +168,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       ({ broker, auth: brokerAuth } = configured);
       listenBroker = configured.listen;
       cleanups.push(() => configured.broker.close());
-      source = new AedesSource(configured.broker.aedes);
+      source = new AedesSource(configured.broker);
     }
 
     const runIngest = config.role !== 'api';

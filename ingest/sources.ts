@@ -60,26 +60,38 @@ function afterDelivery(hold: void | Promise<void>, slice: DeliverySlice, resume:
   else resume();
 }
 
+/**
+ * What AedesSource needs of the embedded broker (broker/index.ts EmbeddedBroker): aedes
+ * itself, and the hook that hands it clients' publishes before they are acknowledged.
+ */
+export interface EmbeddedIngress {
+  readonly aedes: Aedes;
+  ingress(filters: readonly string[], handler: ((packet: { topic: string; payload: Buffer; qos: number }) => Promise<void> | void) | null): void;
+  tookByIngress(payload: Buffer): boolean;
+}
+
 export class AedesSource implements MessageSource {
   readonly kind = 'embedded';
+  #broker: EmbeddedIngress;
   #aedes: Aedes;
   #subs: { filter: string; fn: (packet: { topic: string; payload: Buffer | string }, cb: () => void) => void }[] = [];
 
-  constructor(aedes: Aedes) {
-    this.#aedes = aedes;
+  constructor(broker: EmbeddedIngress) {
+    this.#broker = broker;
+    this.#aedes = broker.aedes;
   }
 
   async start(filters: readonly string[], onMessage: MessageHandler): Promise<void> {
+    // Clients' publishes: taken before aedes acknowledges them, acknowledged once durable
+    // (EmbeddedBroker.ingress).
+    this.#broker.ingress(filters, (packet) => onMessage({ topic: packet.topic, payload: packet.payload, receivedAt: Date.now() }));
+    // What reaches subscribers without a client's publish: last wills (a device's retained
+    // `offline`), published by aedes itself. Nothing to acknowledge there.
     for (const filter of filters) {
-      // aedes sends a publisher's PUBACK once every subscriber has called back: calling back
-      // when the message is durable is how its own hooks hold the acknowledgement. It reads
-      // the publisher's next packets only after the current read's are all acknowledged, so a
-      // device's backlog waits in its own socket (and client), not here.
       const fn = (packet: { topic: string; payload: Buffer | string }, cb: () => void) => {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        const durable = onMessage({ topic: packet.topic, payload, receivedAt: Date.now() });
-        if (durable) void durable.then(cb, cb);
-        else cb();
+        if (!this.#broker.tookByIngress(payload)) void onMessage({ topic: packet.topic, payload, receivedAt: Date.now() });
+        cb();
       };
       this.#subs.push({ filter, fn });
       await new Promise<void>((resolve) => this.#aedes.subscribe(filter, fn as never, resolve));
@@ -96,6 +108,7 @@ export class AedesSource implements MessageSource {
   }
 
   async stop(): Promise<void> {
+    this.#broker.ingress([], null);
     for (const { filter, fn } of this.#subs.splice(0)) {
       await new Promise<void>((resolve) => this.#aedes.unsubscribe(filter, fn as never, resolve));
     }

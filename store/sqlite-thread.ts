@@ -158,6 +158,14 @@ export class SqliteWriterThread {
     return committed.finally(() => this.#inFlight.delete(committed));
   }
 
+  /**
+   * Starts the thread now rather than at the first write: it loads its code (compiled on
+   * load) in parallel with the rest of the start, instead of while devices wait for PUBACKs.
+   */
+  start(): void {
+    this.#thread();
+  }
+
   /** Waits for every write in flight, then stops the thread. */
   async close(): Promise<void> {
     const worker = this.#worker;

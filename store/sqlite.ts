@@ -82,6 +82,7 @@ export class SqliteStore implements TimeSeriesStore {
     this.#insertSeries = this.#db.prepare('INSERT OR IGNORE INTO series (key, measurement, tags) VALUES (?, ?, ?)');
     this.#insertField = this.#db.prepare('INSERT OR IGNORE INTO fields (name) VALUES (?)');
     this.#reader.refresh();
+    this.#thread?.start();
   }
 
   async write(points: readonly Point[]): Promise<void> {

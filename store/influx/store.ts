@@ -17,7 +17,7 @@ export interface InfluxStoreOptions extends InfluxConnection {
   spoolDir: string;
   /** Lines per write request (default 5,000, InfluxDB's recommendation). */
   batchSize?: number;
-  /** Longest a point waits for a full batch (default 1,000 ms). */
+  /** Longest a point waits for a full batch (default 0: sent as soon as the writer is free; ingest's writer batches already). */
   flushIntervalMs?: number;
   /** Points held in memory before write() waits (default 100,000). */
   maxQueuePoints?: number;

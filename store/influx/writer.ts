@@ -5,8 +5,10 @@
  *
  * Two modes:
  * - direct: `enqueue()` queues lines in memory; the pump sends a batch when `batchSize`
- *   lines are queued or `flushIntervalMs` after the first one. The caller's promise
- *   resolves once InfluxDB answered 204 (or dropped the points as bad data).
+ *   lines are queued or `flushIntervalMs` after the first one (default 0: a group commit,
+ *   what arrives while a request is out goes in the next). The caller's promise resolves
+ *   once InfluxDB answered 204 (or dropped the points as bad data); ingest acknowledges the
+ *   device then, so a wait here is a wait for every device's PUBACK.
  * - spool: entered on the first retryable failure. The failed batch and everything queued
  *   behind it go to the spool in order, and so does every later `enqueue()`, which resolves
  *   once fsync'd. The pump replays the spool from its head with backoff; when the spool is
@@ -38,7 +40,7 @@ export interface WriterOptions {
   releaseSpool?(spool: Spool): Promise<void>;
   /** Lines per request; InfluxDB recommends 5,000. */
   batchSize?: number;
-  /** Longest a queued line waits for a full batch. */
+  /** Longest a queued line waits for a full batch (default 0: sent as soon as the writer is free). */
   flushIntervalMs?: number;
   /** Lines held in memory before `enqueue()` waits for room. */
   maxQueueLines?: number;
@@ -108,7 +110,7 @@ export class InfluxWriter {
     this.#o = {
       ...opts,
       batchSize: opts.batchSize ?? 5_000,
-      flushIntervalMs: opts.flushIntervalMs ?? 1_000,
+      flushIntervalMs: opts.flushIntervalMs ?? 0,
       maxQueueLines: opts.maxQueueLines ?? 100_000,
       minRetryDelayMs: opts.minRetryDelayMs ?? 500,
       maxRetryDelayMs: opts.maxRetryDelayMs ?? 30_000,

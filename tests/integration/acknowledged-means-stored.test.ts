@@ -47,14 +47,15 @@ describe('acknowledged means stored, SQLite (the one-process default)', () => {
       const load = new AckCountingLoad(dp.mqttUrl, DEVICES);
       try {
         await load.start(HZ);
-        await sleep(2_000 + Math.random() * 1_000);
+        await waitFor('readings being acknowledged', () => load.acked.size >= 50, 30_000, 20);
+        await sleep(1_000 + Math.random() * 1_000);
         dp.kill('SIGKILL');
         await dp.exited;
         // Nothing can be acknowledged once the process is dead: this set is final.
         const acked = new Set(load.acked);
         await load.stop();
         const stored = storedInSqlite(dir);
-        expect(acked.size).toBeGreaterThan(100);
+        expect(acked.size).toBeGreaterThanOrEqual(50);
         expect(lost(acked, stored), `round ${round}: acknowledged but not stored`).toEqual([]);
       } finally {
         await load.stop();
@@ -96,7 +97,7 @@ describe('acknowledged means stored, InfluxDB', () => {
     const load = new AckCountingLoad(dp.mqttUrl, DEVICES);
     try {
       await load.start(HZ);
-      await sleep(1_500);
+      await waitFor('readings being acknowledged', () => load.acked.size >= 50, 30_000, 20);
       influxd.hang();
       await sleep(1_500);
       const stopAsked = Date.now();
@@ -111,7 +112,7 @@ describe('acknowledged means stored, InfluxDB', () => {
       expect(stopMs).toBeLessThan(20_000);
       await replaySpool(dir, ports);
       const stored = await storedInInflux((q) => influxd.query(q));
-      expect(acked.size).toBeGreaterThan(100);
+      expect(acked.size).toBeGreaterThanOrEqual(50);
       expect(lost(acked, stored)).toEqual([]);
     } finally {
       influxd.unhang();
@@ -127,7 +128,7 @@ describe('acknowledged means stored, InfluxDB', () => {
     const load = new AckCountingLoad(dp.mqttUrl, DEVICES);
     try {
       await load.start(HZ);
-      await sleep(1_500);
+      await waitFor('readings being acknowledged', () => load.acked.size >= 50, 30_000, 20);
       await influxd.stop();
       await sleep(2_500);
       dp.kill('SIGKILL');
@@ -137,7 +138,7 @@ describe('acknowledged means stored, InfluxDB', () => {
       await influxd.start();
       await replaySpool(dir, ports);
       const stored = await storedInInflux((q) => influxd.query(q));
-      expect(acked.size).toBeGreaterThan(100);
+      expect(acked.size).toBeGreaterThanOrEqual(50);
       expect(lost(acked, stored)).toEqual([]);
     } finally {
       if (!influxd.running) await influxd.start();
@@ -155,7 +156,7 @@ describe('acknowledged means stored, InfluxDB', () => {
     const load = new AckCountingLoad(dp.mqttUrl, DEVICES);
     try {
       await load.start(HZ);
-      await sleep(1_000);
+      await waitFor('readings being acknowledged', () => load.acked.size >= 50, 30_000, 20);
       influxd.hang();
       dp.kill('SIGTERM');
       await dp.exited;
@@ -166,12 +167,12 @@ describe('acknowledged means stored, InfluxDB', () => {
       dp = await spawnDeskprint(dir, ports, influxEnv());
       // Before issue 17 MQTT listened only after InfluxDB's requests timed out (about 20 s).
       // Now it waits at most the InfluxDB store's start grace (1 s) longer than a healthy start.
-      expect(dp.listenedAfterMs, `MQTT must not wait on a hung InfluxDB (a healthy start took ${healthyStartMs} ms)`).toBeLessThan(healthyStartMs + 4_000);
+      expect(dp.listenedAfterMs, `MQTT must not wait on a hung InfluxDB (a healthy start took ${healthyStartMs} ms)`).toBeLessThan(healthyStartMs + 6_000);
       await sleep(1_000);
       load.pause();
       // InfluxDB still hangs: the first write waits out its timeout (10 s), then everything is
       // spooled and acknowledged.
-      await waitFor('every reading to be acknowledged', () => load.acked.size === load.sent, 40_000, 100);
+      await waitFor('every reading to be acknowledged', () => load.acked.size === load.sent, 60_000, 100);
       // Each device reconnected once after the restart; none was thrown off again as a flood.
       expect(load.disconnects - disconnectsBefore).toBe(0);
       const { body } = await getJson<Health>(`${dp.httpUrl}/api/health`);
@@ -192,5 +193,5 @@ describe('acknowledged means stored, InfluxDB', () => {
       await load.stop();
       await ensureGone(dp);
     }
-  }, 150_000);
+  }, 180_000);
 });

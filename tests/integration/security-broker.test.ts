@@ -20,15 +20,15 @@ const secrets: Record<string, string> = {};
 /** Added to the broker's clock, to move past the revocation re-check without waiting. */
 let skewMs = 0;
 
-/** Rate limit for this suite: 20 messages at once, then 20 per second. */
-const RATE = { perSecond: 20, burst: 20 };
+/** Rate limit for this suite: 20 messages at once, then 20 per second; a replayed backlog of up to 100 QoS 1 messages a connection. */
+const RATE = { perSecond: 20, burst: 20, replay: 100 };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-sec-broker-'));
   dp = await startDeskprint(
     {
       httpPort: 0, mqttPort: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', buildDashboard: false,
-      maxPayloadBytes: 64 * 1024, mqttMaxPacketBytes: 256 * 1024, mqttRateLimit: RATE.perSecond, mqttRateBurst: RATE.burst,
+      maxPayloadBytes: 64 * 1024, mqttMaxPacketBytes: 256 * 1024, mqttRateLimit: RATE.perSecond, mqttRateBurst: RATE.burst, mqttReplayBurst: RATE.replay,
     },
     { authClock: () => Date.now() + skewMs },
   );
@@ -257,5 +257,22 @@ describe('limits', () => {
     await waitFor('the flood’s burst', () => floodArrived >= RATE.burst - 1, 5_000, 20);
     await new Promise((r) => setTimeout(r, 200));
     expect(floodArrived).toBeLessThan(RATE.burst + 5);
+  });
+
+  it('takes a reconnecting device’s QoS 1 backlog whole, and still cuts off a flood once the replay allowance is spent', async () => {
+    // A device back from an outage sends what it kept (here 4 × the burst) at once.
+    const device = await connect('plug-n04');
+    const replayedBefore = dp.brokerAuth!.counters.replayed;
+    const floodsBefore = dp.brokerAuth!.counters.floodDisconnects;
+    const base = Date.now() - 60_000;
+    await Promise.all(Array.from({ length: 4 * RATE.burst }, (_, i) => device.publishAsync('deskprint/demo/plug-n04/telemetry', JSON.stringify({ power_w: i, ts: base + i }), { qos: 1 })));
+    expect(device.connected).toBe(true);
+    expect(dp.brokerAuth!.counters.floodDisconnects).toBe(floodsBefore);
+    expect(dp.brokerAuth!.counters.replayed - replayedBefore).toBeGreaterThanOrEqual(3 * RATE.burst - 5);
+    // Going on at flood rate past the allowance is a flood all the same.
+    const gone = closed(device);
+    for (let i = 0; i < 2 * RATE.replay && device.connected; i++) device.publish('deskprint/demo/plug-n04/telemetry', JSON.stringify({ power_w: i }), { qos: 1 });
+    await gone;
+    expect(dp.brokerAuth!.counters.floodDisconnects).toBe(floodsBefore + 1);
   });
 });
