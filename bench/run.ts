@@ -204,7 +204,7 @@ async function latencySection(): Promise<void> {
   say();
   say('| broker | QoS | store | stored p50 / p99 / max ms | /live p50 / p99 / max ms (probes) | lost | CPU | event-loop delay p99 ms |');
   say('|---|---|---|---:|---:|---:|---:|---:|');
-  const combos: [BrokerKind, 0 | 1, StoreKind][] = [['aedes', 0, 'sqlite'], ['aedes', 1, 'sqlite'], ['aedes', 0, 'influx'], ['mosquitto', 0, 'sqlite'], ['mosquitto', 1, 'sqlite'], ['mosquitto', 0, 'influx']];
+  const combos: [BrokerKind, 0 | 1, StoreKind][] = [['aedes', 0, 'sqlite'], ['aedes', 1, 'sqlite'], ['aedes', 0, 'influx'], ['aedes', 1, 'influx'], ['mosquitto', 0, 'sqlite'], ['mosquitto', 1, 'sqlite'], ['mosquitto', 0, 'influx'], ['mosquitto', 1, 'influx']];
   const rows: unknown[] = [];
   for (const [broker, qos, store] of combos) {
     const runs: LatencyResult[] = [];

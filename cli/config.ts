@@ -25,6 +25,12 @@ export const configSchema = z
     mqttPort: port.default(1883),
     /** External broker URL; empty means the embedded aedes broker. */
     mqttUrl: optionalString.pipe(z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://').optional()),
+    /**
+     * Client id of ingest's persistent session on an external broker: the broker queues the
+     * session's QoS 1 messages while ingest is away and delivers them when a process with this
+     * id connects again. One ingest process per id.
+     */
+    mqttClientId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('deskprint-ingest'),
     mqttUsername: optionalString,
     mqttPassword: optionalString,
     sites: z.array(z.string().min(1)).min(1).default(['sites/demo.yaml']),

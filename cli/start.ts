@@ -156,7 +156,13 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     let mqttsPort: number | null = null;
     let brokerAuth: BrokerAuth | null = null;
     if (config.mqttUrl) {
-      source = new MqttSource({ url: config.mqttUrl, ...(config.mqttUsername ? { username: config.mqttUsername } : {}), ...(config.mqttPassword ? { password: config.mqttPassword } : {}) });
+      source = new MqttSource({
+        url: config.mqttUrl,
+        ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
+        ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
+        // Ingest resumes its persistent session under the same id; an API process only follows.
+        ...(config.role !== 'api' ? { clientId: config.mqttClientId } : {}),
+      });
     } else {
       const configured = await createConfiguredBroker(config, accounts, log, {
         ...(extras.authClock ? { clock: extras.authClock } : {}),

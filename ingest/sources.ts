@@ -119,9 +119,17 @@ export interface MqttSourceOptions {
   url: string;
   username?: string;
   password?: string;
+  /**
+   * The session's client id. Ingest keeps one persistent session (clean=false) under a fixed
+   * id, so the broker queues what arrives while it is away and hands it to the next start;
+   * without an id (a follower) the session is a throwaway one.
+   */
   clientId?: string;
   qos?: 0 | 1;
 }
+
+/** QoS 0 messages on their way to the store beyond which MqttSource reads nothing further. */
+const QOS0_HIGH_WATER = 20_000;
 
 export class MqttSource implements MessageSource {
   readonly kind = 'mqtt';
@@ -133,12 +141,13 @@ export class MqttSource implements MessageSource {
   }
 
   async start(filters: readonly string[], onMessage: MessageHandler): Promise<void> {
-    const client = await mqtt.connectAsync(this.#opts.url, {
-      clientId: this.#opts.clientId ?? `deskprint-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    const client = mqtt.connect(this.#opts.url, {
+      clientId: this.#opts.clientId ?? `deskprint-follower-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
       ...(this.#opts.username ? { username: this.#opts.username } : {}),
       ...(this.#opts.password ? { password: this.#opts.password } : {}),
-      // A persistent session keeps QoS 1 messages queued at the broker across reconnects.
-      clean: false,
+      // A persistent session keeps QoS 1 messages queued at the broker across reconnects and
+      // restarts; it is only worth keeping under an id the next start uses again.
+      clean: this.#opts.clientId === undefined,
       reconnectPeriod: 1000,
       // MQTT.js logs every packet through `debug`, which costs even when off (4 % of ingest's
       // CPU at 100,000 messages/s, bench/RESULTS.md); DEBUG=mqttjs* still turns it on.
@@ -149,16 +158,42 @@ export class MqttSource implements MessageSource {
     // and lets it parse the next packet: its documented hook. Called back once the message is
     // durable, so the external broker keeps (and redelivers to this persistent session)
     // whatever was not stored. One message at a time per connection is the price (bench/RESULTS.md).
+    // Both are in place before the connection opens: a resumed session's queued messages
+    // arrive right after CONNACK, and MQTT.js's default handleMessage would acknowledge them
+    // unstored.
     const slice = new DeliverySlice();
     let hold: void | Promise<void>;
-    client.on('message', (topic, payload) => {
-      hold = onMessage({ topic, payload, receivedAt: Date.now() });
+    // QoS 0 has no acknowledgement to hold: those messages wait only while too many are
+    // still on their way to the store (bounded memory), not one by one.
+    let unsettled = 0;
+    client.on('message', (topic, payload, packet) => {
+      const durable = onMessage({ topic, payload, receivedAt: Date.now() });
+      if (packet.qos > 0 || !durable) hold = durable;
+      else {
+        unsettled++;
+        const settle = () => void unsettled--;
+        void durable.then(settle, settle);
+        hold = unsettled > QOS0_HIGH_WATER ? durable : undefined;
+      }
     });
     client.handleMessage = (_packet, done) => {
       const h = hold;
       hold = undefined;
       afterDelivery(h, slice, () => done());
     };
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        client.off('connect', ok);
+        void client.endAsync(true);
+        reject(err);
+      };
+      const ok = () => {
+        client.off('error', fail);
+        resolve();
+      };
+      client.once('connect', ok);
+      client.once('error', fail);
+    });
     await client.subscribeAsync(filters as string[], { qos: this.#opts.qos ?? 1 });
   }
 

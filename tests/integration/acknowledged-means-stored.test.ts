@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AckCountingLoad, freePorts, lost, spawnDeskprint, storedInInflux, storedInSqlite, type DeskprintProcess } from '../support/durability.ts';
+import { AckCountingLoad, freePorts, lost, spawnDeskprint, startMosquitto, storedInInflux, storedInSqlite, type DeskprintProcess } from '../support/durability.ts';
 import { startInfluxd, type Influxd } from '../support/influxd.ts';
 import { getJson, waitFor } from '../support/wait.ts';
 import type { Health } from '../../devices/api-types.ts';
@@ -61,6 +61,37 @@ describe('acknowledged means stored, SQLite (the one-process default)', () => {
         await load.stop();
         await ensureGone(dp);
       }
+    }
+  }, 120_000);
+});
+
+describe('acknowledged means stored, external broker (Mosquitto)', () => {
+  it('delivers every reading Mosquitto acknowledged, through a SIGKILL of ingest and the time it was away', async () => {
+    const dir = dataDir();
+    const mosquitto = await startMosquitto(dir);
+    const ports = await freePorts();
+    const env = { DESKPRINT_MQTT_URL: mosquitto.url };
+    let dp = await spawnDeskprint(dir, ports, env);
+    // The devices publish to Mosquitto, which acknowledges them itself: what counts is that
+    // ingest acknowledges to Mosquitto only what it stored, and resumes its session.
+    const load = new AckCountingLoad(mosquitto.url, DEVICES);
+    try {
+      await load.start(HZ);
+      await waitFor('readings being stored', () => storedInSqlite(dir).size >= 50, 30_000, 100);
+      dp.kill('SIGKILL');
+      await dp.exited;
+      await sleep(2_000); // Mosquitto queues the session's messages meanwhile
+      dp = await spawnDeskprint(dir, ports, env);
+      await sleep(1_000);
+      load.pause();
+      await waitFor('every reading to be acknowledged', () => load.acked.size === load.sent, 20_000, 100);
+      const acked = new Set(load.acked);
+      await waitFor('every acknowledged reading in the store', () => lost(acked, storedInSqlite(dir)).length === 0, 30_000, 200).catch(() => undefined);
+      expect(lost(acked, storedInSqlite(dir))).toEqual([]);
+    } finally {
+      await load.stop();
+      await ensureGone(dp);
+      await mosquitto.stop();
     }
   }, 120_000);
 });

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { freePort } from './influxd.ts';
@@ -38,9 +38,11 @@ export async function freePorts(): Promise<Ports> {
 
 /**
  * Spawns `deskprint start --demo --no-simulate` on the demo site: anonymous devices may
- * publish (the demo rule), and nothing but the test's own load publishes.
+ * publish (the demo rule), and nothing but the test's own load publishes. With
+ * `DESKPRINT_MQTT_URL` in `env` it ingests from that broker instead of its own.
  */
 export async function spawnDeskprint(dataDir: string, ports: Ports, env: Record<string, string> = {}): Promise<DeskprintProcess> {
+  const external = env.DESKPRINT_MQTT_URL;
   const t0 = Date.now();
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/deskprint.js'), 'start', '--demo', '--no-simulate'], {
     cwd: ROOT,
@@ -62,11 +64,13 @@ export async function spawnDeskprint(dataDir: string, ports: Ports, env: Record<
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let gone = false;
   void exited.then(() => (gone = true));
-  const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
+  const mqttUrl = external ?? `mqtt://127.0.0.1:${ports.mqtt}`;
+  const httpUrl = `http://127.0.0.1:${ports.http}`;
   await waitFor(
-    'deskprint to accept MQTT connections',
+    external ? 'deskprint to answer /api/health' : 'deskprint to accept MQTT connections',
     async () => {
       if (gone) throw new Error(`deskprint exited before listening:\n${out}`);
+      if (external) return (await fetch(`${httpUrl}/api/health`).catch(() => null))?.ok ?? false;
       const c = await mqtt.connectAsync(mqttUrl, { reconnectPeriod: 0, connectTimeout: 500, clientId: `probe-${Math.random().toString(16).slice(2)}` }).catch(() => null);
       if (!c) return false;
       await c.endAsync(true);
@@ -78,7 +82,7 @@ export async function spawnDeskprint(dataDir: string, ports: Ports, env: Record<
   return {
     child,
     mqttUrl,
-    httpUrl: `http://127.0.0.1:${ports.http}`,
+    httpUrl,
     listenedAfterMs: Date.now() - t0,
     output: () => out,
     exited,
@@ -184,4 +188,40 @@ export async function storedInInflux(query: (q: string) => Promise<{ results: { 
 /** Acknowledged readings that are not in `stored`. */
 export function lost(acked: ReadonlySet<string>, stored: ReadonlySet<string>): string[] {
   return [...acked].filter((k) => !stored.has(k));
+}
+
+export interface Mosquitto {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Debian `mosquitto` on an ephemeral loopback port, in memory, with the queue limits of
+ * docker/mosquitto/mosquitto.conf: its default of 1,000 queued messages a session drops QoS 1
+ * messages beyond it while ingest is away.
+ */
+export async function startMosquitto(dir: string): Promise<Mosquitto> {
+  const port = await freePort();
+  const conf = path.join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\nmax_queued_messages 1000000\n`);
+  let log = '';
+  const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+  const url = `mqtt://127.0.0.1:${port}`;
+  await waitFor(`mosquitto on ${port}`, async () => {
+    if (child.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
+    const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }).catch(() => null);
+    if (!c) return false;
+    await c.endAsync(true);
+    return true;
+  }, 10_000, 50);
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
