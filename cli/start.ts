@@ -9,10 +9,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
-import { topics } from '../devices/topics.ts';
-import type { AlertsResponse, Health, LiveSnapshot } from '../devices/api-types.ts';
+import type { Health, LiveSnapshot } from '../devices/api-types.ts';
 import type { EmbeddedBroker } from '../broker/index.ts';
-import { Ingest, newActivity } from '../ingest/pipeline.ts';
+import { Ingest } from '../ingest/pipeline.ts';
 import { LiveState } from '../ingest/live.ts';
 import { AedesSource, MqttSource, type MessageSource } from '../ingest/sources.ts';
 import { StoreWriter } from '../ingest/writer.ts';
@@ -31,12 +30,12 @@ import { AlertsProcessor } from '../ingest/alerts.ts';
 import { ADAPTERS } from '../devices/index.ts';
 import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
 import { haAvailabilityMessage, haDiscoveryMessages, haStateMessage, type MqttOutMessage } from '../devices/homeassistant/discovery.ts';
-import { DerivedFollower, type DevicesSnapshot } from '../ingest/derived.ts';
+import { DerivedFollower, publishDerived } from '../ingest/derived.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint.ts';
 import { SiteStates } from '../ingest/sites.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
 import { reportRoutes } from '../api/routes/reports.ts';
-import { ReportConfigError, reportConfigFromEnv, startReportScheduler, type ReportConfig } from '../api/reports/index.ts';
+import { startReportScheduler } from '../api/reports/index.ts';
 import { authenticateSocket, socketCanSee } from '../api/auth/index.ts';
 import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
 import { startRetention } from '../api/auth/privacy.ts';
@@ -44,7 +43,7 @@ import type { BrokerAuth } from '../broker/auth.ts';
 import { createConfiguredBroker, readTls } from './broker.ts';
 import { Accounts, registerAddedDevices } from '../accounts/accounts.ts';
 import { ROOT, VERSION, loadSiteFiles } from './paths.ts';
-import { ConfigError, loadConfig, type Config, type ConfigInput } from './config.ts';
+import { loadConfig, reportConfig as reportSettingsOf, type Config, type ConfigInput } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { READINGS_ROLLUP, WrittenHours, startRollups } from '../store/rollup.ts';
 
@@ -113,13 +112,8 @@ async function lastCounters(store: TimeSeriesStore, site: SiteFile, now: number)
 /** Starts deskprint; `input` takes the same keys as the configuration (flags/env already merged or not). */
 export async function startDeskprint(input: ConfigInput | Config, extras: StartExtras = {}): Promise<DeskprintHandle> {
   const config = loadConfig(input as ConfigInput);
-  let reportConfig: ReportConfig;
-  try {
-    reportConfig = reportConfigFromEnv(process.env);
-  } catch (err) {
-    if (err instanceof ReportConfigError) throw new ConfigError(err.problems);
-    throw err;
-  }
+  // Report delivery is part of the configuration, checked by loadConfig with the rest.
+  const reportConfig = reportSettingsOf(config);
   const log = extras.log ?? createLogger(config.logLevel);
   const dataDir = path.resolve(config.dataDir);
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -227,22 +221,8 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       }
       // API processes elsewhere follow live data, alerts and device activity over MQTT
       // (DESIGN "Scaling past one machine").
-      const publish = (topic: string, body: unknown, retain = false) => void source.publish(topic, JSON.stringify(body), { retain }).catch(() => {});
-      liveState.on('live', (snap: LiveSnapshot) => publish(topics.live(snap.site), snap));
-      alerts.on('alerts', (list: AlertsResponse) => publish(topics.alerts(list.site), list, true));
-      const devicesTimer = setInterval(() => {
-        for (const site of registry.sites()) {
-          const body: DevicesSnapshot = {};
-          for (const d of registry.devices(site.id)) {
-            const act = ing.activity.get(site.id, d.device);
-            const battery = alerts.battery(site.id, d.device);
-            if (act || battery) body[d.device] = { ...(act ?? newActivity()), ...(battery ? { battery } : {}) };
-          }
-          publish(topics.devices(site.id), body, true);
-        }
-      }, 5_000);
-      devicesTimer.unref();
-      cleanups.push(() => clearInterval(devicesTimer));
+      const derived = publishDerived({ source, registry, live: liveState, alerts, activity: (site, device) => ing.activity.get(site, device) });
+      cleanups.push(() => derived.stop());
       if (config.haDiscovery) {
         // Home Assistant shows each site's power, occupancy and today's kgCO2e (docs/devices.md).
         const send = (m: MqttOutMessage) => void source.publish(m.topic, m.payload, { retain: m.retain, qos: 1 }).catch(() => {});
