@@ -12,7 +12,7 @@ import { coreRoutes, type CoreRouteDeps } from './routes/core.ts';
 import { protectApi } from './auth/index.ts';
 import { SESSION_COOKIE, parseCookies } from './auth/middleware.ts';
 import { securityHeaders } from './auth/headers.ts';
-import type { Accounts } from '../store/accounts.ts';
+import type { Accounts } from '../accounts/accounts.ts';
 import type { InboundMessage } from '../ingest/sources.ts';
 import { ADAPTERS } from '../devices/index.ts';
 import { webhookRoutes } from './routes/webhooks.ts';

@@ -12,7 +12,7 @@
  * left out.
  */
 import type { MemberCheckinsResponse } from '../devices/api-types.ts';
-import type { LocalClock } from '../ingest/footprint/clock.ts';
+import type { LocalClock } from '../footprint/clock.ts';
 
 type CheckinEvent = MemberCheckinsResponse['events'][number];
 export type CheckinSession = MemberCheckinsResponse['sessions'][number];

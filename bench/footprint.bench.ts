@@ -13,7 +13,7 @@ import vm from 'node:vm';
 import path from 'node:path';
 import { parseSiteYaml } from '../devices/site.ts';
 import type { EnrichedCheckin, EnrichedReading } from '../ingest/types.ts';
-import { SiteFootprintStream } from '../ingest/footprint/stream.ts';
+import { SiteFootprintStream } from '../footprint/stream.ts';
 
 const days = Number(process.argv[2] ?? 10);
 const site = parseSiteYaml(readFileSync(path.resolve('sites/demo.yaml'), 'utf8'));

@@ -18,7 +18,7 @@
  */
 import type { AuthenticateHandler, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
 import { DERIVED_PREFIX, deviceTopics } from '../devices/topics.ts';
-import type { Accounts, DeviceCredential } from '../store/accounts.ts';
+import type { Accounts, DeviceCredential } from '../accounts/accounts.ts';
 
 export interface BrokerPrincipal {
   type: 'device' | 'bridge' | 'service' | 'anonymous';

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createEmbeddedBroker, type EmbeddedBroker } from '../broker/index.ts';
 import { createBrokerAuth, type BrokerAuth, type BrokerAuthOptions } from '../broker/auth.ts';
-import { Accounts } from '../store/accounts.ts';
+import { Accounts } from '../accounts/accounts.ts';
 import { loadConfig, type Config, type ConfigInput } from './config.ts';
 import { createLogger } from './log.ts';
 import { VERSION } from './paths.ts';

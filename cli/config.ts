@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { TrustProxy } from '../api/app.ts';
+import { reportConfigOf, reportSettingProblems, type ReportConfig } from '../api/reports/config.ts';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
@@ -114,8 +115,19 @@ export const configSchema = z
      * address is the client's.
      */
     trustProxy: z.string().default('').transform((v, ctx) => parseTrustProxy(v, ctx)),
+    /**
+     * Report delivery (docs/reports.md): the SMTP server, the sender, funders per site
+     * (`site:email,…`), schedules per site (`site:monthly|weekly|off,…`) and how many closed
+     * periods each run looks back at. Checked together below.
+     */
+    smtpUrl: optionalString,
+    smtpFrom: optionalString,
+    reportRecipients: optionalString,
+    reportSchedule: optionalString,
+    reportBackfill: z.union([z.string(), z.number().transform(String)]).optional().transform((v) => (v === '' ? undefined : v)),
   })
   .superRefine((c, ctx) => {
+    for (const p of reportSettingProblems(c)) ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
     if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) {
       ctx.addIssue({ code: 'custom', path: [c.tlsCert ? 'tlsKey' : 'tlsCert'], message: 'DESKPRINT_TLS_CERT and DESKPRINT_TLS_KEY go together' });
     }
@@ -136,6 +148,11 @@ export const configSchema = z
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type ConfigInput = z.input<typeof configSchema>;
+
+/** The report delivery settings of a loaded configuration (valid: loadConfig checked them). */
+export function reportConfig(config: Config): ReportConfig {
+  return reportConfigOf(config);
+}
 
 /** Environment variable for each key: DESKPRINT_ + SCREAMING_SNAKE_CASE. */
 export function envName(key: string): string {

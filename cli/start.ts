@@ -9,10 +9,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Express, Router } from 'express';
-import { topics } from '../devices/topics.ts';
-import type { AlertsResponse, Health, LiveSnapshot } from '../devices/api-types.ts';
+import type { Health, LiveSnapshot } from '../devices/api-types.ts';
 import type { EmbeddedBroker } from '../broker/index.ts';
-import { Ingest, newActivity } from '../ingest/pipeline.ts';
+import { Ingest } from '../ingest/pipeline.ts';
 import { LiveState } from '../ingest/live.ts';
 import { AedesSource, MqttSource, type InboundMessage, type MessageSource } from '../ingest/sources.ts';
 import { StoreWriter } from '../ingest/writer.ts';
@@ -33,19 +32,20 @@ import { AlertsProcessor } from '../ingest/alerts.ts';
 import { ADAPTERS } from '../devices/index.ts';
 import { createZigbee2mqttAdapter } from '../devices/zigbee2mqtt/adapter.ts';
 import { haAvailabilityMessage, haDiscoveryMessages, haStateMessage, type MqttOutMessage } from '../devices/homeassistant/discovery.ts';
-import { DerivedFollower, type DevicesSnapshot } from '../ingest/follower.ts';
-import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint/index.ts';
+import { DerivedFollower, publishDerived } from '../ingest/derived.ts';
+import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint.ts';
+import { SiteStates } from '../ingest/sites.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
 import { reportRoutes } from '../api/routes/reports.ts';
-import { ReportConfigError, reportConfigFromEnv, startReportScheduler, type ReportConfig } from '../api/reports/index.ts';
+import { startReportScheduler } from '../api/reports/index.ts';
 import { authenticateSocket, socketCanSee } from '../api/auth/index.ts';
 import { ensureDemoUsers, type DemoUser } from '../api/auth/demo.ts';
 import { startRetention } from '../api/auth/privacy.ts';
 import type { BrokerAuth } from '../broker/auth.ts';
 import { createConfiguredBroker, readTls } from './broker.ts';
-import { Accounts, registerAddedDevices } from '../store/accounts.ts';
+import { Accounts, registerAddedDevices } from '../accounts/accounts.ts';
 import { ROOT, VERSION, loadSiteFiles } from './paths.ts';
-import { ConfigError, loadConfig, type Config, type ConfigInput } from './config.ts';
+import { loadConfig, reportConfig as reportSettingsOf, type Config, type ConfigInput } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { READINGS_ROLLUP, WrittenHours, startRollups } from '../store/rollup.ts';
 
@@ -116,13 +116,8 @@ async function lastCounters(store: TimeSeriesStore, site: SiteFile, now: number)
 /** Starts deskprint; `input` takes the same keys as the configuration (flags/env already merged or not). */
 export async function startDeskprint(input: ConfigInput | Config, extras: StartExtras = {}): Promise<DeskprintHandle> {
   const config = loadConfig(input as ConfigInput);
-  let reportConfig: ReportConfig;
-  try {
-    reportConfig = reportConfigFromEnv(process.env);
-  } catch (err) {
-    if (err instanceof ReportConfigError) throw new ConfigError(err.problems);
-    throw err;
-  }
+  // Report delivery is part of the configuration, checked by loadConfig with the rest.
+  const reportConfig = reportSettingsOf(config);
   const log = extras.log ?? createLogger(config.logLevel);
   const dataDir = path.resolve(config.dataDir);
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -189,15 +184,23 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     // closed intervals are stored as series and its running day totals feed the live view.
     const sitesById = new Map(registry.sites().map((s) => [s.id, s] as const));
     const footprint = createFootprintProcessor({ sites: sitesById, store });
-    const liveState = new LiveState({ registry, activity: (site, device) => ingest?.activity.get(site, device), today: (site) => footprint.today(site) });
+    // One state owner per site (clock, latest values, presence, activity), rebuilt when the
+    // registry changes; a site changed while running reaches the footprint engine too.
+    const siteStates = new SiteStates(registry);
+    siteStates.onSiteChange((state) => {
+      sitesById.set(state.site.id, state.site);
+      footprint.siteChanged(state.site);
+    });
+    const liveState = new LiveState({ registry, sites: siteStates, today: (site) => footprint.today(site) });
     // Waste and device-health alerts (issue 7), raised in ingest so they exist without a browser open.
-    const alerts = new AlertsProcessor({ registry, activity: (site, device) => ingest?.activity.get(site, device) });
+    const alerts = new AlertsProcessor({ registry, sites: siteStates, activity: (site, device) => siteStates.get(site)?.activity(device) });
     let follower: DerivedFollower | undefined;
     ingest = new Ingest({
       registry,
       source,
       writer,
-      processors: [footprint, liveState, alerts, ...(extras.processors ?? [])],
+      processors: [siteStates, footprint, liveState, alerts, ...(extras.processors ?? [])],
+      activity: siteStates.activity,
       log: log.child({ module: 'ingest' }),
       maxPayloadBytes: config.maxPayloadBytes,
       adapters: ADAPTERS.map((a) =>
@@ -226,22 +229,8 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       }
       // API processes elsewhere follow live data, alerts and device activity over MQTT
       // (DESIGN "Scaling past one machine").
-      const publish = (topic: string, body: unknown, retain = false) => void source.publish(topic, JSON.stringify(body), { retain }).catch(() => {});
-      liveState.on('live', (snap: LiveSnapshot) => publish(topics.live(snap.site), snap));
-      alerts.on('alerts', (list: AlertsResponse) => publish(topics.alerts(list.site), list, true));
-      const devicesTimer = setInterval(() => {
-        for (const site of registry.sites()) {
-          const body: DevicesSnapshot = {};
-          for (const d of registry.devices(site.id)) {
-            const act = ing.activity.get(site.id, d.device);
-            const battery = alerts.battery(site.id, d.device);
-            if (act || battery) body[d.device] = { ...(act ?? newActivity()), ...(battery ? { battery } : {}) };
-          }
-          publish(topics.devices(site.id), body, true);
-        }
-      }, 5_000);
-      devicesTimer.unref();
-      cleanups.push(() => clearInterval(devicesTimer));
+      const derived = publishDerived({ source, registry, live: liveState, alerts, activity: (site, device) => ing.activity.get(site, device) });
+      cleanups.push(() => derived.stop());
       if (config.haDiscovery) {
         // Home Assistant shows each site's power, occupancy and today's kgCO2e (docs/devices.md).
         const send = (m: MqttOutMessage) => void source.publish(m.topic, m.payload, { retain: m.retain, qos: 1 }).catch(() => {});
@@ -286,6 +275,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
           stored: writer.stored,
           rejected: ing.counters.rejected ?? 0,
           rejected_by_reason: { ...(ing.counters.rejectedByReason ?? {}) } as Record<string, number>,
+          processor_errors: { ...(ing.counters.processorErrors ?? {}) },
           readings: ing.counters.readings ?? 0,
           checkins: ing.counters.checkins ?? 0,
           duplicate_readings: ing.counters.duplicateReadings ?? 0,

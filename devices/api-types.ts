@@ -93,6 +93,8 @@ export const healthSchema = z.object({
     stored: z.number().int(),
     rejected: z.number().int(),
     rejected_by_reason: z.record(z.string(), z.number().int()),
+    /** Failures of each pipeline processor by name (the reading is stored all the same). */
+    processor_errors: z.record(z.string(), z.number().int()),
     readings: z.number().int(),
     checkins: z.number().int(),
     /** Readings received again unchanged (QoS 1 re-deliveries): acknowledged, not counted in `readings`. */

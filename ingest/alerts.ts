@@ -18,10 +18,11 @@ import type { Alert, AlertKind, AlertsResponse } from '../devices/api-types.ts';
 import { DEVICE_KINDS, type Carrier } from '../devices/kinds.ts';
 import { openingHoursOf } from '../devices/site.ts';
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
-import { LocalClock } from './footprint/clock.ts';
-import { factorOf, factorSetFor } from './footprint/emissions.ts';
+import type { LocalClock } from '../footprint/clock.ts';
+import { factorOf, factorSetFor } from '../footprint/emissions.ts';
 import type { EnrichedCheckin, EnrichedReading, Processor } from './types.ts';
 import { BySiteDevice } from '../devices/by-device.ts';
+import { SiteStates, type SiteState } from './sites.ts';
 
 /** Lights or heating must be on in an empty zone this long before it counts as waste (issue 7). */
 export const WASTE_AFTER_MS = 15 * 60_000;
@@ -49,6 +50,11 @@ const WASTE_KINDS: ReadonlySet<RegisteredDevice['kind']> = new Set(['zone_lighti
 
 export interface AlertsOptions {
   registry: Registry;
+  /**
+   * The per-site state it reads (clock, presence, desk occupancy), fed by the pipeline ahead
+   * of this processor. Without it, alerts keep and feed their own (tests).
+   */
+  sites?: SiteStates;
   /** Availability and last-seen per device, from ingest (`Ingest.activity`). */
   activity?: (site: string, device: string) => { lastSeen: number; status: 'online' | 'offline' | null } | undefined;
 }
@@ -124,23 +130,9 @@ interface DeviceTrack {
   batteryLowSince: number | null;
 }
 
-interface Presence {
-  desk?: string;
-  zone?: string;
-  since: number;
-  day: string;
-}
-
 interface SiteTrack {
-  presence: Map<string, Presence>;
-  /** Per desk: occupied and since when that state holds. */
-  desks: Map<string, { occupied: boolean; since: number }>;
-  /** Last check-out (or session end) per zone and per desk. */
-  zoneLeft: Map<string, number>;
-  deskLeft: Map<string, number>;
   active: Map<string, Alert>;
   resolved: Alert[];
-  clock: LocalClock;
 }
 
 interface Condition {
@@ -158,6 +150,9 @@ export class AlertsProcessor extends EventEmitter implements Processor {
   readonly #opts: AlertsOptions;
   readonly #devices = new BySiteDevice<DeviceTrack>();
   readonly #sites = new Map<string, SiteTrack>();
+  readonly #states: SiteStates;
+  /** Whether this processor feeds the site states itself (nobody else does). */
+  readonly #feeds: boolean;
   /** First tick: devices never heard from are silent counted from here. */
   #startedAt: number | null = null;
   #lastTick: number | null = null;
@@ -165,9 +160,12 @@ export class AlertsProcessor extends EventEmitter implements Processor {
   constructor(opts: AlertsOptions) {
     super();
     this.#opts = opts;
+    this.#feeds = !opts.sites;
+    this.#states = opts.sites ?? new SiteStates(opts.registry);
   }
 
   onReadings(batch: readonly EnrichedReading[]): void {
+    if (this.#feeds) this.#states.onReadings(batch);
     // A batch is one device's message: look the device up once.
     let d: DeviceTrack | undefined;
     let device = '';
@@ -186,12 +184,6 @@ export class AlertsProcessor extends EventEmitter implements Processor {
         prev.ts = r.ts;
       } else d.values.set(r.metric, { value: r.value, ts: r.ts });
 
-      if (r.metric === 'occupied' && r.desk) {
-        const desks = this.#site(r.site)?.desks;
-        const occupied = r.value === 1;
-        const cur = desks?.get(r.desk);
-        if (desks && (!cur || cur.occupied !== occupied)) desks.set(r.desk, { occupied, since: r.ts });
-      }
       if (r.metric === 'battery_pct') {
         if (r.value < LOW_BATTERY_PCT) d.batteryLowSince ??= r.ts;
         else if (r.value >= BATTERY_RECOVERED_PCT) d.batteryLowSince = null;
@@ -203,15 +195,7 @@ export class AlertsProcessor extends EventEmitter implements Processor {
   }
 
   onCheckins(batch: readonly EnrichedCheckin[]): void {
-    for (const c of batch) {
-      const site = this.#site(c.site);
-      if (!site) continue;
-      const previous = site.presence.get(c.member);
-      // Checking in elsewhere ends the previous session (METHODOLOGY §1, presence).
-      if (previous) this.#left(site, previous, c.ts);
-      if (c.action === 'check_out') site.presence.delete(c.member);
-      else site.presence.set(c.member, { ...(c.desk ? { desk: c.desk } : {}), ...(c.zone ? { zone: c.zone } : {}), since: c.ts, day: site.clock.day(c.ts).key });
-    }
+    if (this.#feeds) this.#states.onCheckins(batch);
   }
 
   tick(now: number): [] {
@@ -241,18 +225,19 @@ export class AlertsProcessor extends EventEmitter implements Processor {
 
   #evaluate(siteId: string, now: number): void {
     const site = this.#site(siteId);
-    if (!site) return;
+    const state = this.#states.get(siteId);
+    if (!site || !state) return;
     const conditions = new Map<string, Condition>();
     const add = (c: Condition) => conditions.set(c.key, c);
     const devices = this.#opts.registry.devices(siteId);
-    const today = site.clock.day(now).key;
-    const closedSince = this.#closedSince(siteId, site.clock, now);
+    const today = state.clock.day(now).key;
+    const closedSince = this.#closedSince(state, now);
     const zoneEmpty = new Map<string, number | null>();
     const emptySince = (zone: string) => {
-      if (!zoneEmpty.has(zone)) zoneEmpty.set(zone, this.#zoneEmptySince(siteId, site, zone, today, now));
+      if (!zoneEmpty.has(zone)) zoneEmpty.set(zone, this.#zoneEmptySince(state, zone, today, now));
       return zoneEmpty.get(zone)!;
     };
-    const zoneName = (zone: string) => this.#opts.registry.site(siteId)?.zones.find((z) => z.id === zone)?.name ?? zone;
+    const zoneName = (zone: string) => state.site.zones.find((z) => z.id === zone)?.name ?? zone;
 
     for (const device of devices) {
       const track = this.#devices.get(siteId, device.device);
@@ -281,9 +266,9 @@ export class AlertsProcessor extends EventEmitter implements Processor {
       // Waste: a desk plug drawing power after hours with nobody checked in at the desk.
       if (device.kind === 'desk_plug' && device.desk && track?.activeSince != null && closedSince !== null) {
         const desk = device.desk;
-        const someoneThere = [...site.presence.values()].some((p) => p.desk === desk && p.day === today);
+        const someoneThere = [...state.presence.values()].some((p) => p.desk === desk && p.day === today);
         if (!someoneThere) {
-          const since = Math.max(closedSince, track.activeSince, site.deskLeft.get(desk) ?? -Infinity);
+          const since = Math.max(closedSince, track.activeSince, state.deskLeft.get(desk) ?? -Infinity);
           if (now - since >= WASTE_AFTER_MS) {
             add({
               key: `plug_after_hours:${device.device}`,
@@ -389,19 +374,17 @@ export class AlertsProcessor extends EventEmitter implements Processor {
     const track = this.#devices.get(siteId, device.device);
     if (!track || (track.energy.lastPower === null && track.energy.lastCounter === null)) return { kwh: null, kg: null };
     const kwh = Math.max(0, energyAt(track.energy, now) - energyAt(track.energy, since)) / 1000;
-    const site = this.#opts.registry.site(siteId);
-    if (!site || !device.carrier) return { kwh, kg: null };
-    const year = this.#sites.get(siteId)!.clock.day(since).year;
-    return { kwh, kg: kwh * factorOf(factorSetFor(site.factors, year), device.carrier as Carrier) };
+    const state = this.#states.get(siteId);
+    if (!state || !device.carrier) return { kwh, kg: null };
+    const year = state.clock.day(since).year;
+    return { kwh, kg: kwh * factorOf(factorSetFor(state.site.factors, year), device.carrier as Carrier) };
   }
 
   // ---------------------------------------------------------------- presence and hours
 
   /** Since when a zone has been empty, or null while someone is there. */
-  #zoneEmptySince(siteId: string, site: SiteTrack, zone: string, today: string, now: number): number | null {
-    const registry = this.#opts.registry;
-    const siteFile = registry.site(siteId);
-    if (!siteFile) return null;
+  #zoneEmptySince(site: SiteState, zone: string, today: string, now: number): number | null {
+    const siteFile = site.site;
     let since = site.zoneLeft.get(zone) ?? -Infinity;
     for (const p of site.presence.values()) {
       if (p.zone !== zone) continue;
@@ -427,9 +410,8 @@ export class AlertsProcessor extends EventEmitter implements Processor {
    * When the current closed period began in the site's local time (its `opening_hours`), or
    * null while open.
    */
-  #closedSince(siteId: string, clock: LocalClock, now: number): number | null {
-    const site = this.#opts.registry.site(siteId);
-    if (!site) return null;
+  #closedSince(state: SiteState, now: number): number | null {
+    const { site, clock } = state;
     const week = openingHoursOf(site);
     const hoursOf = (d: { start: number }) => week[new Date(d.start + clock.offsetMs(d.start) + 12 * 3_600_000).getUTCDay()]!;
     let day = clock.day(now);
@@ -449,11 +431,6 @@ export class AlertsProcessor extends EventEmitter implements Processor {
     return day.start;
   }
 
-  #left(site: SiteTrack, p: Presence, ts: number): void {
-    if (p.zone) site.zoneLeft.set(p.zone, Math.max(site.zoneLeft.get(p.zone) ?? -Infinity, ts));
-    if (p.desk) site.deskLeft.set(p.desk, Math.max(site.deskLeft.get(p.desk) ?? -Infinity, ts));
-  }
-
   // ---------------------------------------------------------------- state
 
   #device(site: string, device: string): DeviceTrack {
@@ -468,9 +445,8 @@ export class AlertsProcessor extends EventEmitter implements Processor {
   #site(siteId: string): SiteTrack | undefined {
     let s = this.#sites.get(siteId);
     if (!s) {
-      const file = this.#opts.registry.site(siteId);
-      if (!file) return undefined;
-      s = { presence: new Map(), desks: new Map(), zoneLeft: new Map(), deskLeft: new Map(), active: new Map(), resolved: [], clock: new LocalClock(file.timezone, file.accounting_interval_min) };
+      if (!this.#opts.registry.site(siteId)) return undefined;
+      s = { active: new Map(), resolved: [] };
       this.#sites.set(siteId, s);
     }
     return s;

@@ -7,33 +7,20 @@ import { EventEmitter } from 'node:events';
 import type { LiveSnapshot } from '../devices/api-types.ts';
 import { DEVICE_KINDS, type Carrier } from '../devices/kinds.ts';
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
+import { SiteStates, type SiteState } from './sites.ts';
 import type { EnrichedCheckin, EnrichedReading, Processor } from './types.ts';
-import { BySiteDevice } from '../devices/by-device.ts';
-
-interface DeviceState {
-  values: Map<string, { value: number; ts: number }>;
-  /** Power derived from consecutive counter readings, for devices that report energy only. */
-  derivedPower: { value: number; ts: number } | null;
-  lastCounter: { wh: number; ts: number } | null;
-}
-
-interface Presence {
-  member: string;
-  desk?: string;
-  zone?: string;
-  since: number;
-  /** Local date (YYYY-MM-DD) of the check-in; sessions end with the local day. */
-  day: string;
-}
 
 export type TodayTotals = NonNullable<LiveSnapshot['today']>;
 
 export interface LiveStateOptions {
   registry: Registry;
+  /**
+   * The per-site state it reads (latest values, presence, activity), fed by the pipeline
+   * ahead of this processor. Without it, live state keeps and feeds its own (tests, bench).
+   */
+  sites?: SiteStates;
   /** Today's energy and emissions per site, from the footprint engine. */
   today?: (site: string) => TodayTotals | null;
-  /** Availability and last-seen per device, from ingest. */
-  activity?: (site: string, device: string) => { lastSeen: number; status: 'online' | 'offline' | null } | undefined;
   clock?: () => number;
 }
 
@@ -43,13 +30,16 @@ const STALE_CADENCES = 3;
 export class LiveState extends EventEmitter implements Processor {
   readonly name = 'live';
   #opts: LiveStateOptions;
-  #devices = new BySiteDevice<DeviceState>();
-  #presence = new Map<string, Map<string, Presence>>();
+  readonly #sites: SiteStates;
+  /** Whether this processor feeds the site states itself (nobody else does). */
+  readonly #feeds: boolean;
   #latest = new Map<string, LiveSnapshot>();
 
   constructor(opts: LiveStateOptions) {
     super();
     this.#opts = opts;
+    this.#feeds = !opts.sites;
+    this.#sites = opts.sites ?? new SiteStates(opts.registry);
   }
 
   #now(): number {
@@ -57,75 +47,36 @@ export class LiveState extends EventEmitter implements Processor {
   }
 
   onReadings(batch: readonly EnrichedReading[]): void {
-    let d: DeviceState | undefined;
-    let last: EnrichedReading | undefined;
-    for (const r of batch) {
-      // A batch is usually one message of one device: look its state up once.
-      if (!d || r.site !== last!.site || r.device !== last!.device) {
-        d = this.#devices.get(r.site, r.device);
-        if (!d) this.#devices.set(r.site, r.device, (d = { values: new Map(), derivedPower: null, lastCounter: null }));
-      }
-      last = r;
-      const prev = d.values.get(r.metric);
-      if (prev && prev.ts > r.ts) continue; // an older, late reading does not change the live view
-      if (prev) {
-        prev.value = r.value;
-        prev.ts = r.ts;
-      } else d.values.set(r.metric, { value: r.value, ts: r.ts });
-      if (r.metric === 'energy_wh') {
-        const c = d.lastCounter;
-        if (c && r.ts > c.ts && r.value >= c.wh) d.derivedPower = { value: ((r.value - c.wh) * 3_600_000) / (r.ts - c.ts), ts: r.ts };
-        if (c) {
-          c.wh = r.value;
-          c.ts = r.ts;
-        } else d.lastCounter = { wh: r.value, ts: r.ts };
-      }
-    }
+    if (this.#feeds) this.#sites.onReadings(batch);
   }
 
   onCheckins(batch: readonly EnrichedCheckin[]): void {
-    for (const c of batch) {
-      let site = this.#presence.get(c.site);
-      if (!site) this.#presence.set(c.site, (site = new Map()));
-      if (c.action === 'check_out') {
-        site.delete(c.member);
-        continue;
-      }
-      // Checking in elsewhere ends the previous session (METHODOLOGY §1, presence).
-      site.set(c.member, { member: c.member, ...(c.desk ? { desk: c.desk } : {}), ...(c.zone ? { zone: c.zone } : {}), since: c.ts, day: this.#localDay(c.site, c.ts) });
-    }
-  }
-
-  #localDay(siteId: string, ts: number): string {
-    const tz = this.#opts.registry.site(siteId)?.timezone ?? 'UTC';
-    return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ts);
+    if (this.#feeds) this.#sites.onCheckins(batch);
   }
 
   /** Latest value of a device metric if it is still fresh. */
-  #fresh(d: RegisteredDevice, metric: string, now: number): number | null {
-    const s = this.#devices.get(d.site, d.device);
-    const v = s?.values.get(metric);
+  #fresh(state: SiteState, d: RegisteredDevice, metric: string, now: number): number | null {
+    const v = state.latest(d.device)?.values.get(metric);
     if (!v) return null;
     return now - v.ts <= STALE_CADENCES * DEVICE_KINDS[d.kind].cadenceS * 1000 ? v.value : null;
   }
 
-  #power(d: RegisteredDevice, now: number): number | null {
-    const p = this.#fresh(d, 'power_w', now);
+  #power(state: SiteState, d: RegisteredDevice, now: number): number | null {
+    const p = this.#fresh(state, d, 'power_w', now);
     if (p !== null) return p;
-    const s = this.#devices.get(d.site, d.device);
-    const dp = s?.derivedPower;
+    const dp = state.latest(d.device)?.derivedPower;
     if (dp && now - dp.ts <= STALE_CADENCES * DEVICE_KINDS[d.kind].cadenceS * 1000) return dp.value;
     return null;
   }
 
   snapshot(siteId: string): LiveSnapshot | undefined {
-    const site = this.#opts.registry.site(siteId);
-    if (!site) return undefined;
+    const state = this.#sites.get(siteId);
+    if (!state) return undefined;
+    const site = state.site;
     const started = performance.now();
     const now = this.#now();
     const devices = this.#opts.registry.devices(siteId);
-    const today = this.#localDay(siteId, now);
-    const presence = [...(this.#presence.get(siteId)?.values() ?? [])].filter((p) => p.day === today);
+    const presence = state.presentToday(now);
     const checkedInDesks = new Set(presence.map((p) => p.desk).filter((d): d is string => d !== undefined));
 
     const byCategory = { desk: 0, lighting: 0, heating: 0, hvac: 0, common: 0, unmetered: 0 };
@@ -139,18 +90,18 @@ export class LiveState extends EventEmitter implements Processor {
     let silent = 0;
 
     for (const d of devices) {
-      const act = this.#opts.activity?.(siteId, d.device);
+      const act = state.activity(d.device);
       const cadenceMs = DEVICE_KINDS[d.kind].cadenceS * 1000;
       if (act?.status === 'offline') offline++;
       else if (act && act.lastSeen > 0 && now - act.lastSeen <= STALE_CADENCES * cadenceMs) online++;
       else silent++;
 
       if (d.kind === 'desk_occupancy' && d.desk) {
-        const occ = this.#fresh(d, 'occupied', now);
+        const occ = this.#fresh(state, d, 'occupied', now);
         if (occ !== null) deskOccupied.set(d.desk, occ === 1);
       }
       if (!d.carrier || !d.category) continue;
-      const p = this.#power(d, now);
+      const p = this.#power(state, d, now);
       if (p === null) continue;
       if (d.category === 'main') {
         mainByCarrier.set(d.carrier, (mainByCarrier.get(d.carrier) ?? 0) + p);
@@ -179,15 +130,15 @@ export class LiveState extends EventEmitter implements Processor {
       const zoneDevices = devices.filter((d) => d.zone === z.id && !d.desk);
       const firstOf = (metric: string) => {
         for (const d of zoneDevices) {
-          const v = this.#fresh(d, metric, now);
+          const v = this.#fresh(state, d, metric, now);
           if (v !== null) return v;
         }
         return null;
       };
       const lighting = zoneDevices.filter((d) => d.kind === 'zone_lighting');
-      const lightsOn = lighting.length === 0 ? null : lighting.some((d) => this.#fresh(d, 'on', now) === 1 || (this.#power(d, now) ?? 0) > 5);
+      const lightsOn = lighting.length === 0 ? null : lighting.some((d) => this.#fresh(state, d, 'on', now) === 1 || (this.#power(state, d, now) ?? 0) > 5);
       const heating = zoneDevices.filter((d) => d.kind === 'zone_heating');
-      const heatingOn = heating.length === 0 ? null : heating.some((d) => (this.#fresh(d, 'valve_pct', now) ?? 0) > 0 || this.#fresh(d, 'on', now) === 1);
+      const heatingOn = heating.length === 0 ? null : heating.some((d) => (this.#fresh(state, d, 'valve_pct', now) ?? 0) > 0 || this.#fresh(state, d, 'on', now) === 1);
       const zoneDesks = site.desks.filter((k) => k.zone === z.id);
       const people = presence.filter((p) => p.zone === z.id).length + unidentified.filter((k) => zoneDesks.some((zd) => zd.id === k)).length;
       return {

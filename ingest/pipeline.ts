@@ -18,7 +18,8 @@ const DERIVED_ROOT = `${DERIVED_PREFIX}/`;
 import type { Registry, RegisteredDevice } from '../store/registry.ts';
 import type { Point } from '../store/types.ts';
 import type { InboundMessage, MessageSource } from './sources.ts';
-import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, type DeviceContext, type EnrichedCheckin, type EnrichedReading, type Processor } from './types.ts';
+import { MEASUREMENT_READINGS, checkinToPoint, tagsOf } from '../footprint/events.ts';
+import type { DeviceContext, EnrichedCheckin, EnrichedReading, Processor } from './types.ts';
 import type { StoreWriter } from './writer.ts';
 import { BySiteDevice } from '../devices/by-device.ts';
 import { RecentSamples } from './duplicates.ts';
@@ -34,6 +35,8 @@ export interface IngestOptions {
   adapters?: readonly Adapter[];
   /** Republish rejected messages with their reason (default true). */
   publishRejected?: boolean;
+  /** Where device activity is kept: the per-site state owner's (ingest/sites.ts), else a map of its own. */
+  activity?: BySiteDevice<DeviceActivity>;
 }
 
 export interface DeviceActivity {
@@ -66,6 +69,8 @@ export interface IngestCounters {
   duplicateReadings: number;
   /** Readings at a timestamp already received with another value: stored (the later value wins). */
   conflictingReadings: number;
+  /** Failures of each processor (by name): a bug in that stage, never the message's fault. */
+  processorErrors: Record<string, number>;
 }
 
 /** A topic whose traffic deskprint does not read (`unsupported`), with what to change. */
@@ -86,20 +91,21 @@ const MESSAGE_IDS_KEPT = 50_000;
 const UNSUPPORTED_KEPT = 200;
 
 export class Ingest {
-  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, droppedMetrics: {}, duplicateReadings: 0, conflictingReadings: 0 };
+  readonly counters: IngestCounters = { received: 0, accepted: 0, ignored: 0, rejected: 0, rejectedByReason: {}, readings: 0, checkins: 0, droppedMetrics: {}, duplicateReadings: 0, conflictingReadings: 0, processorErrors: {} };
   /** Unsupported traffic by topic, most recent last (bounded, UNSUPPORTED_KEPT). */
   readonly #unsupported = new Map<string, UnsupportedTraffic>();
   /** Recent `Decoded.messageId`s by adapter and device, oldest first. */
   readonly #messageIds = new Set<string>();
   /** Per registered device (by site, then device): last seen, availability, rejections. */
-  readonly activity = new BySiteDevice<DeviceActivity>();
-  #opts: Required<Omit<IngestOptions, 'processors'>> & { processors: Processor[] };
+  readonly activity: BySiteDevice<DeviceActivity>;
+  #opts: Required<Omit<IngestOptions, 'processors' | 'activity'>> & { processors: Processor[] };
   #logged = new Set<string>();
   #contexts = new WeakMap<RegisteredDevice, { ctx: DeviceContext; tags: Record<string, string> }>();
   #tickTimer: NodeJS.Timeout | undefined;
   #recent = new RecentSamples();
 
   constructor(opts: IngestOptions) {
+    this.activity = opts.activity ?? new BySiteDevice<DeviceActivity>();
     this.#opts = {
       maxPayloadBytes: 256 * 1024,
       adapters: ADAPTERS,
@@ -129,7 +135,7 @@ export class Ingest {
         const points = await p.tick(now);
         if (points.length) void this.#opts.writer.enqueue(points, 0);
       } catch (err) {
-        this.#logOnce(`tick:${p.name}`, `processor ${p.name} failed: ${(err as Error).message}`);
+        this.#processorFailed(p, err);
       }
     }
   }
@@ -305,7 +311,7 @@ export class Ingest {
         cur.fields[r.metric] = r.value;
       }
       this.counters.readings += readings.length;
-      for (const p of this.#opts.processors) p.onReadings?.(readings);
+      for (const p of this.#opts.processors) this.#feed(p, p.onReadings, readings);
     }
     if (result.checkins.length > 0) {
       const checkins: EnrichedCheckin[] = result.checkins.map((c) => {
@@ -313,14 +319,9 @@ export class Ingest {
         const zone = desk ? site.desks.find((d) => d.id === desk)?.zone : device.zone;
         return { ...c, site: device.site, device: device.device, ...(desk ? { desk } : {}), ...(zone ? { zone } : {}) };
       });
-      for (const c of checkins) {
-        const tags: Record<string, string> = { site: c.site, member: c.member, device: c.device };
-        if (c.desk) tags.desk = c.desk;
-        if (c.zone) tags.zone = c.zone;
-        points.push({ measurement: MEASUREMENT_CHECKINS, tags, fields: { check_in: c.action === 'check_in' ? 1 : 0 }, ts: c.ts });
-      }
+      for (const c of checkins) points.push(checkinToPoint(c));
       this.counters.checkins += checkins.length;
-      for (const p of this.#opts.processors) p.onCheckins?.(checkins);
+      for (const p of this.#opts.processors) this.#feed(p, p.onCheckins, checkins);
     }
     return points.length ? this.#opts.writer.enqueue(points, readingsIn.length + result.checkins.length) : undefined;
   }
@@ -345,6 +346,25 @@ export class Ingest {
       this.#contexts.set(device, (c = { ctx, tags: tagsOf(ctx) }));
     }
     return c;
+  }
+
+  /**
+   * One processor's share of a message. Each is isolated: a processor that throws is
+   * counted and logged once under its name, and neither the other processors nor the store
+   * writer lose the message (it was valid; the stage has the bug).
+   */
+  #feed<T>(p: Processor, fn: ((batch: readonly T[]) => void) | undefined, batch: readonly T[]): void {
+    if (!fn) return;
+    try {
+      fn.call(p, batch);
+    } catch (err) {
+      this.#processorFailed(p, err);
+    }
+  }
+
+  #processorFailed(p: Processor, err: unknown): void {
+    this.counters.processorErrors[p.name] = (this.counters.processorErrors[p.name] ?? 0) + 1;
+    this.#logOnce(`processor:${p.name}`, `processor ${p.name} failed: ${(err as Error).message}`);
   }
 
   #activity(device: Pick<RegisteredDevice, 'site' | 'device'>): DeviceActivity {
@@ -452,11 +472,5 @@ function clip(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-export function tagsOf(ctx: DeviceContext): Record<string, string> {
-  const tags: Record<string, string> = { site: ctx.site, device: ctx.device, kind: ctx.kind };
-  if (ctx.zone) tags.zone = ctx.zone;
-  if (ctx.desk) tags.desk = ctx.desk;
-  if (ctx.category) tags.category = ctx.category;
-  if (ctx.carrier) tags.carrier = ctx.carrier;
-  return tags;
-}
+/** The store tags of a device's readings (footprint/events.ts owns the layout). */
+export { tagsOf };

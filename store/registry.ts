@@ -38,6 +38,7 @@ export class Registry {
   #members = new Map<string, Set<string>>();
   #discovered = new Map<string, DiscoveredDevice>();
   #db: Database.Database | undefined;
+  readonly #listeners = new Set<(site: SiteFile) => void>();
 
   /** @param file registry database path; omit for an in-memory registry (tests). */
   constructor(file?: string) {
@@ -88,6 +89,16 @@ export class Registry {
     }
     this.#members.set(site.id, new Set(site.members.map((m) => m.id)));
     this.#db?.prepare('INSERT OR REPLACE INTO sites (id, doc, loaded_at) VALUES (?, ?, ?)').run(site.id, JSON.stringify(site), Date.now());
+    for (const fn of this.#listeners) fn(site);
+  }
+
+  /**
+   * Calls `fn` with the new site file whenever a site is added or replaced (a site file
+   * reloaded, a device added while running). Returns a function that stops the calls.
+   */
+  onSiteChange(fn: (site: SiteFile) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
   }
 
   #unindex(siteId: string, d: SiteDevice): void {

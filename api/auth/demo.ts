@@ -4,7 +4,7 @@
  * printed once in the start-up log; outside --demo nothing here runs.
  */
 import { randomBytes } from 'node:crypto';
-import type { Accounts, Role } from '../../store/accounts.ts';
+import type { Accounts, Role } from '../../accounts/accounts.ts';
 import type { Registry } from '../../store/registry.ts';
 
 export interface DemoUser {

@@ -6,7 +6,7 @@
  * middleware from `middleware.ts`.
  */
 import type { Router } from 'express';
-import type { Accounts, Role } from '../../store/accounts.ts';
+import type { Accounts, Role } from '../../accounts/accounts.ts';
 import type { Registry } from '../../store/registry.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { adminRoutes } from '../routes/admin.ts';

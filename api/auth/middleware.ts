@@ -10,7 +10,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
-import type { Accounts, Role, User } from '../../store/accounts.ts';
+import type { Accounts, Role, User } from '../../accounts/accounts.ts';
 import type { Registry } from '../../store/registry.ts';
 import { ApiError } from '../errors.ts';
 

@@ -11,10 +11,10 @@
  * Retention: check-ins and presence sessions older than `retentionMonths` are deleted by a
  * daily job; per-member footprints (the member's own record) and site aggregates stay.
  */
-import { MEASUREMENT_CHECKINS } from '../../ingest/types.ts';
-import { M_DAY, M_INTERVAL, M_MONTH, M_SESSION } from '../../ingest/footprint/schema.ts';
+import { MEASUREMENT_CHECKINS } from '../../footprint/events.ts';
+import { M_DAY, M_INTERVAL, M_MONTH, M_SESSION } from '../../footprint/schema.ts';
 import { rollupMeasurement } from '../../store/rollup.ts';
-import type { Accounts } from '../../store/accounts.ts';
+import type { Accounts } from '../../accounts/accounts.ts';
 import type { Registry } from '../../store/registry.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 

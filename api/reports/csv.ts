@@ -3,7 +3,8 @@
  * anonymised row per member. Numbers are plain decimals (up to 6 places, a tenth of a Wh),
  * so the columns sum to the JSON report's totals.
  */
-import { SCENARIOS } from '../../ingest/footprint/emissions.ts';
+import { SCENARIOS } from '../../footprint/emissions.ts';
+import { FIELD } from '../../footprint/schema.ts';
 import type { ImpactReport } from './model.ts';
 
 export const CSV_TABLES = ['daily', 'members'] as const;
@@ -17,9 +18,9 @@ export function dailyCsv(report: ImpactReport): string {
   const carriers = report.boundary.carriers;
   const header = [
     'date',
-    ...carriers.flatMap((c) => [`kwh_${c}`, `kgco2e_${c}`, `direct_kwh_${c}`, `shared_kwh_${c}`, `pooled_kwh_${c}`]),
+    ...carriers.flatMap((c) => [FIELD.kwh(c), `kgco2e_${c}`, `direct_kwh_${c}`, `shared_kwh_${c}`, `pooled_kwh_${c}`]),
     'kwh_total', 'kgco2e_total', 'members_present', 'member_hours', 'desk_hours', 'members_kgco2e',
-    ...SCENARIOS.map((s) => `baseline_kgco2e_${s}`), ...SCENARIOS.map((s) => `avoided_kgco2e_${s}`), 'final',
+    ...SCENARIOS.map(FIELD.baseline), ...SCENARIOS.map(FIELD.avoided), 'final',
   ];
   const rows = report.daily.map((d) => [
     d.date,
@@ -33,8 +34,8 @@ export function dailyCsv(report: ImpactReport): string {
 export function membersCsv(report: ImpactReport): string {
   const carriers = report.boundary.carriers;
   const header = [
-    'member', 'days_present', 'hours', ...carriers.map((c) => `kwh_${c}`), 'kwh_total', 'kwh_direct', 'kwh_shared', 'kwh_pool', 'kgco2e',
-    ...SCENARIOS.map((s) => `baseline_kgco2e_${s}`), ...SCENARIOS.map((s) => `avoided_kgco2e_${s}`),
+    'member', 'days_present', 'hours', ...carriers.map(FIELD.kwh), 'kwh_total', 'kwh_direct', 'kwh_shared', 'kwh_pool', 'kgco2e',
+    ...SCENARIOS.map(FIELD.baseline), ...SCENARIOS.map(FIELD.avoided),
   ];
   const rows = report.members.map((m) => [
     m.id, m.days_present, m.hours, ...carriers.map((c) => m.kwh[c] ?? 0), m.kwh_total, m.kwh_direct, m.kwh_shared, m.kwh_pool, m.kgco2e,

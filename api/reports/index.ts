@@ -8,7 +8,7 @@ export { renderCsv, dailyCsv, membersCsv, CSV_TABLES, type CsvTable } from './cs
 export { renderPdf } from './pdf.ts';
 export { ReportArchive, ARCHIVE_FILES, type ArchiveFile, type StoredReport } from './archive.ts';
 export { closedPeriods, periodOf, periodId, localMidnightOf, SCHEDULES, type Schedule, type ReportPeriod } from './periods.ts';
-export { reportConfigFromEnv, ReportConfigError, type ReportConfig } from './config.ts';
+export { reportConfigFromEnv, reportConfigOf, ReportConfigError, type ReportConfig, type ReportSettings } from './config.ts';
 export { createSmtpMailer, reportEmail, type Mailer, type OutgoingReport } from './mailer.ts';
 export { startReportScheduler, type ReportScheduler, type ReportSchedulerDeps, type ScheduledRun } from './schedule.ts';
 export { methodologyDocument, METHODOLOGY_PATH } from './methodology.ts';

@@ -8,13 +8,13 @@
  */
 import type { Carrier } from '../../devices/kinds.ts';
 import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../../devices/site.ts';
-import { LocalClock, type LocalDay } from '../../ingest/footprint/clock.ts';
-import { SCENARIOS, factorSetFor, type Scenario } from '../../ingest/footprint/emissions.ts';
-import { ACCOUNT_UNALLOCATED, ENGINE_VERSION } from '../../ingest/footprint/schema.ts';
-import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
+import { clockOf, type LocalDay } from '../../footprint/clock.ts';
+import { SCENARIOS, factorSetFor, type Scenario } from '../../footprint/emissions.ts';
+import { ACCOUNT_UNALLOCATED, ENGINE_VERSION, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SITE, fieldsOf, type DayFields, type SiteFields } from '../../footprint/schema.ts';
+import type { LiveDays } from '../../footprint/read.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { methodologyDocument, type MethodologyDocument } from './methodology.ts';
-import { readFootprintSeries } from './series.ts';
+import { readFootprintSeries } from '../../footprint/read.ts';
 import { spread, type Spread } from './stats.ts';
 
 export const REPORT_FORMAT = 'deskprint-impact-report/1';
@@ -202,13 +202,13 @@ export interface BuildReportOptions {
   to: number;
   /** The generated-at time, the only thing that may differ between two renders of the same data. */
   generatedAt: number;
-  engine?: FootprintProcessor;
+  engine?: LiveDays;
   onProgress?: (done: number, total: number) => void;
 }
 
 /** Whole local days covering [from, to): from the start of from's day to the end of (to − 1)'s day. */
 export function reportPeriod(site: SiteFile, from: number, to: number): { from: number; to: number; days: LocalDay[] } {
-  const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+  const clock = clockOf(site);
   const days: LocalDay[] = [];
   for (let t = clock.day(from).start; t < to; t = clock.day(t).end) days.push(clock.day(t));
   return { from: days[0]!.start, to: days.at(-1)!.end, days };
@@ -217,7 +217,7 @@ export function reportPeriod(site: SiteFile, from: number, to: number): { from: 
 export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactReport> {
   const { site } = o;
   const period = reportPeriod(site, o.from, o.to);
-  const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+  const clock = clockOf(site);
   const carriers = siteCarriers(site);
   const series = await readFootprintSeries({
     store: o.store, site, from: period.from, to: period.to, monthsFrom: clock.monthStart(period.from),
@@ -232,7 +232,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   };
 
   // Site series: metered totals, their use and data quality, per carrier.
-  const siteSums = new Map<Carrier, Record<string, number>>(carriers.map((c) => [c, {}]));
+  const siteSums = new Map<Carrier, Record<string, number> & SiteFields>(carriers.map((c) => [c, {}]));
   let gridSeen = false;
   for (const p of series.site) {
     const c = p.tags.carrier as Carrier;
@@ -240,17 +240,18 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     const row = rowOf(p.ts);
     if (!acc || !row) continue;
     for (const [k, v] of Object.entries(p.fields)) acc[k] = (acc[k] ?? 0) + v;
-    if (p.fields.grid_kgco2e !== undefined) gridSeen = true;
-    const kwh = p.fields.metered_kwh ?? 0;
-    const kg = p.fields.kgco2e ?? 0;
+    const x = fieldsOf(p, M_SITE);
+    if (x.grid_kgco2e !== undefined) gridSeen = true;
+    const kwh = x.metered_kwh ?? 0;
+    const kg = x.kgco2e ?? 0;
     row.kwh[c] = (row.kwh[c] ?? 0) + kwh;
     row.kgco2e_by_carrier[c] = (row.kgco2e_by_carrier[c] ?? 0) + kg;
     row.kwh_total += kwh;
     row.kgco2e += kg;
     const use = row.use[c]!;
-    use.direct += p.fields.direct_kwh ?? 0;
-    use.shared += p.fields.shared_kwh ?? 0;
-    use.pooled += p.fields.pool_kwh ?? 0;
+    use.direct += x.direct_kwh ?? 0;
+    use.shared += x.shared_kwh ?? 0;
+    use.pooled += x.pool_kwh ?? 0;
   }
 
   // Presence series: desk-hours, sensor confirmation, headcount.
@@ -259,7 +260,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   for (const p of series.presence) {
     const row = rowOf(p.ts);
     if (!row) continue;
-    const f = p.fields;
+    const f = fieldsOf(p, M_PRESENCE);
     presence.desk += f.desk_session_hours ?? 0;
     presence.sensor += f.desk_session_hours_sensor ?? 0;
     presence.entrance += f.entrance_session_hours ?? 0;
@@ -283,19 +284,19 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     const row = rowOf(p.ts);
     if (!row) continue;
     const account = p.tags.account ?? '';
-    const f = p.fields;
+    const f = fieldsOf(p, M_DAY);
     if (f.final !== 1) {
       row.final = false;
       provisionalDays.add(row.date);
     }
-    const kwh = carriers.reduce((a, c) => a + (f[`kwh_${c}`] ?? 0), 0);
+    const kwh = carriers.reduce((a, c) => a + (f[FIELD.kwh(c)] ?? 0), 0);
     if (account === ACCOUNT_UNALLOCATED) {
       unallocated.kwh += kwh;
       unallocated.kgco2e += f.kgco2e ?? 0;
-      for (const c of carriers) unallocatedByCarrier.set(c, (unallocatedByCarrier.get(c) ?? 0) + (f[`kwh_${c}`] ?? 0));
+      for (const c of carriers) unallocatedByCarrier.set(c, (unallocatedByCarrier.get(c) ?? 0) + (f[FIELD.kwh(c)] ?? 0));
       continue;
     }
-    for (const c of carriers) allocatedByCarrier.set(c, (allocatedByCarrier.get(c) ?? 0) + (f[`kwh_${c}`] ?? 0));
+    for (const c of carriers) allocatedByCarrier.set(c, (allocatedByCarrier.get(c) ?? 0) + (f[FIELD.kwh(c)] ?? 0));
     if (!isMember(account)) {
       operator.kwh += kwh;
       operator.kgco2e += f.kgco2e ?? 0;
@@ -305,17 +306,17 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     if (!m) memberAcc.set(account, (m = newMemberAcc(carriers)));
     m.days += (f.hours ?? 0) > 0 ? 1 : 0;
     m.hours += f.hours ?? 0;
-    for (const c of carriers) m.kwh[c] = (m.kwh[c] ?? 0) + (f[`kwh_${c}`] ?? 0);
+    for (const c of carriers) m.kwh[c] = (m.kwh[c] ?? 0) + (f[FIELD.kwh(c)] ?? 0);
     m.kwh_total += kwh;
     m.kwh_direct += f.kwh_direct ?? 0;
     m.kwh_shared += f.kwh_shared ?? 0;
     m.kwh_pool += f.kwh_pool ?? 0;
     m.kgco2e += f.kgco2e ?? 0;
     for (const s of SCENARIOS) {
-      m.baseline[s] += f[`baseline_kgco2e_${s}`] ?? 0;
-      m.avoided[s] += f[`avoided_kgco2e_${s}`] ?? 0;
-      row.baseline_kgco2e[s] += f[`baseline_kgco2e_${s}`] ?? 0;
-      row.avoided_kgco2e[s] += f[`avoided_kgco2e_${s}`] ?? 0;
+      m.baseline[s] += f[FIELD.baseline(s)] ?? 0;
+      m.avoided[s] += f[FIELD.avoided(s)] ?? 0;
+      row.baseline_kgco2e[s] += f[FIELD.baseline(s)] ?? 0;
+      row.avoided_kgco2e[s] += f[FIELD.avoided(s)] ?? 0;
     }
     row.members_kgco2e += f.kgco2e ?? 0;
     row.member_hours += f.hours ?? 0;
@@ -366,13 +367,16 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       carrier: c, metered_kwh: metered, direct_kwh: direct, shared_kwh: shared, pooled_kwh: pooled,
       residual_kwh: residual, relative_residual: metered > 0 ? Math.abs(residual) / metered : 0, clamped_kwh: s.clamped_kwh ?? 0,
       allocated_kwh: allocatedByCarrier.get(c) ?? 0, unallocated_kwh: unallocatedByCarrier.get(c) ?? 0,
-      months: [...monthFinal.entries()].map(([month, p]) => ({
-        month,
-        metered_kwh: p.fields[`metered_kwh_${c}`] ?? 0,
-        residual_kwh: p.fields[`conservation_residual_kwh_${c}`] ?? 0,
-        clamped_kwh: p.fields[`clamped_kwh_${c}`] ?? 0,
-        inside_period: p.ts >= period.from && clock.nextMonthStart(p.ts) <= period.to,
-      })),
+      months: [...monthFinal.entries()].map(([month, p]) => {
+        const x = fieldsOf(p, M_MONTH);
+        return {
+          month,
+          metered_kwh: x[FIELD.meteredKwh(c)] ?? 0,
+          residual_kwh: x[FIELD.residualKwh(c)] ?? 0,
+          clamped_kwh: x[FIELD.clampedKwh(c)] ?? 0,
+          inside_period: p.ts >= period.from && clock.nextMonthStart(p.ts) <= period.to,
+        };
+      }),
     };
   });
 
@@ -386,7 +390,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
 
   const years = [...new Set(period.days.map((d) => d.year))];
   const factorSets = [...new Map(years.map((y) => factorSetFor(site.factors, y)).map((f) => [f.name, f] as const)).values()];
-  const pmd = (pick: (f: Record<string, number>) => number) => spread(memberDays.map((p) => pick(p.fields)));
+  const pmd = (pick: (f: DayFields) => number) => spread(memberDays.map((p) => pick(fieldsOf(p, M_DAY))));
   provisionalDays = new Set([...provisionalDays].sort());
 
   return {
@@ -437,11 +441,11 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     },
     per_member_day: {
       basis: 'one value per member per day present; quartiles by linear interpolation (spreadsheet QUARTILE.INC)',
-      kwh: pmd((f) => carriers.reduce((a, c) => a + (f[`kwh_${c}`] ?? 0), 0)),
+      kwh: pmd((f) => carriers.reduce((a, c) => a + (f[FIELD.kwh(c)] ?? 0), 0)),
       kgco2e: pmd((f) => f.kgco2e ?? 0),
       hours: pmd((f) => f.hours ?? 0),
-      baseline_central_kgco2e: pmd((f) => f.baseline_kgco2e_central ?? 0),
-      avoided_central_kgco2e: pmd((f) => f.avoided_kgco2e_central ?? 0),
+      baseline_central_kgco2e: pmd((f) => f[FIELD.baseline('central')] ?? 0),
+      avoided_central_kgco2e: pmd((f) => f[FIELD.avoided('central')] ?? 0),
     },
     allocation: {
       members: { kwh: sumMembers((m) => m.kwh_total), kgco2e: sumMembers((m) => m.kgco2e) },

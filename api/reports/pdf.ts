@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
-import { SCENARIOS } from '../../ingest/footprint/emissions.ts';
+import { SCENARIOS } from '../../footprint/emissions.ts';
 import { drawBaselineChart, drawDailyEnergyChart, type ChartFonts } from './charts.ts';
 import { CARRIER_LABEL, num, pct, periodLabel, utcStamp } from './format.ts';
 import type { ImpactReport } from './model.ts';

@@ -3,7 +3,7 @@
  * (`2026-W05`), in the site's time zone.
  */
 import type { SiteFile } from '../../devices/site.ts';
-import { LocalClock } from '../../ingest/footprint/clock.ts';
+import { clockOf } from '../../footprint/clock.ts';
 
 export const SCHEDULES = ['monthly', 'weekly', 'off'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
@@ -16,10 +16,6 @@ export interface ReportPeriod {
 
 /** A period id; also what keeps a path parameter out of other directories. */
 export const PERIOD_ID = /^\d{4}-(0[1-9]|1[0-2]|W(0[1-9]|[1-4]\d|5[0-3]))$/;
-
-function clockOf(site: SiteFile): LocalClock {
-  return new LocalClock(site.timezone, site.accounting_interval_min);
-}
 
 /** The `count` most recent periods that ended at or before `now`, oldest first. */
 export function closedPeriods(site: SiteFile, schedule: Exclude<Schedule, 'off'>, now: number, count: number): ReportPeriod[] {

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import type { SiteFile } from '../../devices/site.ts';
-import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
+import type { LiveDays } from '../../footprint/read.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { ReportArchive, type ArchiveFile, type StoredReport } from './archive.ts';
 import type { ReportConfig } from './config.ts';
@@ -18,7 +18,7 @@ import { createSmtpMailer, reportEmail, type Mailer } from './mailer.ts';
 import { buildImpactReport } from './model.ts';
 import { closedPeriods, type ReportPeriod, type Schedule } from './periods.ts';
 import { renderReport } from './render.ts';
-import { hasFootprint } from './series.ts';
+import { hasFootprint } from '../../footprint/read.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -33,7 +33,7 @@ export interface ReportSchedulerDeps {
   config?: Partial<ReportConfig>;
   /** Overrides the SMTP mailer built from config (tests, other transports). */
   mailer?: Mailer;
-  engine?: FootprintProcessor;
+  engine?: LiveDays;
   log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
   /** How often the timer runs `runDue`; default hourly. */
   everyMs?: number;

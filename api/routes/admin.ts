@@ -4,7 +4,7 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Accounts } from '../../store/accounts.ts';
+import type { Accounts } from '../../accounts/accounts.ts';
 import type { Registry } from '../../store/registry.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';

@@ -6,7 +6,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Accounts } from '../../store/accounts.ts';
+import type { Accounts } from '../../accounts/accounts.ts';
 import { ApiError } from '../errors.ts';
 import { SESSION_COOKIE, clientIp, publicUser, sameOrigin } from '../auth/middleware.ts';
 

@@ -5,10 +5,10 @@
  */
 import { Router } from 'express';
 import type { MemberCheckinsResponse } from '../../devices/api-types.ts';
-import { MEASUREMENT_CHECKINS } from '../../ingest/types.ts';
+import { MEASUREMENT_CHECKINS } from '../../footprint/events.ts';
 import type { Registry } from '../../store/registry.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
-import { LocalClock } from '../../ingest/footprint/clock.ts';
+import { LocalClock } from '../../footprint/clock.ts';
 import { pairCheckins } from '../checkin-sessions.ts';
 import { ApiError } from '../errors.ts';
 import { parseRange } from '../params.ts';

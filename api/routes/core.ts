@@ -6,7 +6,7 @@ import type { Health, LiveSnapshot, SeriesResponse, SiteSummary } from '../../de
 import { AGGREGATES, type Aggregate, type SeriesResult, type TimeSeriesStore } from '../../store/types.ts';
 import { DEVICE_KINDS } from '../../devices/kinds.ts';
 import type { Registry } from '../../store/registry.ts';
-import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
+import { MEASUREMENT_READINGS } from '../../footprint/events.ts';
 import { HOUR_MS, ceilHour, querySeries } from '../../store/rollup.ts';
 import { ApiError } from '../errors.ts';
 import { filterValue, parseDuration, parseRange } from '../params.ts';

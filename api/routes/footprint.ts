@@ -11,15 +11,16 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Carrier } from '../../devices/kinds.ts';
-import type { FactorSet, SiteFile } from '../../devices/site.ts';
-import { LocalClock } from '../../ingest/footprint/clock.ts';
-import { SCENARIOS, factorSetFor } from '../../ingest/footprint/emissions.ts';
+import type { SiteFile } from '../../devices/site.ts';
+import { clockOf } from '../../footprint/clock.ts';
 import {
-  ACCOUNT_SITE, ACCOUNT_UNALLOCATED, ENGINE_VERSION, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, M_SITE,
-} from '../../ingest/footprint/schema.ts';
-import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
-import { MEASUREMENT_READINGS } from '../../ingest/types.ts';
-import type { Point, TagFilter, TimeSeriesStore } from '../../store/types.ts';
+  UNITS, carriersOf, figures, methodBlock,
+  type CarrierConservation, type FootprintFigures, type MemberFootprintResponse, type SiteFootprintResponse,
+} from '../../footprint/figures.ts';
+import { ACCOUNT_UNALLOCATED, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, fieldsOf, type SiteFields } from '../../footprint/schema.ts';
+import { readDays, readFootprintSeries, readPoints, windows, type LiveDays } from '../../footprint/read.ts';
+import { MEASUREMENT_READINGS } from '../../footprint/events.ts';
+import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
 import { parseRange, parseQuery } from '../params.ts';
 
@@ -27,15 +28,13 @@ export interface FootprintRouteDeps {
   store: TimeSeriesStore;
   sites: ReadonlyMap<string, SiteFile>;
   /** The live engine: today's provisional figures are overlaid on the stored ones. */
-  engine?: FootprintProcessor;
+  engine?: LiveDays;
   clock?: () => number;
 }
 
 const DAY_MS = 86_400_000;
 /** Longest range one request may cover. */
 const MAX_RANGE_MS = 400 * DAY_MS;
-/** Stored points are read in windows of this length. */
-const READ_WINDOW_MS = 31 * DAY_MS;
 
 const memberQuery = z.object({
   from: z.string().optional(),
@@ -47,28 +46,6 @@ const exportQuery = z.object({
   to: z.string().optional(),
   format: z.enum(['ndjson', 'csv']).default('ndjson'),
 });
-
-type Scenarios = Record<(typeof SCENARIOS)[number], number>;
-
-export interface FootprintFigures {
-  kwh: Partial<Record<Carrier, number>>;
-  kwh_total: number;
-  kwh_direct: number;
-  kwh_shared: number;
-  kwh_pool: number;
-  kwh_pool_by_carrier: Partial<Record<Carrier, number>>;
-  kgco2e: number;
-  /** Supplementary: electricity × time-varying grid intensity (§3), beside, never instead. */
-  grid_kgco2e: number;
-  hours: number;
-  baseline_kgco2e: Scenarios;
-  /** Estimated avoided emissions, outside the inventory (never netted against it). */
-  avoided_kgco2e: Scenarios;
-  reduction: Scenarios;
-  /** False while any day in it belongs to an open month (pool share provisional). */
-  final: boolean;
-  days: number;
-}
 
 export function footprintRoutes(deps: FootprintRouteDeps): Router {
   const r = Router();
@@ -85,8 +62,8 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const buckets = new Map<number, { days: Point[] }>();
     const all: Point[] = [];
     for (const site of sites) {
-      const clock = new LocalClock(site.timezone, site.accounting_interval_min);
-      const days = await dayPoints(deps, site, from, to, { account: member });
+      const clock = clockOf(site);
+      const days = await readDays(deps.store, site, from, to, { account: member, live: deps.engine });
       for (const p of days) {
         const start = q.every === 'day' ? p.ts : q.every === 'week' ? clock.weekStart(p.ts) : clock.monthStart(p.ts);
         let b = buckets.get(start);
@@ -96,35 +73,36 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       }
     }
     const carriers = carriersOf(sites);
-    res.json({
+    const body: MemberFootprintResponse = {
       member,
       sites: sites.map((s) => s.id),
       from,
       to,
       every: q.every,
-      units: { energy: 'kWh', carbon: 'kgCO2e', hours: 'h' },
+      units: UNITS,
       buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([start, b]) => ({ start, ...figures(b.days, carriers) })),
       totals: figures(all, carriers),
       method: methodBlock(sites, from, to),
-    });
+    };
+    res.json(body);
   });
 
   r.get('/sites/:site/footprint', async (req, res) => {
     const site = requireSite(deps, req.params.site);
     const { from, to } = range(req.query as Record<string, unknown>, now());
     const carriers = carriersOf([site]);
-    const where = { site: site.id };
+    const series = await readFootprintSeries({ store: deps.store, site, from, to, monthsFrom: from, ...(deps.engine ? { engine: deps.engine } : {}) });
 
     // Per interval: metered totals, residual, pool, data quality.
     const perCarrier = new Map<string, Record<string, number>>();
-    for (const p of await readPoints(deps.store, M_SITE, where, from, to)) {
+    for (const p of series.site) {
       const c = p.tags.carrier ?? '';
       const acc = perCarrier.get(c) ?? {};
       for (const [k, v] of Object.entries(p.fields)) acc[k] = (acc[k] ?? 0) + v;
       perCarrier.set(c, acc);
     }
     // The footprint of record per account: days (pool share included).
-    const days = await dayPoints(deps, site, from, to, {});
+    const days = series.days;
     const byAccount = new Map<string, Point[]>();
     for (const p of days) {
       const a = p.tags.account ?? '';
@@ -137,21 +115,22 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const operator = figures(byAccount.get(site.operator) ?? [], carriers);
     const unallocated = figures(byAccount.get(ACCOUNT_UNALLOCATED) ?? [], carriers);
     // Months wholly inside the range carry the monthly M6 check.
-    const months = (await readPoints(deps.store, M_MONTH, { site: site.id, account: ACCOUNT_SITE }, from, to)).filter((p) => p.fields.final === 1);
+    const months = series.months.filter((p) => fieldsOf(p, M_MONTH).final === 1);
     const presence = { desk: 0, sensor: 0, entrance: 0, unidentified: 0, sensor_unknown: 0 };
-    for (const p of await readPoints(deps.store, M_PRESENCE, where, from, to)) {
-      presence.desk += p.fields.desk_session_hours ?? 0;
-      presence.sensor += p.fields.desk_session_hours_sensor ?? 0;
-      presence.entrance += p.fields.entrance_session_hours ?? 0;
-      presence.unidentified += p.fields.unidentified_hours ?? 0;
-      presence.sensor_unknown += p.fields.sensor_unknown_hours ?? 0;
+    for (const p of series.presence) {
+      const x = fieldsOf(p, M_PRESENCE);
+      presence.desk += x.desk_session_hours ?? 0;
+      presence.sensor += x.desk_session_hours_sensor ?? 0;
+      presence.entrance += x.entrance_session_hours ?? 0;
+      presence.unidentified += x.unidentified_hours ?? 0;
+      presence.sensor_unknown += x.sensor_unknown_hours ?? 0;
     }
 
     const totals: Record<string, { kwh: number; kgco2e: number; grid_kgco2e: number | null }> = {};
-    const conservation: Record<string, unknown> = {};
+    const conservation: Record<string, CarrierConservation> = {};
     const measured: Record<string, number | null> = {};
     for (const c of carriers) {
-      const s = perCarrier.get(c) ?? {};
+      const s: SiteFields = perCarrier.get(c) ?? {};
       const metered = s.metered_kwh ?? 0;
       totals[c] = { kwh: metered, kgco2e: s.kgco2e ?? 0, grid_kgco2e: c === 'electricity' && s.grid_kgco2e !== undefined ? s.grid_kgco2e : null };
       const pooled = s.pool_kwh ?? 0;
@@ -161,32 +140,27 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
         metered_kwh: metered,
         direct_and_shared_kwh: allocatedDirectShared,
         pooled_kwh: pooled,
-        /** metered − (direct + shared + pooled), interval by interval: 0 up to rounding for any range. */
         residual_kwh: intervalResidual,
         relative_residual: metered > 0 ? Math.abs(intervalResidual) / metered : 0,
-        /** Pool shares given to members and the operator on the range's days, and the pool left unallocated. */
         pool_shares_kwh: poolShares([...Object.values(members), operator], c),
         allocated_kwh: [...Object.values(members), operator].reduce((a, f) => a + (f.kwh[c] ?? 0), 0),
         unallocated_kwh: unallocated.kwh[c] ?? 0,
-        /** Negative main-meter residuals clamped to 0 (§2). */
         clamped_kwh: s.clamped_kwh ?? 0,
-        closed_months: months.map((m) => ({
-          month_start: m.ts,
-          metered_kwh: m.fields[`metered_kwh_${c}`] ?? 0,
-          residual_kwh: m.fields[`conservation_residual_kwh_${c}`] ?? 0,
-          clamped_kwh: m.fields[`clamped_kwh_${c}`] ?? 0,
-        })),
+        closed_months: months.map((m) => {
+          const x = fieldsOf(m, M_MONTH);
+          return { month_start: m.ts, metered_kwh: x[FIELD.meteredKwh(c)] ?? 0, residual_kwh: x[FIELD.residualKwh(c)] ?? 0, clamped_kwh: x[FIELD.clampedKwh(c)] ?? 0 };
+        }),
       };
       const m = s.measured_kwh ?? 0;
       const missing = s.missing_kwh ?? 0;
       measured[c] = m + missing > 0 ? m / (m + missing) : null;
     }
 
-    res.json({
+    const body: SiteFootprintResponse = {
       site: site.id,
       from,
       to,
-      units: { energy: 'kWh', carbon: 'kgCO2e', hours: 'h' },
+      units: UNITS,
       totals: {
         by_carrier: totals,
         kwh: Object.values(totals).reduce((a, t) => a + t.kwh, 0),
@@ -195,17 +169,16 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       allocation: { members, operator, unallocated },
       conservation,
       data_quality: {
-        /** kWh from readings ÷ (readings + expected energy of `missing` stretches), per carrier. */
         measured_share: measured,
-        /** Desk-session hours at desks with an occupancy sensor ÷ all desk-session hours. */
         sensor_confirmed_share: presence.desk > 0 ? presence.sensor / presence.desk : null,
         /** Desk-hours with an occupancy sensor's state unknown after a missed heartbeat (METHODOLOGY §1, §5). */
         sensor_unknown_hours: presence.sensor_unknown,
         presence_hours: presence,
-        provisional: days.some((p) => p.fields.final !== 1),
+        provisional: days.some((p) => fieldsOf(p, M_DAY).final !== 1),
         ...methodBlock([site], from, to),
       },
-    });
+    };
+    res.json(body);
   });
 
   r.get('/sites/:site/export', async (req, res) => {
@@ -218,8 +191,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     res.setHeader('Content-Disposition', `attachment; filename="${site.id}-footprint-input.${csv ? 'csv' : 'ndjson'}"`);
     if (csv) res.write('type,ts,device,kind,zone,desk,category,carrier,metric,value,member,session_kind,end\n');
     // Day by day, so a long export never sits in memory.
-    for (let w = from; w < to; w += DAY_MS) {
-      const wEnd = Math.min(w + DAY_MS, to);
+    for (const [w, wEnd] of windows(from, to, DAY_MS)) {
       for (const p of await readPoints(deps.store, MEASUREMENT_READINGS, { site: site.id }, w, wEnd)) {
         for (const [metric, value] of Object.entries(p.fields)) {
           const row = { type: 'reading', ts: p.ts, device: p.tags.device, kind: p.tags.kind, zone: p.tags.zone, desk: p.tags.desk, category: p.tags.category, carrier: p.tags.carrier, metric, value };
@@ -227,7 +199,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
         }
       }
       for (const p of await readPoints(deps.store, M_SESSION, { site: site.id }, w, wEnd)) {
-        const row = { type: 'session', start: p.ts, end: p.fields.end, member: p.tags.member, session_kind: p.tags.kind, device: p.tags.device, desk: p.tags.desk, zone: p.tags.zone };
+        const row = { type: 'session', start: p.ts, end: fieldsOf(p, M_SESSION).end, member: p.tags.member, session_kind: p.tags.kind, device: p.tags.device, desk: p.tags.desk, zone: p.tags.zone };
         await write(res, csv ? csvRow(['session', p.ts, row.device, '', row.zone, row.desk, '', '', '', '', row.member, row.session_kind, row.end]) : `${JSON.stringify(row)}\n`);
       }
     }
@@ -251,86 +223,8 @@ function range(query: Record<string, unknown>, now: number): { from: number; to:
   return r;
 }
 
-/** Stored points of [from, to), read window by window. */
-async function readPoints(store: TimeSeriesStore, measurement: string, where: TagFilter, from: number, to: number): Promise<Point[]> {
-  const out: Point[] = [];
-  for (let w = from; w < to; w += READ_WINDOW_MS) {
-    out.push(...(await store.queryRaw({ measurement, where, from: w, to: Math.min(w + READ_WINDOW_MS, to), limit: 1_000_000 })));
-  }
-  return out;
-}
-
-/** Day points of a site in [from, to), with the live engine's open month overlaid. */
-async function dayPoints(deps: FootprintRouteDeps, site: SiteFile, from: number, to: number, where: { account?: string }): Promise<Point[]> {
-  const stored = await readPoints(deps.store, M_DAY, { site: site.id, ...where }, from, to);
-  const byKey = new Map(stored.map((p) => [`${p.tags.account}|${p.ts}`, p]));
-  const live = deps.engine?.stream(site.id)?.engine.provisionalDays() ?? [];
-  for (const p of live) {
-    if (p.ts < from || p.ts >= to) continue;
-    if (where.account !== undefined && p.tags.account !== where.account) continue;
-    byKey.set(`${p.tags.account}|${p.ts}`, p);
-  }
-  return [...byKey.values()].sort((a, b) => a.ts - b.ts);
-}
-
-function figures(days: readonly Point[], carriers: readonly Carrier[]): FootprintFigures {
-  const f: FootprintFigures = {
-    kwh: Object.fromEntries(carriers.map((c) => [c, 0])), kwh_total: 0, kwh_direct: 0, kwh_shared: 0, kwh_pool: 0,
-    kwh_pool_by_carrier: Object.fromEntries(carriers.map((c) => [c, 0])), kgco2e: 0, grid_kgco2e: 0, hours: 0,
-    baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, reduction: { low: 0, central: 0, high: 0 },
-    final: true, days: days.length,
-  };
-  for (const p of days) {
-    const x = p.fields;
-    for (const c of carriers) {
-      f.kwh[c]! += x[`kwh_${c}`] ?? 0;
-      f.kwh_total += x[`kwh_${c}`] ?? 0;
-      f.kwh_pool_by_carrier[c]! += x[`kwh_pool_${c}`] ?? 0;
-    }
-    f.kwh_direct += x.kwh_direct ?? 0;
-    f.kwh_shared += x.kwh_shared ?? 0;
-    f.kwh_pool += x.kwh_pool ?? 0;
-    f.kgco2e += x.kgco2e ?? 0;
-    f.grid_kgco2e += x.grid_kgco2e ?? 0;
-    f.hours += x.hours ?? 0;
-    for (const s of SCENARIOS) {
-      f.baseline_kgco2e[s] += x[`baseline_kgco2e_${s}`] ?? 0;
-      f.avoided_kgco2e[s] += x[`avoided_kgco2e_${s}`] ?? 0;
-    }
-    if (x.final !== 1) f.final = false;
-  }
-  for (const s of SCENARIOS) f.reduction[s] = f.baseline_kgco2e[s] > 0 ? f.avoided_kgco2e[s] / f.baseline_kgco2e[s] : 0;
-  return f;
-}
-
 function poolShares(figs: readonly FootprintFigures[], c: Carrier): number {
   return figs.reduce((a, f) => a + (f.kwh_pool_by_carrier[c] ?? 0), 0);
-}
-
-function carriersOf(sites: readonly SiteFile[]): Carrier[] {
-  const set = new Set<Carrier>();
-  for (const s of sites) for (const d of s.devices) if (d.carrier) set.add(d.carrier);
-  return [...set].sort();
-}
-
-/** §5: factor sets (names, years, sources), baseline parameters and the engine version. */
-function methodBlock(sites: readonly SiteFile[], from: number, to: number) {
-  const sets = new Map<string, FactorSet>();
-  for (const site of sites) {
-    const clock = new LocalClock(site.timezone, site.accounting_interval_min);
-    const y0 = clock.day(from).year;
-    const y1 = clock.day(Math.max(from, to - 1)).year;
-    for (let y = y0; y <= y1; y++) {
-      const f = factorSetFor(site.factors, y);
-      sets.set(`${site.id}:${f.name}`, f);
-    }
-  }
-  return {
-    engine_version: ENGINE_VERSION,
-    factor_sets: [...sets.values()].map((f) => ({ name: f.name, year: f.year, unit: f.unit, basis: f.basis, source: f.source, electricity: f.electricity, gas: f.gas ?? null, heat: f.heat ?? null })),
-    baseline: sites.map((s) => ({ site: s.id, ...s.baseline })),
-    avoided_note: 'estimated avoided emissions against a private-office baseline, outside the inventory, never netted against it',
-  };
 }
 
 function csvRow(values: readonly unknown[]): string {

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { SiteFile } from '../../devices/site.ts';
-import { LocalClock } from '../../ingest/footprint/clock.ts';
-import type { FootprintProcessor } from '../../ingest/footprint/stream.ts';
+import { clockOf } from '../../footprint/clock.ts';
+import type { LiveDays } from '../../footprint/read.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
 import { parseRange, parseQuery } from '../params.ts';
@@ -32,7 +32,7 @@ export interface ReportRouteDeps {
   /** Each site's schedule, for the listing (default monthly). */
   scheduleOf?: (site: string) => Schedule;
   /** The live engine: the open month's days are its provisional figures. */
-  engine?: FootprintProcessor;
+  engine?: LiveDays;
   clock?: () => number;
 }
 
@@ -121,7 +121,7 @@ function range(site: SiteFile, query: { from?: string | undefined; to?: string |
 
 /** Without from/to: the last whole local calendar month. */
 function lastFullMonth(site: SiteFile, now: number): { from: number; to: number } {
-  const clock = new LocalClock(site.timezone, site.accounting_interval_min);
+  const clock = clockOf(site);
   const to = clock.monthStart(now);
   return { from: clock.monthStart(to - 1), to };
 }

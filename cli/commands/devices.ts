@@ -22,7 +22,7 @@ import { parseCommandArgs } from './common.ts';
 import { DEVICE_KIND_KEYS, type Carrier, type Category, type DeviceKind } from '../../devices/kinds.ts';
 import { siteFileSchema } from '../../devices/site.ts';
 import { deviceTopics } from '../../devices/topics.ts';
-import { AccountError, type DeviceRegistration } from '../../store/accounts.ts';
+import { AccountError, type DeviceRegistration } from '../../accounts/accounts.ts';
 import { COMMON_OPTIONS, UsageError, accountCommandFailure, openAccounts, processIo, type CommandIo } from './users.ts';
 
 const USAGE = `usage:

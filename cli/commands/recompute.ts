@@ -12,7 +12,7 @@
  * (JSON) to stdout. Exit codes: 0 done, 1 failed at run time, 2 bad arguments.
  */
 import cliProgress from 'cli-progress';
-import { recompute } from '../../ingest/footprint/recompute.ts';
+import { recompute } from '../../footprint/recompute.ts';
 import { createStore } from '../../store/index.ts';
 import { PERIOD_COMMAND_OPTIONS, commandConfig, commandPeriod, commandSite, parseCommandArgs, storeConfigOf } from './common.ts';
 

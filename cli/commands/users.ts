@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseCommandArgs } from './common.ts';
 import type { SiteFile } from '../../devices/site.ts';
 import { loadSiteFiles } from '../paths.ts';
-import { AccountError, Accounts, ROLES, type Role } from '../../store/accounts.ts';
+import { AccountError, Accounts, ROLES, type Role } from '../../accounts/accounts.ts';
 import { configFromEnv, loadConfig } from '../config.ts';
 
 

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../cli/log.ts';
 import { ROOT, ensureDashboardBuilt, startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
 import type { DevicesResponse, MemberCheckinsResponse } from '../../devices/api-types.ts';
-import { recompute } from '../../ingest/footprint/recompute.ts';
+import { recompute } from '../../footprint/recompute.ts';
 import { DeviceFleet } from '../../simulators/fleet.ts';
 import { runScenario } from '../../simulators/run.ts';
 import { loadScenario } from '../../simulators/scenario.ts';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerProcess, type BrokerProcess } from '../../cli/broker.ts';
 import { startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
 import type { Health, LiveSnapshot } from '../../devices/api-types.ts';
-import { Accounts } from '../../store/accounts.ts';
+import { Accounts } from '../../accounts/accounts.ts';
 import { apiToken, bearer } from '../support/auth.ts';
 import { getJson, waitFor } from '../support/wait.ts';
 

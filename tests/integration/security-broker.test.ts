@@ -117,6 +117,24 @@ describe('credentials managed while running', () => {
     await waitFor('the new device’s reading', () => dp.ingest.counters.readings > readings, 5_000, 20);
   });
 
+  it('counts the energy of a meter added while running in the footprint, without a restart', async () => {
+    const out: string[] = [];
+    const code = await runDevices(['add', '--site', 'demo', '--kind', 'desk_plug', '--desk', 'n03', '--carrier', 'electricity', '--id', 'plug-added'], {
+      out: (l) => out.push(l), err: (l) => out.push(l), readStdin: async () => '', env: { DESKPRINT_DATA_DIR: dataDir },
+    });
+    expect(code).toBe(0);
+    secrets['plug-added'] = out.find((l) => l.startsWith('MQTT password (shown once): '))!.split(': ')[1]!;
+    const device = await connect('plug-added');
+    const kwhToday = () => dp.footprint.today('demo')?.by_carrier.electricity ?? 0;
+    const before = kwhToday();
+    const now = Date.now();
+    // A counter read twice, 150 Wh apart: today's electricity grows by 0.15 kWh.
+    await device.publishAsync('deskprint/demo/plug-added/telemetry', JSON.stringify({ energy_wh: 1_000, ts: now - 120_000 }), { qos: 1 });
+    await device.publishAsync('deskprint/demo/plug-added/telemetry', JSON.stringify({ energy_wh: 1_150, ts: now - 60_000 }), { qos: 1 });
+    await waitFor('the added meter’s energy in today’s footprint', () => kwhToday() - before > 0.1, 15_000, 100);
+    expect(kwhToday() - before).toBeCloseTo(0.15, 6);
+  });
+
   it('disconnects a connected device soon after its credential is revoked', async () => {
     const { secret } = await dp.accounts.addCredential({ username: 'plug-r01', type: 'device', site: 'demo' });
     secrets['plug-r01'] = secret;

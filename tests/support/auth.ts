@@ -1,7 +1,7 @@
 /** Signing in from tests: users and API tokens created straight in a running deskprint's accounts. */
 import { randomBytes } from 'node:crypto';
 import type { DeskprintHandle } from '../../cli/start.ts';
-import type { Role } from '../../store/accounts.ts';
+import type { Role } from '../../accounts/accounts.ts';
 
 /** Creates a user (unless it exists) and returns an API token for it. */
 export async function apiToken(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pairCheckins } from '../../api/checkin-sessions.ts';
 import type { MemberCheckinsResponse } from '../../devices/api-types.ts';
-import { LocalClock } from '../../ingest/footprint/clock.ts';
+import { LocalClock } from '../../footprint/clock.ts';
 
 const clock = new LocalClock('Europe/London', 30);
 // Wednesday 7 January 2026 (London is on UTC in winter).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configFromEnv, envName, loadConfig } from '../../cli/config.ts';
+import { ConfigError, configFromEnv, envName, loadConfig, reportConfig } from '../../cli/config.ts';
 
 describe('configuration', () => {
   it('has defaults for a one-command start', () => {
@@ -47,6 +47,24 @@ describe('configuration', () => {
   it('bounds HTTP sockets by default, and keeps the header timeout within the request timeout', () => {
     expect(loadConfig({})).toMatchObject({ httpHeadersTimeoutMs: 20_000, httpRequestTimeoutMs: 60_000, httpKeepAliveTimeoutMs: 5_000, httpMaxConnections: 1_000 });
     expect(problemsOf({ httpHeadersTimeoutMs: '70000' })).toEqual(['DESKPRINT_HTTP_HEADERS_TIMEOUT_MS: must be at most DESKPRINT_HTTP_REQUEST_TIMEOUT_MS']);
+  });
+
+  it('parses the report delivery settings with the rest, listing their problems the same way', () => {
+    const env = configFromEnv({
+      DESKPRINT_SMTP_URL: 'smtp://mail.example.org:587', DESKPRINT_SMTP_FROM: 'reports@example.org',
+      DESKPRINT_REPORT_RECIPIENTS: 'demo:grants@fund.example', DESKPRINT_REPORT_SCHEDULE: 'demo:weekly', DESKPRINT_REPORT_BACKFILL: '6',
+    });
+    const r = reportConfig(loadConfig(env));
+    expect(r).toMatchObject({ smtpUrl: 'smtp://mail.example.org:587', smtpFrom: 'reports@example.org', backfill: 6 });
+    expect(r.recipients.get('demo')).toEqual(['grants@fund.example']);
+    expect(r.schedules.get('demo')).toBe('weekly');
+    expect(reportConfig(loadConfig({})).backfill).toBe(3);
+    expect(problemsOf({ smtpUrl: 'http://mail', reportSchedule: 'demo:daily', reportBackfill: 0 })).toEqual([
+      'DESKPRINT_SMTP_URL: must start with smtp:// or smtps://',
+      'DESKPRINT_SMTP_FROM: required with DESKPRINT_SMTP_URL (the sender address)',
+      'DESKPRINT_REPORT_SCHEDULE: "daily" for site "demo" is not one of monthly, weekly, off',
+      'DESKPRINT_REPORT_BACKFILL: a whole number of periods from 1 to 24',
+    ]);
   });
 
   it('derives environment names from keys', () => {

@@ -1,6 +1,6 @@
 /** Accounts store: users, lockout, sessions, tokens, broker credentials, audit, erasures. */
 import { describe, expect, it } from 'vitest';
-import { AccountError, Accounts, hashSecret, verifySecret } from '../../../store/accounts.ts';
+import { AccountError, Accounts, hashSecret, verifySecret } from '../../../accounts/accounts.ts';
 
 function accounts(start = Date.UTC(2026, 0, 5, 9)) {
   let now = start;

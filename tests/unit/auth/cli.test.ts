@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDevices } from '../../../cli/commands/devices.ts';
 import { runUsers, type CommandIo } from '../../../cli/commands/users.ts';
-import { Accounts } from '../../../store/accounts.ts';
+import { Accounts } from '../../../accounts/accounts.ts';
 
 let dataDir: string;
 let out: string[];

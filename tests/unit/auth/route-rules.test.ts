@@ -12,7 +12,7 @@ import { createApp } from '../../../api/app.ts';
 import { footprintRoutes } from '../../../api/routes/footprint.ts';
 import { checkinRoutes } from '../../../api/routes/checkins.ts';
 import { parseSiteYaml } from '../../../devices/site.ts';
-import { Accounts } from '../../../store/accounts.ts';
+import { Accounts } from '../../../accounts/accounts.ts';
 import { Registry } from '../../../store/registry.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
 

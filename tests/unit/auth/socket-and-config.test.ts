@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { authenticateSocket, socketCanSee } from '../../../api/auth/index.ts';
 import { ConfigError, loadConfig } from '../../../cli/config.ts';
-import { Accounts } from '../../../store/accounts.ts';
+import { Accounts } from '../../../accounts/accounts.ts';
 
 describe('socketCanSee', () => {
   it('admits a user to their sites’ rooms, narrowed by role, and not after the token is revoked', async () => {

@@ -18,7 +18,7 @@ const clock = () => NOW;
 
 function figures(kwh: number): FootprintFigures {
   const s = { low: 0, central: 0, high: 0 };
-  return { kwh: {}, kwh_total: kwh, kwh_direct: 0, kwh_shared: 0, kwh_pool: kwh, kgco2e: kwh * 0.2, grid_kgco2e: 0, hours: kwh, baseline_kgco2e: s, avoided_kgco2e: s, reduction: s, final: false, days: 1 };
+  return { kwh: {}, kwh_pool_by_carrier: {}, kwh_total: kwh, kwh_direct: 0, kwh_shared: 0, kwh_pool: kwh, kgco2e: kwh * 0.2, grid_kgco2e: 0, hours: kwh, baseline_kgco2e: s, avoided_kgco2e: s, reduction: s, final: false, days: 1 } as unknown as FootprintFigures;
 }
 
 /** A member API whose month figures name their month: kWh = the month's number (Nov = 11). */
@@ -35,7 +35,7 @@ function memberApi(asked: { what: string; from: number; to: number }[]): Pick<Vi
       const session = { site: 'demo', desk: 'n01', zone: 'north', device: 'badge-north', day: '', from: r.from + 9 * 3_600_000, to: r.from + 17 * 3_600_000, ended_by: 'check_out' as const };
       return { member, from: r.from, to: r.to, events: [], sessions: [session] } satisfies MemberCheckinsResponse;
     },
-    siteFootprint: async (site, r) => ({ site, from: r.from, to: r.to, totals: { by_carrier: {}, kwh: 1, kgco2e: 1 }, data_quality: { measured_share: {}, sensor_confirmed_share: null, provisional: true } }),
+    siteFootprint: async (site, r) => ({ site, from: r.from, to: r.to, totals: { by_carrier: {}, kwh: 1, kgco2e: 1 }, data_quality: { measured_share: {}, sensor_confirmed_share: null, provisional: true } }) as unknown as Awaited<ReturnType<ViewsApi['siteFootprint']>>,
   };
 }
 

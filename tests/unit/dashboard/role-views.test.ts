@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertsResponse } from '../../../devices/api-types.ts';
 import { ApiError } from '../../../dashboard/src/lib/api/client.ts';
-import type { SessionUser } from '../../../dashboard/src/lib/api/types.ts';
+import type { SessionUser, SiteFootprintResponse } from '../../../dashboard/src/lib/api/types.ts';
 import { Session } from '../../../dashboard/src/lib/managers/session.svelte.ts';
 import { SiteAlerts } from '../../../dashboard/src/lib/managers/site-alerts.svelte.ts';
 import { SiteEnergy } from '../../../dashboard/src/lib/managers/site-energy.svelte.ts';
@@ -133,7 +133,7 @@ describe('local days at the site', () => {
     const energy = new SiteEnergy('demo', TZ, {
       siteFootprint: async (_site, r) => {
         asked.push([r.from, r.to]);
-        return { site: 'demo', from: r.from, to: r.to, totals: { by_carrier: {}, kwh: r.from === Date.UTC(2026, 10, 17) ? 120 : 100, kgco2e: 20 }, data_quality: { measured_share: {}, sensor_confirmed_share: null, provisional: true } };
+        return { site: 'demo', from: r.from, to: r.to, totals: { by_carrier: {}, kwh: r.from === Date.UTC(2026, 10, 17) ? 120 : 100, kgco2e: 20 }, data_quality: { measured_share: {}, sensor_confirmed_share: null, provisional: true } } as unknown as SiteFootprintResponse; // only what the view reads
       },
     }, () => now);
     await energy.refresh();

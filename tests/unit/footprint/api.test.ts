@@ -9,9 +9,10 @@ import type { Server } from 'node:http';
 import { footprintRoutes } from '../../../api/routes/footprint.ts';
 import { errorHandler } from '../../../api/errors.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
-import { checkinToPoint, readingToPoint, recompute } from '../../../ingest/footprint/recompute.ts';
+import { checkinToPoint, readingToPoint } from '../../../footprint/events.ts';
+import { recompute } from '../../../footprint/recompute.ts';
 import { T, checkin, constantPower, makeSite } from './helpers.ts';
-import { createFootprintProcessor } from '../../../ingest/footprint/stream.ts';
+import { createFootprintProcessor } from '../../../ingest/footprint.ts';
 
 const site = makeSite([
   { id: 'plug-d1', kind: 'desk_plug', desk: 'd1', carrier: 'electricity' },

@@ -1,8 +1,9 @@
 /** Small sites and event builders for the footprint tests (no MQTT, no database). */
 import { siteFileSchema, type FactorSet, type SiteFile } from '../../../devices/site.ts';
 import type { EnrichedCheckin, EnrichedReading } from '../../../ingest/types.ts';
-import { SiteFootprintEngine } from '../../../ingest/footprint/engine.ts';
-import { compareEvents, feed, type FootprintEvent } from '../../../ingest/footprint/stream.ts';
+import { SiteFootprintEngine } from '../../../footprint/engine.ts';
+import { feed } from '../../../footprint/engine.ts';
+import { compareEvents, type FootprintEvent } from '../../../footprint/events.ts';
 import type { Point } from '../../../store/types.ts';
 import type { DeviceKind, OccupancySensorModelKey } from '../../../devices/kinds.ts';
 

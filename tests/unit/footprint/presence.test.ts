@@ -3,8 +3,8 @@
  * from the session rules by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { LocalClock } from '../../../ingest/footprint/clock.ts';
-import { M_INTERVAL, M_PRESENCE, M_SESSION } from '../../../ingest/footprint/schema.ts';
+import { LocalClock } from '../../../footprint/clock.ts';
+import { M_INTERVAL, M_PRESENCE, M_SESSION } from '../../../footprint/schema.ts';
 import { T, checkin, makeSite, reading, run, sum } from './helpers.ts';
 
 const site = makeSite([

@@ -4,7 +4,7 @@
  * is ever negative.
  */
 import { describe, expect, it } from 'vitest';
-import { M_DAY, M_INTERVAL, M_SITE } from '../../../ingest/footprint/schema.ts';
+import { M_DAY, M_INTERVAL, M_SITE } from '../../../footprint/schema.ts';
 import { T, latest, run } from './helpers.ts';
 import { prng, randomEvents, randomSite } from './random-site.ts';
 

@@ -1,6 +1,6 @@
 /** Seeded random building days for the property and streaming tests. */
 import type { SiteFile } from '../../../devices/site.ts';
-import type { FootprintEvent } from '../../../ingest/footprint/stream.ts';
+import type { FootprintEvent } from '../../../footprint/events.ts';
 import { checkin, makeSite, reading } from './helpers.ts';
 
 /** mulberry32: a small, well-mixed 32-bit PRNG; the same seed gives the same scenario. */

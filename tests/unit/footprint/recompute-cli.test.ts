@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { runRecompute } from '../../../cli/commands/recompute.ts';
 import { parseSiteYaml } from '../../../devices/site.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
-import { checkinToPoint, readingToPoint } from '../../../ingest/footprint/recompute.ts';
-import { M_DAY } from '../../../ingest/footprint/schema.ts';
+import { checkinToPoint, readingToPoint } from '../../../footprint/events.ts';
+import { M_DAY } from '../../../footprint/schema.ts';
 import { T, checkin, constantPower } from './helpers.ts';
 
 const demo = parseSiteYaml(readFileSync(path.resolve('sites/demo.yaml'), 'utf8'));

@@ -4,9 +4,9 @@
  * max_gap 15 min, UK 2025 factors (electricity 0.177, gas 0.183 kgCO2e/kWh).
  */
 import { describe, expect, it } from 'vitest';
-import { allocateInterval } from '../../../ingest/footprint/allocate.ts';
-import { baselineDay, factorSetFor } from '../../../ingest/footprint/emissions.ts';
-import { M_DAY, M_INTERVAL, M_MONTH, M_SITE } from '../../../ingest/footprint/schema.ts';
+import { allocateInterval } from '../../../footprint/allocate.ts';
+import { baselineDay, factorSetFor } from '../../../footprint/emissions.ts';
+import { M_DAY, M_INTERVAL, M_MONTH, M_SITE } from '../../../footprint/schema.ts';
 import { T, checkin, constantPower, makeSite, pointAt, reading, run, sum, UK_2025 } from './helpers.ts';
 
 const DAY = { site: 'hub' };

@@ -6,8 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../store/sqlite.ts';
-import { recompute, readingToPoint, checkinToPoint } from '../../../ingest/footprint/recompute.ts';
-import { SiteFootprintStream, createFootprintProcessor, type FootprintEvent } from '../../../ingest/footprint/stream.ts';
+import { recompute } from '../../../footprint/recompute.ts';
+import { checkinToPoint, readingToPoint, type FootprintEvent } from '../../../footprint/events.ts';
+import { SiteFootprintStream } from '../../../footprint/stream.ts';
+import { createFootprintProcessor } from '../../../ingest/footprint.ts';
 import type { Point } from '../../../store/types.ts';
 import { T, constantPower, latest, makeSite, checkin, reading } from './helpers.ts';
 import { prng, randomEvents, randomSite } from './random-site.ts';

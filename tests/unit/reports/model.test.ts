@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImpactReport, reportPeriod, type ImpactReport } from '../../../api/reports/model.ts';
 import { renderCsv } from '../../../api/reports/csv.ts';
 import { quantile, spread } from '../../../api/reports/stats.ts';
-import { M_DAY } from '../../../ingest/footprint/schema.ts';
+import { M_DAY } from '../../../footprint/schema.ts';
 import type { SqliteStore } from '../../../store/sqlite.ts';
 import { MARCH, MEMBER_NAMES, T, smallSite as site, smallStore } from './small-site.ts';
 

@@ -3,7 +3,8 @@
  * 8 h at a desk drawing 45 W, lights 200 W, main meter 1000 W for 10 h) in March 2025,
  * recomputed by the footprint engine into an in-memory SQLite store.
  */
-import { checkinToPoint, readingToPoint, recompute } from '../../../ingest/footprint/recompute.ts';
+import { checkinToPoint, readingToPoint } from '../../../footprint/events.ts';
+import { recompute } from '../../../footprint/recompute.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
 import { T, checkin, constantPower, makeSite } from '../footprint/helpers.ts';
 

@@ -2,8 +2,8 @@
  * Emission factors (METHODOLOGY §3) and the private-office baseline (METHODOLOGY §4).
  * Pure functions of the site file; no state.
  */
-import type { Carrier } from '../../devices/kinds.ts';
-import type { BaselineParams, FactorSet } from '../../devices/site.ts';
+import type { Carrier } from '../devices/kinds.ts';
+import type { BaselineParams, FactorSet } from '../devices/site.ts';
 
 export const SCENARIOS = ['low', 'central', 'high'] as const;
 export type Scenario = (typeof SCENARIOS)[number];

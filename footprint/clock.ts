@@ -10,6 +10,8 @@
  * hot path plain arithmetic; only days and months need the zone's offset.
  */
 
+import type { SiteFile } from '../devices/site.ts';
+
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
@@ -122,6 +124,19 @@ export class LocalClock {
   get intervalHours(): number {
     return this.intervalMs / HOUR;
   }
+}
+
+const clocks = new WeakMap<Pick<SiteFile, 'timezone' | 'accounting_interval_min'>, LocalClock>();
+
+/**
+ * The site's local clock, one per site file: every part that needs local time (engine,
+ * live view, alerts, API, reports) asks here. A reloaded site is a new object, so a changed
+ * time zone or interval gets a new clock.
+ */
+export function clockOf(site: Pick<SiteFile, 'timezone' | 'accounting_interval_min'>): LocalClock {
+  let c = clocks.get(site);
+  if (!c) clocks.set(site, (c = new LocalClock(site.timezone, site.accounting_interval_min)));
+  return c;
 }
 
 function mod(a: number, n: number): number {

@@ -3,7 +3,7 @@
  * A pure function: meter energies and presence in, per-account kWh and the pool out.
  * The monthly pool (M4) is shared out by the engine, which sees the whole month.
  */
-import type { Carrier } from '../../devices/kinds.ts';
+import type { Carrier } from '../devices/kinds.ts';
 import type { IntervalPresence } from './presence.ts';
 
 /** How a meter's energy is allocated, from its scope and category (§1 "Meters"). */

@@ -1,6 +1,6 @@
 /**
  * Batch recompute (issue 3, item 6): the footprint of whole local calendar months rebuilt
- * from the raw readings and check-ins in the store (layout in ingest/types.ts), through the
+ * from the raw readings and check-ins in the store (layout and codec in events.ts), through the
  * same engine and the same event order as the live path.
  *
  * Months are the unit because the pool (M4) is monthly: a recompute of any range covers
@@ -10,17 +10,15 @@
  * boundary is spread as live; presence needs no warm-up, since sessions and occupied
  * stretches end at local midnight).
  */
-import type { DeviceKind } from '../../devices/kinds.ts';
-import type { SiteFile } from '../../devices/site.ts';
-import type { Point, TimeSeriesStore } from '../../store/types.ts';
-import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, type EnrichedCheckin, type EnrichedReading } from '../types.ts';
-import { SiteFootprintEngine, type MonthConservation } from './engine.ts';
-import { compareEvents, feed, orderKey, type FootprintEvent } from './stream.ts';
+import type { SiteFile } from '../devices/site.ts';
+import type { Point, TimeSeriesStore } from '../store/types.ts';
+import { SiteFootprintEngine, feed, type MonthConservation } from './engine.ts';
+import { MEASUREMENT_CHECKINS, MEASUREMENT_READINGS, compareEvents, pointToReadings, pointsToEvents, type EnrichedReading, type FootprintEvent } from './events.ts';
+import { readPoints, windows } from './read.ts';
 
 const DAY_MS = 86_400_000;
-/** Raw data is read in windows of this length (smaller when a window is dense). */
+/** Raw data is read and fed in windows of this length, so a month never sits in memory. */
 const WINDOW_MS = 6 * 3_600_000;
-const PAGE_LIMIT = 200_000;
 /** How far back to look for a meter's last reading before a month. */
 const WARMUP_STEPS_MS = [DAY_MS, 7 * DAY_MS, 35 * DAY_MS];
 /** How far past a month's end to look for a meter's next reading. */
@@ -69,8 +67,7 @@ export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult
   for (const month of months) {
     const engine = new SiteFootprintEngine(site, { outputFrom: month.start });
     for (const e of await warmupEvents(store, site, month.start)) feed(engine, e);
-    for (let w = month.start; w < month.end; w += WINDOW_MS) {
-      const wEnd = Math.min(w + WINDOW_MS, month.end);
+    for (const [w, wEnd] of windows(month.start, month.end, WINDOW_MS)) {
       const events = await readEvents(store, site.id, w, wEnd);
       result.eventsRead += events.length;
       for (const e of events) feed(engine, e);
@@ -110,8 +107,7 @@ export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult
 export async function replayMonth(store: TimeSeriesStore, site: SiteFile, engine: SiteFootprintEngine, monthStart: number, upTo: number, latenessMs: number): Promise<number> {
   let n = 0;
   for (const e of await warmupEvents(store, site, monthStart)) feed(engine, e);
-  for (let w = monthStart; w < upTo; w += WINDOW_MS) {
-    const wEnd = Math.min(w + WINDOW_MS, upTo);
+  for (const [w, wEnd] of windows(monthStart, upTo, WINDOW_MS)) {
     const events = await readEvents(store, site.id, w, wEnd);
     for (const e of events) feed(engine, e);
     n += events.length;
@@ -123,26 +119,8 @@ export async function replayMonth(store: TimeSeriesStore, site: SiteFile, engine
 
 /** Readings and check-ins in [from, to), in the canonical order. */
 export async function readEvents(store: TimeSeriesStore, site: string, from: number, to: number): Promise<FootprintEvent[]> {
-  const readings = await readAll(store, MEASUREMENT_READINGS, site, from, to);
-  const checkins = await readAll(store, MEASUREMENT_CHECKINS, site, from, to);
-  const events: FootprintEvent[] = [];
-  for (const p of readings) for (const r of pointToReadings(p)) events.push({ type: 'reading', ts: r.ts, reading: r });
-  for (const p of checkins) {
-    const c = pointToCheckin(p);
-    if (c) events.push({ type: 'checkin', ts: c.ts, checkin: c });
-  }
-  // Decorate once: the canonical key of each event, then sort on (ts, key).
-  const keyed = events.map((e) => ({ e, key: orderKey(e) }));
-  keyed.sort((a, b) => (a.e.ts !== b.e.ts ? a.e.ts - b.e.ts : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((k) => k.e);
-}
-
-/** Raw points of a window; a window that hits the page limit is split in halves. */
-async function readAll(store: TimeSeriesStore, measurement: string, site: string, from: number, to: number): Promise<Point[]> {
-  const pts = await store.queryRaw({ measurement, from, to, where: { site }, limit: PAGE_LIMIT });
-  if (pts.length < PAGE_LIMIT || to - from <= 1) return pts;
-  const mid = from + Math.floor((to - from) / 2);
-  return [...(await readAll(store, measurement, site, from, mid)), ...(await readAll(store, measurement, site, mid, to))];
+  const where = { site };
+  return pointsToEvents(await readPoints(store, MEASUREMENT_READINGS, where, from, to, to - from), await readPoints(store, MEASUREMENT_CHECKINS, where, from, to, to - from));
 }
 
 /** Each energy or grid device's last reading of each metric before `monthStart`. */
@@ -154,7 +132,7 @@ async function warmupEvents(store: TimeSeriesStore, site: SiteFile, monthStart: 
     const windowStart = monthStart - back;
     const remaining = [...wanted].filter((d) => ![...last.keys()].some((k) => k.startsWith(`${d}\u0000`)));
     if (remaining.length === 0) break;
-    const pts = await readAll(store, MEASUREMENT_READINGS, site.id, windowStart, windowEnd);
+    const pts = await readPoints(store, MEASUREMENT_READINGS, { site: site.id }, windowStart, windowEnd, windowEnd - windowStart);
     for (const p of pts) {
       if (!remaining.includes(p.tags.device ?? '')) continue;
       for (const r of pointToReadings(p)) {
@@ -178,7 +156,7 @@ async function lookaheadEvents(store: TimeSeriesStore, site: SiteFile, monthEnd:
   for (const ahead of LOOKAHEAD_STEPS_MS) {
     const windowEnd = Math.min(monthEnd + ahead, horizon);
     if (windowEnd <= windowStart || meters.every((m) => found.has(m))) break;
-    for (const p of await readAll(store, MEASUREMENT_READINGS, site.id, windowStart, windowEnd)) {
+    for (const p of await readPoints(store, MEASUREMENT_READINGS, { site: site.id }, windowStart, windowEnd, windowEnd - windowStart)) {
       for (const r of pointToReadings(p)) {
         if (!ENERGY_METRICS.has(r.metric) || !meters.includes(r.device)) continue;
         const key = `${r.device}\u0000${r.metric}`;
@@ -190,48 +168,4 @@ async function lookaheadEvents(store: TimeSeriesStore, site: SiteFile, monthEnd:
     windowStart = windowEnd;
   }
   return [...first.values()].map((r) => ({ type: 'reading' as const, ts: r.ts, reading: r })).sort(compareEvents);
-}
-
-/** A stored `readings` point back into enriched readings, one per field (metric). */
-export function pointToReadings(p: Point): EnrichedReading[] {
-  const t = p.tags;
-  if (t.site === undefined || t.device === undefined) return [];
-  const out: EnrichedReading[] = [];
-  for (const [metric, value] of Object.entries(p.fields)) {
-    const r: EnrichedReading = { site: t.site, device: t.device, kind: t.kind as DeviceKind, metric: metric as EnrichedReading['metric'], value, ts: p.ts };
-    if (t.zone !== undefined) r.zone = t.zone;
-    if (t.desk !== undefined) r.desk = t.desk;
-    if (t.category !== undefined) r.category = t.category as NonNullable<EnrichedReading['category']>;
-    if (t.carrier !== undefined) r.carrier = t.carrier as NonNullable<EnrichedReading['carrier']>;
-    out.push(r);
-  }
-  return out;
-}
-
-/** A stored `checkins` point back into an enriched check-in. */
-export function pointToCheckin(p: Point): EnrichedCheckin | null {
-  const t = p.tags;
-  const flag = p.fields.check_in;
-  if (t.site === undefined || t.member === undefined || t.device === undefined || flag === undefined) return null;
-  const c: EnrichedCheckin = { site: t.site, device: t.device, member: t.member, action: flag >= 0.5 ? 'check_in' : 'check_out', ts: p.ts };
-  if (t.desk !== undefined) c.desk = t.desk;
-  if (t.zone !== undefined) c.zone = t.zone;
-  return c;
-}
-
-/** The raw `readings`/`checkins` points the ingest writer stores for these inputs (tests, tools). */
-export function readingToPoint(r: EnrichedReading): Point {
-  const tags: Record<string, string> = { site: r.site, device: r.device, kind: r.kind };
-  if (r.zone !== undefined) tags.zone = r.zone;
-  if (r.desk !== undefined) tags.desk = r.desk;
-  if (r.category !== undefined) tags.category = r.category;
-  if (r.carrier !== undefined) tags.carrier = r.carrier;
-  return { measurement: MEASUREMENT_READINGS, tags, fields: { [r.metric]: r.value }, ts: r.ts };
-}
-
-export function checkinToPoint(c: EnrichedCheckin): Point {
-  const tags: Record<string, string> = { site: c.site, member: c.member, device: c.device };
-  if (c.desk !== undefined) tags.desk = c.desk;
-  if (c.zone !== undefined) tags.zone = c.zone;
-  return { measurement: MEASUREMENT_CHECKINS, tags, fields: { check_in: c.action === 'check_in' ? 1 : 0 }, ts: c.ts };
 }

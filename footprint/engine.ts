@@ -16,15 +16,18 @@
  * (`counterHoldMs`); a difference that still lands in a closed interval is reported via
  * `onLateEnergy` so the caller can schedule a recompute.
  */
-import { occupancyTiming, type Carrier } from '../../devices/kinds.ts';
-import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../../devices/site.ts';
-import type { Point } from '../../store/types.ts';
-import type { EnrichedCheckin, EnrichedReading } from '../types.ts';
+import { occupancyTiming, type Carrier } from '../devices/kinds.ts';
+import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../devices/site.ts';
+import type { Point } from '../store/types.ts';
 import { allocateInterval, type CarrierBalance, type MeterEnergy, type MeterRole } from './allocate.ts';
-import { LocalClock, type LocalDay } from './clock.ts';
+import { clockOf, type LocalClock, type LocalDay } from './clock.ts';
 import { SCENARIOS, baselineAccrual, baselineDay, factorOf, factorSetFor } from './emissions.ts';
 import { AUTO_CHECKOUT_MS, PresenceTracker, type IntervalPresence, type SensorTiming } from './presence.ts';
-import { ACCOUNT_POOL, ACCOUNT_SITE, ACCOUNT_UNALLOCATED, M_DAY, M_INTERVAL, M_MONTH, M_PRESENCE, M_SESSION, M_SITE } from './schema.ts';
+import type { EnrichedCheckin, EnrichedReading, FootprintEvent } from './events.ts';
+import {
+  ACCOUNT_POOL, ACCOUNT_SITE, ACCOUNT_UNALLOCATED, FIELD, M_DAY, M_INTERVAL, M_MONTH, M_PRESENCE, M_SESSION, M_SITE,
+  type DayFields, type IntervalFields, type MonthFields, type SeriesFields, type SiteFields,
+} from './schema.ts';
 
 const WH_PER_KWH = 1000;
 /** W·ms per kWh. */
@@ -171,7 +174,7 @@ export class SiteFootprintEngine {
   constructor(site: SiteFile, opts: EngineOptions = {}) {
     this.site = site;
     this.#opts = opts;
-    this.clock = new LocalClock(site.timezone, site.accounting_interval_min);
+    this.clock = clockOf(site);
     this.#maxGapMs = site.max_gap_min * 60_000;
     this.closeDelayMs = Math.max(this.#maxGapMs, AUTO_CHECKOUT_MS);
     const deskZone = new Map(site.desks.map((d) => [d.id, d.zone] as const));
@@ -580,12 +583,12 @@ export class SiteFootprintEngine {
       let da = dayAcc.accounts.get(account);
       if (!da) dayAcc.accounts.set(account, (da = { hours: 0, direct: {}, shared: {}, kgco2e: 0, gridKg: 0 }));
       const hoursBefore = da.hours;
-      const fields: Record<string, number> = { hours };
+      const fields: IntervalFields = { hours };
       let direct = 0, shared = 0, kg = 0, directEl = 0, el = 0;
       for (const b of balances.values()) {
         const d = b.direct.get(account) ?? 0;
         const s = b.shared.get(account) ?? 0;
-        fields[`kwh_${b.carrier}`] = d + s;
+        fields[FIELD.kwh(b.carrier)] = d + s;
         direct += d;
         shared += s;
         kg += (d + s) * factorOf(factors, b.carrier);
@@ -605,8 +608,8 @@ export class SiteFootprintEngine {
       if (this.#isMember(account)) {
         for (const sc of SCENARIOS) {
           const base = baselineAccrual(this.site.baseline, factors, sc, hoursBefore, hours, directEl);
-          fields[`baseline_kgco2e_${sc}`] = base;
-          fields[`avoided_kgco2e_${sc}`] = base - kg;
+          fields[FIELD.baseline(sc)] = base;
+          fields[FIELD.avoided(sc)] = base - kg;
         }
       }
       month.hours.set(account, (month.hours.get(account) ?? 0) + hours);
@@ -619,7 +622,7 @@ export class SiteFootprintEngine {
     iv: OpenInterval, presence: IntervalPresence, balances: Map<Carrier, CarrierBalance>,
     month: MonthAcc, dayAcc: DayAcc, factors: FactorSet, ci: number | undefined,
   ): void {
-    const poolFields: Record<string, number> = { kgco2e: 0 };
+    const poolFields: IntervalFields = { kgco2e: 0 };
     for (const b of balances.values()) {
       const c = b.carrier;
       let measured = 0, missing = 0, missingDevices = 0;
@@ -633,7 +636,7 @@ export class SiteFootprintEngine {
       for (const v of b.direct.values()) direct += v;
       for (const v of b.shared.values()) shared += v;
       const ef = factorOf(factors, c);
-      const fields: Record<string, number> = {
+      const fields: SiteFields = {
         metered_kwh: b.metered, sub_kwh: b.sub, residual_kwh: b.residual, clamped_kwh: b.clamped,
         pool_kwh: b.pool, direct_kwh: direct, shared_kwh: shared,
         measured_kwh: measured, missing_kwh: missing, missing_devices: missingDevices,
@@ -643,7 +646,7 @@ export class SiteFootprintEngine {
       if (c === 'electricity' && ci !== undefined) fields.grid_kgco2e = (b.metered * ci) / 1000;
       this.#push(M_SITE, { site: this.site.id, carrier: c }, fields, iv.start);
 
-      poolFields[`kwh_${c}`] = b.pool;
+      poolFields[FIELD.kwh(c)] = b.pool;
       poolFields.kgco2e! += b.pool * ef;
       month.pool[c] = (month.pool[c] ?? 0) + b.pool;
       dayAcc.pool[c] = (dayAcc.pool[c] ?? 0) + b.pool;
@@ -714,27 +717,31 @@ export class SiteFootprintEngine {
     const out: Point[] = [];
     const site = this.site.id;
     for (const [account, da] of [...d.accounts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const fields: Record<string, number> = { hours: da.hours, final: final ? 1 : 0 };
+      const fields: DayFields = { hours: da.hours, final: final ? 1 : 0 };
       let direct = 0, shared = 0, pool = 0, kg = da.kgco2e, gridKg = da.gridKg;
       for (const c of this.carriers) {
         const share = month.hoursTotal > 0 ? ((month.pool[c] ?? 0) * da.hours) / month.hoursTotal : 0;
         const dc = da.direct[c] ?? 0;
         const sc = da.shared[c] ?? 0;
-        fields[`kwh_${c}`] = dc + sc + share;
-        fields[`kwh_pool_${c}`] = share;
+        fields[FIELD.kwh(c)] = dc + sc + share;
+        fields[FIELD.kwhPool(c)] = share;
         direct += dc;
         shared += sc;
         pool += share;
         kg += share * factorOf(d.factors, c);
         if (c === 'electricity' && month.poolGridKwh > 0) gridKg += share * (month.poolGridKg / month.poolGridKwh);
       }
-      Object.assign(fields, { kwh_direct: direct, kwh_shared: shared, kwh_pool: pool, kgco2e: kg, grid_kgco2e: gridKg });
+      fields.kwh_direct = direct;
+      fields.kwh_shared = shared;
+      fields.kwh_pool = pool;
+      fields.kgco2e = kg;
+      fields.grid_kgco2e = gridKg;
       if (this.#isMember(account)) {
         for (const sc of SCENARIOS) {
           const base = baselineDay(this.site.baseline, d.factors, sc, da.hours, da.direct.electricity ?? 0).kgco2e;
-          fields[`baseline_kgco2e_${sc}`] = base;
-          fields[`avoided_kgco2e_${sc}`] = base - kg;
-          fields[`reduction_${sc}`] = base > 0 ? (base - kg) / base : 0;
+          fields[FIELD.baseline(sc)] = base;
+          fields[FIELD.avoided(sc)] = base - kg;
+          fields[FIELD.reduction(sc)] = base > 0 ? (base - kg) / base : 0;
         }
       }
       out.push({ measurement: M_DAY, tags: { site, account }, fields, ts: d.day.start });
@@ -743,10 +750,10 @@ export class SiteFootprintEngine {
     let dayPool = 0;
     for (const c of this.carriers) dayPool += d.pool[c] ?? 0;
     if (dayPool > 0) {
-      const fields: Record<string, number> = { final: final ? 1 : 0, kgco2e: 0, kwh_pool: 0 };
+      const fields: DayFields = { final: final ? 1 : 0, kgco2e: 0, kwh_pool: 0 };
       for (const c of this.carriers) {
         const un = month.hoursTotal > 0 ? 0 : d.pool[c] ?? 0;
-        fields[`kwh_${c}`] = un;
+        fields[FIELD.kwh(c)] = un;
         fields.kwh_pool! += un;
         fields.kgco2e! += un * factorOf(d.factors, c);
       }
@@ -760,11 +767,11 @@ export class SiteFootprintEngine {
     for (const d of month.days.values()) this.#emitDay(month, d, true);
     const site = this.site.id;
     for (const [account, h] of [...month.hours.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const fields: Record<string, number> = { hours: h, final: 1 };
-      for (const c of this.carriers) fields[`kwh_pool_${c}`] = month.hoursTotal > 0 ? ((month.pool[c] ?? 0) * h) / month.hoursTotal : 0;
+      const fields: MonthFields = { hours: h, final: 1 };
+      for (const c of this.carriers) fields[FIELD.kwhPool(c)] = month.hoursTotal > 0 ? ((month.pool[c] ?? 0) * h) / month.hoursTotal : 0;
       this.#push(M_MONTH, { site, account }, fields, month.start);
     }
-    const siteFields: Record<string, number> = { hours_total: month.hoursTotal, final: 1 };
+    const siteFields: MonthFields = { hours_total: month.hoursTotal, final: 1 };
     for (const c of this.carriers) {
       const pool = month.pool[c] ?? 0;
       const unallocated = month.hoursTotal > 0 ? 0 : pool;
@@ -772,10 +779,11 @@ export class SiteFootprintEngine {
       const allocated = (month.directShared[c] ?? 0) + (month.hoursTotal > 0 ? pool : 0);
       const metered = month.metered[c] ?? 0;
       const residual = metered - (allocated + unallocated);
-      Object.assign(siteFields, {
-        [`metered_kwh_${c}`]: metered, [`pool_kwh_${c}`]: pool, [`unallocated_kwh_${c}`]: unallocated,
-        [`clamped_kwh_${c}`]: month.clamped[c] ?? 0, [`conservation_residual_kwh_${c}`]: residual,
-      });
+      siteFields[FIELD.meteredKwh(c)] = metered;
+      siteFields[FIELD.poolKwh(c)] = pool;
+      siteFields[FIELD.unallocatedKwh(c)] = unallocated;
+      siteFields[FIELD.clampedKwh(c)] = month.clamped[c] ?? 0;
+      siteFields[FIELD.residualKwh(c)] = residual;
       this.conservation.push({ site, month: month.key, carrier: c, metered, allocated, unallocated, clamped: month.clamped[c] ?? 0, residual });
     }
     this.#push(M_MONTH, { site, account: ACCOUNT_SITE }, siteFields, month.start);
@@ -804,7 +812,13 @@ export class SiteFootprintEngine {
     return account !== this.site.operator && (this.#members.has(account) || !account.startsWith('_'));
   }
 
-  #push(measurement: string, tags: Record<string, string>, fields: Record<string, number>, ts: number): void {
-    this.#points.push({ measurement, tags, fields, ts });
+  #push<M extends keyof SeriesFields>(measurement: M, tags: Record<string, string>, fields: SeriesFields[M], ts: number): void {
+    this.#points.push({ measurement, tags, fields: fields as Record<string, number>, ts });
   }
+}
+
+/** Feeds a time-ordered engine with one site's events, in order. */
+export function feed(engine: SiteFootprintEngine, e: FootprintEvent): void {
+  if (e.type === 'reading') engine.onReading(e.reading);
+  else engine.onCheckin(e.checkin);
 }

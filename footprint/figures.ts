@@ -1,0 +1,170 @@
+/**
+ * The footprint figures the API serves (`GET /api/members/:member/footprint`,
+ * `GET /api/sites/:site/footprint`): sums of the engine's day points, never recomputed, and
+ * the response shapes, which the dashboard imports as types.
+ */
+import type { Carrier } from '../devices/kinds.ts';
+import type { FactorSet, SiteFile } from '../devices/site.ts';
+import type { Point } from '../store/types.ts';
+import { clockOf } from './clock.ts';
+import { SCENARIOS, factorSetFor, type Scenario } from './emissions.ts';
+import { ENGINE_VERSION, FIELD, M_DAY, fieldsOf } from './schema.ts';
+
+export type ScenarioValues = Record<Scenario, number>;
+
+/** One period's footprint of record: the sum of its day points. */
+export interface FootprintFigures {
+  kwh: Partial<Record<Carrier, number>>;
+  kwh_total: number;
+  kwh_direct: number;
+  kwh_shared: number;
+  kwh_pool: number;
+  kwh_pool_by_carrier: Partial<Record<Carrier, number>>;
+  kgco2e: number;
+  /** Supplementary: electricity × time-varying grid intensity (§3), beside, never instead. */
+  grid_kgco2e: number;
+  hours: number;
+  baseline_kgco2e: ScenarioValues;
+  /** Estimated avoided emissions, outside the inventory (never netted against it). */
+  avoided_kgco2e: ScenarioValues;
+  reduction: ScenarioValues;
+  /** False while any day in it belongs to an open month (pool share provisional). */
+  final: boolean;
+  days: number;
+}
+
+export interface FactorSetInfo {
+  name: string;
+  year: number;
+  unit: string;
+  basis: string;
+  source: string;
+  electricity: number;
+  gas: number | null;
+  heat: number | null;
+}
+
+/** §5: the factor sets, baseline parameters and engine version behind a figure. */
+export interface MethodBlock {
+  engine_version: string;
+  factor_sets: FactorSetInfo[];
+  baseline: ({ site: string } & SiteFile['baseline'])[];
+  avoided_note: string;
+}
+
+export interface Units {
+  energy: 'kWh';
+  carbon: 'kgCO2e';
+  hours: 'h';
+}
+
+/** `GET /api/members/:member/footprint`. */
+export interface MemberFootprintResponse {
+  member: string;
+  sites: string[];
+  from: number;
+  to: number;
+  every: 'day' | 'week' | 'month';
+  units: Units;
+  buckets: (FootprintFigures & { start: number })[];
+  totals: FootprintFigures;
+  method: MethodBlock;
+}
+
+export interface CarrierConservation {
+  metered_kwh: number;
+  direct_and_shared_kwh: number;
+  pooled_kwh: number;
+  /** metered − (direct + shared + pooled), interval by interval: 0 up to rounding for any range. */
+  residual_kwh: number;
+  relative_residual: number;
+  /** Pool shares given to members and the operator on the range's days. */
+  pool_shares_kwh: number;
+  allocated_kwh: number;
+  /** The pool left unallocated (M4). */
+  unallocated_kwh: number;
+  /** Negative main-meter residuals clamped to 0 (§2). */
+  clamped_kwh: number;
+  closed_months: { month_start: number; metered_kwh: number; residual_kwh: number; clamped_kwh: number }[];
+}
+
+/** `GET /api/sites/:site/footprint`. */
+export interface SiteFootprintResponse {
+  site: string;
+  from: number;
+  to: number;
+  units: Units;
+  totals: { by_carrier: Record<string, { kwh: number; kgco2e: number; grid_kgco2e: number | null }>; kwh: number; kgco2e: number };
+  allocation: { members: Record<string, FootprintFigures>; operator: FootprintFigures; unallocated: FootprintFigures };
+  conservation: Record<string, CarrierConservation>;
+  data_quality: {
+    /** kWh from readings ÷ (readings + expected energy of `missing` stretches), per carrier. */
+    measured_share: Record<string, number | null>;
+    /** Desk-session hours at desks with an occupancy sensor ÷ all desk-session hours. */
+    sensor_confirmed_share: number | null;
+    /** Desk-hours with an occupancy sensor's state unknown after a missed heartbeat (METHODOLOGY §1, §5). */
+    sensor_unknown_hours: number;
+    presence_hours: { desk: number; sensor: number; entrance: number; unidentified: number; sensor_unknown: number };
+    provisional: boolean;
+  } & MethodBlock;
+}
+
+export const UNITS: Units = { energy: 'kWh', carbon: 'kgCO2e', hours: 'h' };
+
+/** The sum of a set of `footprint_day` points (one account, or several). */
+export function figures(days: readonly Point[], carriers: readonly Carrier[]): FootprintFigures {
+  const f: FootprintFigures = {
+    kwh: Object.fromEntries(carriers.map((c) => [c, 0])), kwh_total: 0, kwh_direct: 0, kwh_shared: 0, kwh_pool: 0,
+    kwh_pool_by_carrier: Object.fromEntries(carriers.map((c) => [c, 0])), kgco2e: 0, grid_kgco2e: 0, hours: 0,
+    baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, reduction: { low: 0, central: 0, high: 0 },
+    final: true, days: days.length,
+  };
+  for (const p of days) {
+    const x = fieldsOf(p, M_DAY);
+    for (const c of carriers) {
+      f.kwh[c]! += x[FIELD.kwh(c)] ?? 0;
+      f.kwh_total += x[FIELD.kwh(c)] ?? 0;
+      f.kwh_pool_by_carrier[c]! += x[FIELD.kwhPool(c)] ?? 0;
+    }
+    f.kwh_direct += x.kwh_direct ?? 0;
+    f.kwh_shared += x.kwh_shared ?? 0;
+    f.kwh_pool += x.kwh_pool ?? 0;
+    f.kgco2e += x.kgco2e ?? 0;
+    f.grid_kgco2e += x.grid_kgco2e ?? 0;
+    f.hours += x.hours ?? 0;
+    for (const s of SCENARIOS) {
+      f.baseline_kgco2e[s] += x[FIELD.baseline(s)] ?? 0;
+      f.avoided_kgco2e[s] += x[FIELD.avoided(s)] ?? 0;
+    }
+    if (x.final !== 1) f.final = false;
+  }
+  for (const s of SCENARIOS) f.reduction[s] = f.baseline_kgco2e[s] > 0 ? f.avoided_kgco2e[s] / f.baseline_kgco2e[s] : 0;
+  return f;
+}
+
+/** The carriers the sites' meters use, sorted. */
+export function carriersOf(sites: readonly SiteFile[]): Carrier[] {
+  const set = new Set<Carrier>();
+  for (const s of sites) for (const d of s.devices) if (d.carrier) set.add(d.carrier);
+  return [...set].sort();
+}
+
+/** §5: factor sets (names, years, sources), baseline parameters and the engine version. */
+export function methodBlock(sites: readonly SiteFile[], from: number, to: number): MethodBlock {
+  const sets = new Map<string, FactorSet>();
+  for (const site of sites) {
+    const clock = clockOf(site);
+    const y0 = clock.day(from).year;
+    const y1 = clock.day(Math.max(from, to - 1)).year;
+    for (let y = y0; y <= y1; y++) {
+      const f = factorSetFor(site.factors, y);
+      sets.set(`${site.id}:${f.name}`, f);
+    }
+  }
+  return {
+    engine_version: ENGINE_VERSION,
+    factor_sets: [...sets.values()].map((f) => ({ name: f.name, year: f.year, unit: f.unit, basis: f.basis, source: f.source, electricity: f.electricity, gas: f.gas ?? null, heat: f.heat ?? null })),
+    baseline: sites.map((s) => ({ site: s.id, ...s.baseline })),
+    avoided_note: 'estimated avoided emissions against a private-office baseline, outside the inventory, never netted against it',
+  };
+}
