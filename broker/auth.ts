@@ -17,7 +17,7 @@
  * short penalty; other clients are unaffected.
  */
 import type { AuthenticateHandler, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
-import { DERIVED_PREFIX, deviceTopics } from '../devices/topics.ts';
+import { DERIVED_PREFIX, deviceTopics, topicMatchesFilter } from '../devices/topics.ts';
 import type { Accounts, DeviceCredential } from '../accounts/accounts.ts';
 
 export interface BrokerPrincipal {
@@ -234,20 +234,9 @@ export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
   };
 }
 
-/** Does a topic name match a filter (MQTT 3.1.1 §4.7)? */
+/** Does a topic name match a filter (MQTT 3.1.1 §4.7)? The topic map's matcher, topic first. */
 export function topicMatches(topic: string, filter: string): boolean {
-  const t = topic.split('/');
-  const f = filter.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return !(i === 0 && t[0]!.startsWith('$'));
-    if (i >= t.length) return false;
-    if (f[i] === '+') {
-      if (i === 0 && t[0]!.startsWith('$')) return false;
-      continue;
-    }
-    if (f[i] !== t[i]) return false;
-  }
-  return t.length === f.length;
+  return topicMatchesFilter(filter, topic);
 }
 
 /** Is every topic matched by `filter` also matched by `scope`? (`#` fits only under `#`.) */

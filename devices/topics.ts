@@ -66,10 +66,16 @@ export function deviceTopics(site: string, device: string): string[] {
 export function topicMatchesFilter(filter: string, topic: string): boolean {
   const f = filter.split('/');
   const t = topic.split('/');
+  // Wildcards at the first level never match topics starting with `$` (MQTT 3.1.1 §4.7.2).
+  const system = t[0]!.startsWith('$');
   for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
+    if (f[i] === '#') return !(i === 0 && system);
     if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
+    if (f[i] === '+') {
+      if (i === 0 && system) return false;
+      continue;
+    }
+    if (f[i] !== t[i]) return false;
   }
   return f.length === t.length;
 }
