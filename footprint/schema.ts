@@ -119,6 +119,28 @@ export type PresenceFields = {
   sensor_unknown_hours?: number;
 };
 
+/** Presence hours summed over `footprint_presence` points (data quality, METHODOLOGY §5). */
+export interface PresenceHours {
+  desk: number;
+  sensor: number;
+  entrance: number;
+  unidentified: number;
+  sensor_unknown: number;
+}
+
+export function newPresenceHours(): PresenceHours {
+  return { desk: 0, sensor: 0, entrance: 0, unidentified: 0, sensor_unknown: 0 };
+}
+
+/** Adds one presence point's hours to `acc`. */
+export function addPresenceHours(acc: PresenceHours, f: PresenceFields): void {
+  acc.desk += f.desk_session_hours ?? 0;
+  acc.sensor += f.desk_session_hours_sensor ?? 0;
+  acc.entrance += f.entrance_session_hours ?? 0;
+  acc.unidentified += f.unidentified_hours ?? 0;
+  acc.sensor_unknown += f.sensor_unknown_hours ?? 0;
+}
+
 /** `footprint_session`, one per presence session, at its start. */
 export type SessionFields = {
   end?: number;

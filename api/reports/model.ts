@@ -10,7 +10,7 @@ import type { Carrier } from '../../devices/kinds.ts';
 import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../../devices/site.ts';
 import { clockOf, type LocalDay } from '../../footprint/clock.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from '../../footprint/emissions.ts';
-import { ACCOUNT_UNALLOCATED, ENGINE_VERSION, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SITE, fieldsOf, type DayFields, type SiteFields } from '../../footprint/schema.ts';
+import { ACCOUNT_UNALLOCATED, ENGINE_VERSION, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SITE, addPresenceHours, fieldsOf, newPresenceHours, type DayFields, type SiteFields } from '../../footprint/schema.ts';
 import type { LiveDays } from '../../footprint/read.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { methodologyDocument, type MethodologyDocument } from './methodology.ts';
@@ -255,17 +255,13 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   }
 
   // Presence series: desk-hours, sensor confirmation, headcount.
-  const presence = { desk: 0, sensor: 0, entrance: 0, unidentified: 0, sensor_unknown: 0, peak: 0 };
+  const presence = { ...newPresenceHours(), peak: 0 };
   const openDays = new Set<string>();
   for (const p of series.presence) {
     const row = rowOf(p.ts);
     if (!row) continue;
     const f = fieldsOf(p, M_PRESENCE);
-    presence.desk += f.desk_session_hours ?? 0;
-    presence.sensor += f.desk_session_hours_sensor ?? 0;
-    presence.entrance += f.entrance_session_hours ?? 0;
-    presence.unidentified += f.unidentified_hours ?? 0;
-    presence.sensor_unknown += f.sensor_unknown_hours ?? 0;
+    addPresenceHours(presence, f);
     presence.peak = Math.max(presence.peak, f.people ?? 0);
     row.desk_hours += (f.desk_session_hours ?? 0) + (f.unidentified_hours ?? 0);
     if ((f.hours_total ?? 0) > 0 || (f.unidentified_hours ?? 0) > 0) openDays.add(row.date);

@@ -17,7 +17,7 @@ import {
   UNITS, carriersOf, figures, methodBlock,
   type CarrierConservation, type FootprintFigures, type MemberFootprintResponse, type SiteFootprintResponse,
 } from '../../footprint/figures.ts';
-import { ACCOUNT_UNALLOCATED, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, fieldsOf, type SiteFields } from '../../footprint/schema.ts';
+import { ACCOUNT_UNALLOCATED, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, addPresenceHours, fieldsOf, newPresenceHours, type SiteFields } from '../../footprint/schema.ts';
 import { readDays, readFootprintSeries, readPoints, windows, type LiveDays } from '../../footprint/read.ts';
 import { MEASUREMENT_READINGS } from '../../footprint/events.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
@@ -116,15 +116,8 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const unallocated = figures(byAccount.get(ACCOUNT_UNALLOCATED) ?? [], carriers);
     // Months wholly inside the range carry the monthly M6 check.
     const months = series.months.filter((p) => fieldsOf(p, M_MONTH).final === 1);
-    const presence = { desk: 0, sensor: 0, entrance: 0, unidentified: 0, sensor_unknown: 0 };
-    for (const p of series.presence) {
-      const x = fieldsOf(p, M_PRESENCE);
-      presence.desk += x.desk_session_hours ?? 0;
-      presence.sensor += x.desk_session_hours_sensor ?? 0;
-      presence.entrance += x.entrance_session_hours ?? 0;
-      presence.unidentified += x.unidentified_hours ?? 0;
-      presence.sensor_unknown += x.sensor_unknown_hours ?? 0;
-    }
+    const presence = newPresenceHours();
+    for (const p of series.presence) addPresenceHours(presence, fieldsOf(p, M_PRESENCE));
 
     const totals: Record<string, { kwh: number; kgco2e: number; grid_kgco2e: number | null }> = {};
     const conservation: Record<string, CarrierConservation> = {};
