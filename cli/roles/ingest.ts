@@ -4,6 +4,7 @@
  * belong to the process owning the data: derived topics for API processes elsewhere, Home
  * Assistant discovery, scheduled funder reports, retention and rollups.
  */
+import path from 'node:path';
 import type { Health, LiveSnapshot } from '../../devices/api-types.ts';
 import { ADAPTERS } from '../../devices/index.ts';
 import { createZigbee2mqttAdapter } from '../../devices/zigbee2mqtt/adapter.ts';
@@ -16,6 +17,9 @@ import { AlertsProcessor } from '../../ingest/alerts.ts';
 import { publishDerived } from '../../ingest/derived.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../../ingest/footprint.ts';
 import { SiteStates } from '../../ingest/sites.ts';
+import { startClusterIngest, type ClusterIngest } from '../../ingest/cluster.ts';
+import { memberId } from '../../ingest/ownership.ts';
+import { createLeaseStore } from '../../store/leases.ts';
 import type { Processor } from '../../ingest/types.ts';
 import { unsupportedView } from '../../api/routes/devices.ts';
 import { startReportScheduler } from '../../api/reports/index.ts';
@@ -38,6 +42,8 @@ export interface IngestRole {
   alerts: AlertsProcessor;
   /** What the API of this same process reads: the in-process parts themselves. */
   sources: LiveSources;
+  /** Past one machine: this process's buckets and their leases; null on one machine. */
+  cluster: ClusterIngest | null;
   /** The `ingest` part of /api/health. */
   health(): NonNullable<Health['ingest']>;
 }
@@ -57,10 +63,12 @@ export async function startIngestRole(f: Foundation, transport: Transport, life:
   // The footprint engine (METHODOLOGY.md) runs incrementally as readings arrive; its
   // closed intervals are stored as series and its running day totals feed the live view.
   const sitesById = new Map(registry.sites().map((s) => [s.id, s] as const));
-  const footprint = createFootprintProcessor({ sites: sitesById, store });
+  // Past one machine the sites come and go with their buckets (ingest/cluster.ts).
+  const sharded = transport.buckets !== undefined;
+  const footprint = createFootprintProcessor({ sites: sharded ? [] : sitesById, store });
   // One state owner per site (clock, latest values, presence, activity), rebuilt when the
   // registry changes; a site changed while running reaches the footprint engine too.
-  const siteStates = new SiteStates(registry);
+  const siteStates = new SiteStates(registry, { ownAll: !sharded });
   siteStates.onSiteChange((state) => {
     sitesById.set(state.site.id, state.site);
     footprint.siteChanged(state.site);
@@ -83,6 +91,24 @@ export async function startIngestRole(f: Foundation, transport: Transport, life:
       : a),
   });
   await ingest.start();
+  let cluster: ClusterIngest | null = null;
+  if (transport.buckets) {
+    cluster = await startClusterIngest({
+      leases: createLeaseStore(config.registryUrl ?? path.join(f.dataDir, 'registry.db')),
+      sessions: transport.buckets,
+      registry,
+      sites: siteStates,
+      footprint,
+      buckets: config.buckets,
+      member: memberId(),
+      ttlMs: config.leaseTtlMs,
+      log: log.child({ module: 'ingest:buckets' }),
+    });
+    const c = cluster;
+    // Before ingest stops: each bucket's session closes after what is in flight, its lease
+    // is released, and another process takes it on at once.
+    life.defer(() => c.stop());
+  }
   // Stopping drains in this order (issue 17): the broker refuses further publishes, ingest
   // stops taking messages, the writer hands everything to the store, and the store spools
   // what InfluxDB will not take. Devices were acknowledged only what was durable.
@@ -99,14 +125,14 @@ export async function startIngestRole(f: Foundation, transport: Transport, life:
   }
   // API processes elsewhere follow live data, alerts and device activity over MQTT
   // (DESIGN "Scaling past one machine").
-  const derived = publishDerived({ source, registry, live, alerts, activity: (site, device) => ingest.activity.get(site, device) });
+  const derived = publishDerived({ source, registry, live, alerts, activity: (site, device) => ingest.activity.get(site, device), owns: (site) => siteStates.owns(site) });
   life.defer(() => derived.stop());
   if (config.haDiscovery) announceToHomeAssistant(f, transport, live, life);
 
   const reportConfig = reportSettingsOf(config);
   // Funder reports: each closed period's report is generated once, stored, and emailed
   // when SMTP is configured (docs/reports.md). One process generates them: the one that runs ingest.
-  const reportScheduler = startReportScheduler({ store, sites: registry, dataDir: f.dataDir, config: reportConfig, engine: footprint, log: log.child({ module: 'reports' }) });
+  const reportScheduler = startReportScheduler({ store, sites: siteStates, dataDir: f.dataDir, config: reportConfig, engine: footprint, log: log.child({ module: 'reports' }) });
   life.defer(() => reportScheduler.stop());
   const retention = startRetention({ store, accounts: f.accounts, log: log.child({ module: 'retention' }) }, config.retentionMonths);
   life.defer(() => retention.stop());
@@ -141,7 +167,7 @@ export async function startIngestRole(f: Foundation, transport: Transport, life:
       unsupported: unsupportedView(ingest.unsupported()),
     };
   };
-  return { ingest, writer, live, footprint, alerts, sources, health };
+  return { ingest, writer, live, footprint, alerts, sources, cluster, health };
 }
 
 /** Home Assistant shows each site's power, occupancy and today's kgCO2e (docs/devices.md). */

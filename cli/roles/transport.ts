@@ -8,6 +8,7 @@ import type { EmbeddedBroker } from '../../broker/index.ts';
 import type { BrokerAuth } from '../../broker/auth.ts';
 import { registerAddedDevices } from '../../accounts/accounts.ts';
 import { AedesSource, MqttSource, type MessageSource } from '../../ingest/sources.ts';
+import { BucketSessions } from '../../ingest/bucket-sessions.ts';
 import { createConfiguredBroker } from '../broker.ts';
 import type { Foundation } from './foundation.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -16,6 +17,8 @@ export interface Transport {
   source: MessageSource;
   /** The embedded broker and its authentication; absent with an external broker. */
   embedded?: { broker: EmbeddedBroker; auth: BrokerAuth };
+  /** `deskprint ingest` on an external broker: a persistent session per owned bucket (ingest/cluster.ts). */
+  buckets?: BucketSessions;
   /**
    * Opens the embedded broker's ports. Called only once ingest has subscribed: a publish
    * accepted with no subscriber would be acknowledged and lost. Nothing to open with an
@@ -44,8 +47,15 @@ export function externalBroker(f: Foundation): MqttCredentials | null {
 export async function openTransport(f: Foundation, life: Lifecycle, opts: { follower: boolean; authClock?: () => number }): Promise<Transport> {
   const external = externalBroker(f);
   if (external) {
-    const source = new MqttSource({ ...external, ...(opts.follower ? {} : { clientId: f.config.mqttClientId }) });
-    return { source, listen: async () => ({ mqttPort: null, mqttsPort: null }) };
+    const listen = async () => ({ mqttPort: null, mqttsPort: null });
+    if (opts.follower) return { source: new MqttSource(external), listen };
+    if (f.config.role === 'ingest') {
+      // Any number of `deskprint ingest` processes share the sites bucket by bucket.
+      const buckets = new BucketSessions({ ...external, clientIdPrefix: f.config.mqttClientId });
+      return { source: buckets, buckets, listen };
+    }
+    // `deskprint start` on an external broker: one process, one persistent session for everything.
+    return { source: new MqttSource({ ...external, clientId: f.config.mqttClientId }), listen };
   }
   const configured = await createConfiguredBroker(f.config, f.accounts, f.log, {
     ...(opts.authClock ? { clock: opts.authClock } : {}),
