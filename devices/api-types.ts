@@ -117,6 +117,19 @@ export const healthSchema = z.object({
     dropped: z.record(z.string(), z.number()),
     last_error: z.object({ at: z.number(), message: z.string() }).nullable(),
   }),
+  /** Past one machine: the buckets this ingest process owns (docs/production.md); null otherwise. */
+  cluster: z
+    .object({
+      member: z.string(),
+      buckets: z.number().int(),
+      owned: z.array(z.number().int()),
+      members: z.array(z.string()),
+      acquired: z.number().int(),
+      released: z.number().int(),
+      lost: z.number().int(),
+      lease_errors: z.number().int(),
+    })
+    .nullable(),
   broker: z
     .object({
       embedded: z.boolean(),

@@ -3,6 +3,7 @@ import type { Health, IngestHealth } from '../../devices/api-types.ts';
 import type { TimeSeriesStore } from '../../store/types.ts';
 import { VERSION } from '../paths.ts';
 import type { IngestRole } from './ingest.ts';
+import type { ClusterStatus } from '../../ingest/cluster.ts';
 import type { Transport } from './transport.ts';
 
 export function healthOf(store: TimeSeriesStore, ingest: IngestRole, transport: Transport | null): () => IngestHealth;
@@ -26,7 +27,12 @@ export function healthOf(store: TimeSeriesStore, ingest: IngestRole | null, tran
         dropped: s.dropped,
         last_error: s.lastError,
       },
+      cluster: ingest?.cluster ? clusterView(ingest.cluster.status()) : null,
       broker: embedded ? { embedded: true, clients: embedded.broker.clients(), flood_disconnects: embedded.auth.counters.floodDisconnects, replayed: embedded.auth.counters.replayed } : null,
     };
   };
+}
+
+function clusterView(c: ClusterStatus): NonNullable<Health['cluster']> {
+  return { member: c.member, buckets: c.buckets, owned: c.owned, members: c.members, acquired: c.counters.acquired, released: c.counters.released, lost: c.counters.lost, lease_errors: c.counters.storeErrors };
 }
