@@ -102,7 +102,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       clearInterval(sampler);
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       await Promise.all(members.map((m) => m.stop()));
-      await Promise.all(stores.map((s) => s.close().catch(() => {})));
+      await Promise.all(stores.map((s) => s.close()));
       if (dir) await rm(dir, { recursive: true, force: true });
       dir = undefined;
     });
