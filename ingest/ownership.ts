@@ -224,7 +224,7 @@ export class BucketOwnership {
     this.#held.set(lease.bucket, held);
     this.#armDeadline(held);
     this.#counters.acquired++;
-    this.#log.info({ bucket: lease.bucket, token: lease.token }, 'bucket acquired');
+    this.#log.debug({ bucket: lease.bucket, token: lease.token }, 'lease acquired');
     this.#changed();
     try {
       await this.#o.onAcquire?.(lease.bucket, lease);
@@ -250,7 +250,7 @@ export class BucketOwnership {
     if (this.#held.get(bucket) !== held) return;
     this.#drop(held);
     this.#counters.released++;
-    this.#log.info({ bucket, token: held.lease.token, reason }, 'bucket released');
+    this.#log.debug({ bucket, token: held.lease.token, reason }, 'lease released');
     // If this fails the lease runs out by itself; the bucket is already stopped here.
     await this.#o.leases.release(held.lease).catch((err: unknown) => this.#storeError(err));
   }

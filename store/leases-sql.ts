@@ -171,7 +171,11 @@ export class SqlLeaseStore implements LeaseStore {
     await this.#sql.query('DELETE FROM ingest_members WHERE member = :member', { member });
   }
 
-  async close(): Promise<void> {
-    await this.#sql.close();
+  #closed: Promise<void> | undefined;
+
+  /** Closes the connection(s); a second call waits for the first. */
+  close(): Promise<void> {
+    this.#closed ??= this.#sql.close();
+    return this.#closed;
   }
 }
