@@ -122,7 +122,10 @@ export const healthSchema = z.object({
     .object({
       member: z.string(),
       buckets: z.number().int(),
+      /** Buckets whose lease this process holds. */
       owned: z.array(z.number().int()),
+      /** Owned buckets warm and taking messages (their session open). */
+      consuming: z.array(z.number().int()),
       members: z.array(z.string()),
       acquired: z.number().int(),
       released: z.number().int(),

@@ -40,7 +40,10 @@ export interface ClusterIngestOptions {
 export interface ClusterStatus {
   member: string;
   buckets: number;
+  /** Buckets whose lease this process holds. */
   owned: number[];
+  /** Owned buckets whose session is open: warm and taking messages. */
+  consuming: number[];
   members: string[];
   counters: OwnershipCounters;
 }
@@ -97,7 +100,7 @@ export async function startClusterIngest(o: ClusterIngestOptions): Promise<Clust
   await ownership.start();
   return {
     ownership,
-    status: () => ({ member: o.member, buckets: o.buckets, owned: ownership.owned(), members: ownership.members(), counters: ownership.counters() }),
+    status: () => ({ member: o.member, buckets: o.buckets, owned: ownership.owned(), consuming: o.sessions.sessions().sort((a, b) => a - b), members: ownership.members(), counters: ownership.counters() }),
     async stop() {
       await ownership.stop();
       await o.leases.close();

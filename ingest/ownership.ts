@@ -202,8 +202,11 @@ export class BucketOwnership {
       this.#storeError(err);
       return;
     }
+    // The buckets taken in this turn start side by side: each start (the warm start of its
+    // sites from the store) mostly waits on the store, and a failover moves several at once.
+    const starting: Promise<void>[] = [];
     for (const b of preferred) {
-      if (this.#held.size >= fair || !this.#running) return;
+      if (this.#held.size >= fair || !this.#running) break;
       // A live lease in our own name that we do not hold (dropped as lost while the database
       // was slow) is ours to take back: nobody else held it since, its token says so.
       if (this.#held.has(b) || othersHold.has(b)) continue;
@@ -213,10 +216,11 @@ export class BucketOwnership {
         lease = await leases.acquire(b, this.member, this.ttlMs);
       } catch (err) {
         this.#storeError(err);
-        return;
+        break;
       }
-      if (lease) await this.#took(lease, sentAt);
+      if (lease) starting.push(this.#took(lease, sentAt));
     }
+    await Promise.all(starting);
   }
 
   async #took(lease: Lease, sentAt: number): Promise<void> {

@@ -34,5 +34,5 @@ export function healthOf(store: TimeSeriesStore, ingest: IngestRole | null, tran
 }
 
 function clusterView(c: ClusterStatus): NonNullable<Health['cluster']> {
-  return { member: c.member, buckets: c.buckets, owned: c.owned, members: c.members, acquired: c.counters.acquired, released: c.counters.released, lost: c.counters.lost, lease_errors: c.counters.storeErrors };
+  return { member: c.member, buckets: c.buckets, owned: c.owned, consuming: c.consuming, members: c.members, acquired: c.counters.acquired, released: c.counters.released, lost: c.counters.lost, lease_errors: c.counters.storeErrors };
 }

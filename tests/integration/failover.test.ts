@@ -20,8 +20,14 @@ const SITES = 20;
 const BUCKETS = 16;
 /** A lease the owner stops renewing is taken over after this (DESKPRINT_LEASE_TTL_MS). */
 const LEASE_TTL_MS = 4_000;
-/** The failover time this test holds deskprint to: lease expiry, a renewal period, the warm start. */
-const FAILOVER_BUDGET_MS = 15_000;
+/**
+ * The failover time this test holds deskprint to, from the kill until every bucket is warm
+ * and taking messages again: the lease running out (up to the lease time after the last
+ * renewal), the survivors' next balancing turns (a third of it each; two turns, as the dead
+ * member's heartbeat runs out with its leases), and the warm start of the moved sites from
+ * InfluxDB. docs/production.md gives the measured times.
+ */
+const FAILOVER_BUDGET_MS = 20_000;
 const DEVICES = ['plug-n01', 'plug-n02', 'plug-s01'];
 
 let cluster: Cluster;
@@ -69,12 +75,16 @@ describe('three ingest processes, one killed mid-stream', () => {
       victim.child.kill('SIGKILL');
       const killedAt = Date.now();
       await victim.exited;
-      const after = await waitFor('the dead owner’s buckets taken over', async () => {
+      // Two times: the leases taken over, and every bucket warm and taking messages again.
+      let leasesMovedMs = 0;
+      const after = await waitFor('the dead owner’s buckets consumed again', async () => {
         const owned = await ownedBuckets(survivors);
-        return new Set([...owned.values()].flat()).size === BUCKETS ? owned : null;
-      }, FAILOVER_BUDGET_MS + 10_000, 100);
+        if (!leasesMovedMs && new Set([...owned.values()].flat()).size === BUCKETS) leasesMovedMs = Date.now() - killedAt;
+        const consuming = await ownedBuckets(survivors, 'consuming');
+        return new Set([...consuming.values()].flat()).size === BUCKETS ? owned : null;
+      }, FAILOVER_BUDGET_MS + 20_000, 100);
       const failoverMs = Date.now() - killedAt;
-      console.log(`failover: ${moved.length} buckets moved in ${failoverMs} ms`);
+      console.log(`failover: ${moved.length} buckets; leases taken over after ${leasesMovedMs} ms, all consuming again after ${failoverMs} ms`);
       expect(failoverMs).toBeLessThan(FAILOVER_BUDGET_MS);
       expect(heldTwice(after)).toEqual([]);
 

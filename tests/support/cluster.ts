@@ -52,9 +52,16 @@ export function writeSites(dir: string, count: number): { ids: string[]; files: 
   return { ids, files };
 }
 
-export async function startCluster(opts: { sites: number; buckets: number; leaseTtlMs: number }): Promise<Cluster> {
+export interface ClusterOptions {
+  /** Sites made from the demo building (`writeSites`), or `siteFiles` written by the caller into `dir`. */
+  sites: number | ((dir: string) => { ids: string[]; files: string[] });
+  buckets: number;
+  leaseTtlMs: number;
+}
+
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-cluster-'));
-  const { ids, files } = writeSites(dir, opts.sites);
+  const { ids, files } = typeof opts.sites === 'number' ? writeSites(dir, opts.sites) : opts.sites(dir);
   const mosquitto = await startMosquitto(dir);
   const influxd = await startInfluxd({ database: 'deskprint_cluster' });
   const postgres = await startPostgres();
@@ -129,10 +136,13 @@ export async function startCluster(opts: { sites: number; buckets: number; lease
   };
 }
 
-/** Each live process's owned buckets, by process name, as its /api/health says. */
-export async function ownedBuckets(processes: readonly IngestProcess[]): Promise<Map<string, number[]>> {
+/**
+ * Each live process's buckets, by process name, as its /api/health says: those whose lease
+ * it holds (`owned`), or those it is taking messages for (`consuming`, warm and subscribed).
+ */
+export async function ownedBuckets(processes: readonly IngestProcess[], which: 'owned' | 'consuming' = 'owned'): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>();
-  for (const p of processes) out.set(p.name, (await p.health().catch(() => null))?.cluster?.owned ?? []);
+  for (const p of processes) out.set(p.name, (await p.health().catch(() => null))?.cluster?.[which] ?? []);
   return out;
 }
 
