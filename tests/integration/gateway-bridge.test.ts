@@ -71,6 +71,38 @@ let central: MosquittoProcess;
 let site: MosquittoProcess;
 let dp: DeskprintHandle;
 let gateways: MqttClient;
+let sitePort: number;
+let sitePaths: string[];
+let cert: string;
+let bridgeUp: () => boolean;
+let key: string;
+
+/** A throw-away certificate for 127.0.0.1, readable by mosquitto's own user. */
+function certificate(name: string): { cert: string; key: string } {
+  const files = { cert: path.join(workDir, `${name}.crt`), key: path.join(workDir, `${name}.key`) };
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', files.key, '-out', files.cert], { stdio: 'ignore' });
+  chmodSync(files.key, 0o644);
+  return files;
+}
+
+/** A site's Mosquitto: its own listener (anonymous, loopback) and persistence, and the recipe's bridge file. */
+async function startSiteBroker(name: string, bridge: string): Promise<{ broker: MosquittoProcess; port: number }> {
+  const dir = path.join(workDir, name);
+  for (const d of [dir, path.join(dir, 'db'), path.join(dir, 'conf.d')]) mkdirSync(d, { mode: 0o777 });
+  writeFileSync(path.join(dir, 'conf.d', 'deskprint-bridge.conf'), bridge);
+  const port = await freePort();
+  const conf = path.join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [
+    'persistence true',
+    `persistence_location ${path.join(dir, 'db')}/`,
+    'log_dest stderr',
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    `include_dir ${path.join(dir, 'conf.d')}`,
+    '',
+  ].join('\n'));
+  return { broker: await launchMosquitto(conf, port), port };
+}
 
 /** The documented bridge configuration for one site, with this test's central broker filled in. */
 function bridgeConfig(values: { site: string; centralHost: string; username: string; password: string; ca: string }): string {
@@ -89,15 +121,12 @@ beforeAll(async () => {
   workDir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-gateway-bridge-'));
   // mosquitto started as root drops to its own user: it must read and write here.
   chmodSync(workDir, 0o777);
+  ({ cert, key } = certificate('central'));
   dataDir = path.join(workDir, 'data');
-  for (const dir of ['central-db', 'site-db', 'site-conf.d']) mkdirSync(path.join(workDir, dir), { mode: 0o777 });
+  mkdirSync(path.join(workDir, 'central-db'), { mode: 0o777 });
 
   // The central broker: TLS for the bridge (a throw-away certificate for 127.0.0.1), plain
   // loopback for ingest, users and the documented ACL of a site gateway.
-  const cert = path.join(workDir, 'central.crt');
-  const key = path.join(workDir, 'central.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-  chmodSync(key, 0o644);
   const passwd = path.join(workDir, 'central.passwd');
   execFileSync('mosquitto_passwd', ['-c', '-b', passwd, INGEST.username, INGEST.password]);
   execFileSync('mosquitto_passwd', ['-b', passwd, GATEWAY.username, GATEWAY.password]);
@@ -126,22 +155,11 @@ beforeAll(async () => {
   ].join('\n'));
   central = await launchMosquitto(centralConf, centralPort);
 
-  // The site broker: its own listener and persistence, and the recipe's bridge, verbatim.
-  writeFileSync(path.join(workDir, 'site-conf.d', 'deskprint-bridge.conf'), bridgeConfig({ site: 'office', centralHost: `127.0.0.1:${centralTlsPort}`, ...GATEWAY, ca: cert }));
-  const sitePort = await freePort();
-  const siteConf = path.join(workDir, 'site.conf');
-  writeFileSync(siteConf, [
-    'persistence true',
-    `persistence_location ${path.join(workDir, 'site-db')}/`,
-    'log_dest stderr',
-    `listener ${sitePort} 127.0.0.1`,
-    'allow_anonymous true',
-    `include_dir ${path.join(workDir, 'site-conf.d')}`,
-    '',
-  ].join('\n'));
-  site = await launchMosquitto(siteConf, sitePort);
+  const office = await startSiteBroker('office-site', bridgeConfig({ site: 'office', centralHost: `127.0.0.1:${centralTlsPort}`, ...GATEWAY, ca: cert }));
+  site = office.broker;
+  sitePort = office.port;
 
-  const sitePaths = Object.entries(SITES).map(([id, yaml]) => {
+  sitePaths = Object.entries(SITES).map(([id, yaml]) => {
     const p = path.join(workDir, `${id}.yaml`);
     writeFileSync(p, yaml);
     return p;
@@ -170,24 +188,22 @@ afterAll(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-/** The bridge's own state on the site broker (notifications_local_only): `1` once connected. */
-let bridgeState = '0';
-function bridgeUp(): boolean {
-  return bridgeState === '1';
-}
-async function watchBridgeState(): Promise<void> {
-  gateways.on('message', (topic, payload) => {
-    if (topic.startsWith('$SYS/broker/connection/')) bridgeState = payload.toString();
+/** The bridge's own state on the site broker (notifications_local_only): true once connected. */
+async function bridgeState(client: MqttClient): Promise<() => boolean> {
+  let state = '0';
+  client.on('message', (topic, payload) => {
+    if (topic.startsWith('$SYS/broker/connection/')) state = payload.toString();
   });
-  await gateways.subscribeAsync('$SYS/broker/connection/+/state', { qos: 1 });
+  await client.subscribeAsync('$SYS/broker/connection/+/state', { qos: 1 });
+  return () => state === '1';
 }
 
-function stored(filter: Partial<Pick<StoredPoint, 'site' | 'device' | 'field'>>): StoredPoint[] {
-  return readStoredPoints(dataDir).filter((p) => p.measurement === 'readings' && Object.entries(filter).every(([k, v]) => p[k as keyof StoredPoint] === v));
+function stored(filter: Partial<Pick<StoredPoint, 'site' | 'device' | 'field'>>, dir = dataDir): StoredPoint[] {
+  return readStoredPoints(dir).filter((p) => p.measurement === 'readings' && Object.entries(filter).every(([k, v]) => p[k as keyof StoredPoint] === v));
 }
 
-function fieldsOf(device: string): Record<string, number> {
-  return Object.fromEntries(stored({ site: 'office', device }).map((p) => [p.field, p.value]));
+function fieldsOf(device: string, dir = dataDir): Record<string, number> {
+  return Object.fromEntries(stored({ site: 'office', device }, dir).map((p) => [p.field, p.value]));
 }
 
 describe('the documented bridge recipe', () => {
@@ -199,7 +215,7 @@ describe('the documented bridge recipe', () => {
 
 describe('gateways behind a site broker’s bridge', () => {
   beforeAll(async () => {
-    await watchBridgeState();
+    bridgeUp = await bridgeState(gateways);
     await waitFor('bridge state connected', bridgeUp, 15_000, 50).catch((err: Error) => {
       throw new Error(`${err.message}\nsite broker: ${site.log()}\ncentral broker: ${central.log()}`);
     });
@@ -268,4 +284,42 @@ describe('gateways behind a site broker’s bridge', () => {
     expect(uplinkTimes.map((t) => occupied.get(t))).toEqual(uplinkTimes.map((_, i) => (i % 2 === 0 ? 1 : 0)));
     expect(dp.ingest.counters.rejectedByReason).toEqual({ unknown_device: 1 });
   }, 60_000);
+});
+
+describe('the same recipe against deskprint’s own broker as the central broker', () => {
+  let own: DeskprintHandle;
+  let ownDataDir: string;
+  let ownSite: MosquittoProcess;
+  let ownGateways: MqttClient;
+
+  beforeAll(async () => {
+    ownDataDir = path.join(workDir, 'data-own-broker');
+    own = await startDeskprint({ sites: sitePaths, dataDir: ownDataDir, httpPort: 0, mqttPort: 0, mqttTlsPort: 0, tlsCert: cert, tlsKey: key, host: '127.0.0.1', logLevel: 'silent', buildDashboard: false });
+    const { secret } = await own.accounts.addCredential({ username: 'office-gw', type: 'gateway', site: 'office' });
+    const started = await startSiteBroker('office-site-own', bridgeConfig({ site: 'office', centralHost: `127.0.0.1:${own.mqttsPort}`, username: 'office-gw', password: secret, ca: cert }));
+    ownSite = started.broker;
+    ownGateways = await mqtt.connectAsync(`mqtt://127.0.0.1:${started.port}`, { clientId: 'site-gateways-own' });
+    const up = await bridgeState(ownGateways);
+    await waitFor('the bridge connected to deskprint’s broker', up, 15_000, 50).catch((err: Error) => {
+      throw new Error(`${err.message}\nsite broker: ${ownSite.log()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await ownGateways?.endAsync();
+    await ownSite?.stop();
+    await own?.close();
+  });
+
+  it('connects over TLS with a gateway credential, stays connected, and stores the site’s devices', async () => {
+    await ownGateways.publishAsync('zigbee2mqtt/desk-d1-plug', '{"power":52.5,"energy":13.5,"state":"ON"}', { qos: 0 });
+    await ownGateways.publishAsync('tele/tasmota_A1B2C3/SENSOR', '{"ENERGY":{"Total":160.5,"Power":38}}', { qos: 0 });
+    await waitFor('both devices stored', () => Object.keys(fieldsOf('plug-d1', ownDataDir)).length > 0 && Object.keys(fieldsOf('plug-d3', ownDataDir)).length > 0, 20_000, 200);
+    expect(fieldsOf('plug-d1', ownDataDir)).toEqual({ power_w: 52.5, energy_wh: 13500, on: 1 });
+    expect(fieldsOf('plug-d3', ownDataDir)).toEqual({ power_w: 38, energy_wh: 160500 });
+    // The bridge's own state notification stays on the site broker; nothing it sent was refused.
+    expect(own.brokerAuth!.counters.refusedPublishes).toBe(0);
+    expect(own.brokerAuth!.counters.refusedConnects).toBe(0);
+    expect(own.ingest.counters.rejected).toBe(0);
+  });
 });
