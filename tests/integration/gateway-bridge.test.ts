@@ -77,6 +77,12 @@ let cert: string;
 let bridgeUp: () => boolean;
 let key: string;
 
+/** A directory mosquitto's own user can write (mkdir's mode is narrowed by the umask). */
+function writableDir(dir: string): void {
+  mkdirSync(dir);
+  chmodSync(dir, 0o777);
+}
+
 /** A throw-away certificate for 127.0.0.1, readable by mosquitto's own user. */
 function certificate(name: string): { cert: string; key: string } {
   const files = { cert: path.join(workDir, `${name}.crt`), key: path.join(workDir, `${name}.key`) };
@@ -88,7 +94,7 @@ function certificate(name: string): { cert: string; key: string } {
 /** A site's Mosquitto: its own listener (anonymous, loopback) and persistence, and the recipe's bridge file. */
 async function startSiteBroker(name: string, bridge: string): Promise<{ broker: MosquittoProcess; port: number }> {
   const dir = path.join(workDir, name);
-  for (const d of [dir, path.join(dir, 'db'), path.join(dir, 'conf.d')]) mkdirSync(d, { mode: 0o777 });
+  for (const d of [dir, path.join(dir, 'db'), path.join(dir, 'conf.d')]) writableDir(d);
   writeFileSync(path.join(dir, 'conf.d', 'deskprint-bridge.conf'), bridge);
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
@@ -123,7 +129,7 @@ beforeAll(async () => {
   chmodSync(workDir, 0o777);
   ({ cert, key } = certificate('central'));
   dataDir = path.join(workDir, 'data');
-  mkdirSync(path.join(workDir, 'central-db'), { mode: 0o777 });
+  writableDir(path.join(workDir, 'central-db'));
 
   // The central broker: TLS for the bridge (a throw-away certificate for 127.0.0.1), plain
   // loopback for ingest, users and the documented ACL of a site gateway.
@@ -276,7 +282,10 @@ describe('gateways behind a site broker’s bridge', () => {
     central = await launchMosquitto(centralConf, centralPort);
     const powerStored = () => new Map(stored({ site: 'office', device: 'plug-d2', field: 'power_w' }).map((p) => [p.ts, p.value]));
     const occupiedStored = () => new Map(stored({ site: 'office', device: 'occ-d1', field: 'occupied' }).map((p) => [p.ts, p.value]));
-    await waitFor('every queued message stored', () => shellyTs.every((ts) => powerStored().has(Math.round(ts * 1_000))) && uplinkTimes.every((t) => occupiedStored().has(t)), 30_000, 250);
+    await waitFor('every queued message stored', () => shellyTs.every((ts) => powerStored().has(Math.round(ts * 1_000))) && uplinkTimes.every((t) => occupiedStored().has(t)), 30_000, 250).catch((err: Error) => {
+      const missing = shellyTs.filter((ts) => !powerStored().has(Math.round(ts * 1_000))).length + uplinkTimes.filter((t) => !occupiedStored().has(t)).length;
+      throw new Error(`${err.message}: ${missing} of 80 not stored; ingest ${JSON.stringify(dp.ingest.counters)}\nsite broker: ${site.log()}\ncentral broker: ${central.log()}`);
+    });
 
     const power = powerStored();
     expect(shellyTs.map((ts) => power.get(Math.round(ts * 1_000)))).toEqual(shellyTs.map((_, i) => 100 + i));
