@@ -200,9 +200,10 @@ describe('bucket ownership (fake lease store)', () => {
     running.push(a);
     void a.start();
     await vi.advanceTimersByTimeAsync(3 * TTL);
-    // Balancing still waits in the first onAcquire; the bucket it took stays held and renewed.
-    expect(a.owned()).toHaveLength(1);
-    expect(await store.current(a.owned()[0]!)).toMatchObject({ owner: 'a' });
+    // Balancing still waits in the first onAcquire; every bucket taken stays held and renewed
+    // past several lease times, the slow one too.
+    expect(a.owned().length).toBeGreaterThan(0);
+    for (const b of a.owned()) expect(await store.current(b)).toMatchObject({ owner: 'a', token: 1 });
     expect(a.counters().lost).toBe(0);
   });
 
