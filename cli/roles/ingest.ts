@@ -21,6 +21,8 @@ import { startClusterIngest, type ClusterIngest } from '../../ingest/cluster.ts'
 import { memberId } from '../../ingest/ownership.ts';
 import { createLeaseStore } from '../../store/leases.ts';
 import type { Processor } from '../../ingest/types.ts';
+import type { InboundMessage } from '../../ingest/sources.ts';
+import { topics } from '../../devices/topics.ts';
 import { unsupportedView } from '../../api/routes/devices.ts';
 import { startReportScheduler } from '../../api/reports/index.ts';
 import { startRetention } from '../../api/auth/privacy.ts';
@@ -148,7 +150,7 @@ export async function startIngestRole(f: Foundation, transport: Transport, life:
     unsupported: () => ingest.unsupported(),
     engine: footprint,
     sites: sitesById,
-    ingestMessage: (msg) => ingest.handle(msg),
+    ingestMessage: cluster ? relayingWebhooks(ingest, siteStates, transport) : (msg) => ingest.handle(msg),
   };
   const health = (): NonNullable<Health['ingest']> => {
     const c = ingest.counters;
@@ -168,6 +170,20 @@ export async function startIngestRole(f: Foundation, transport: Transport, life:
     };
   };
   return { ingest, writer, live, footprint, alerts, sources, cluster, health };
+}
+
+/**
+ * Past one machine a webhook may reach a process that does not own its site: it goes on to
+ * the owner over MQTT, under the site's gateway prefix (`deskprint/<site>/_gw/$webhook/<eco>`,
+ * ingest/pipeline.ts decodes it as the webhook), so the owner's footprint engine sees it
+ * like any other of the site's messages. The vendor is answered 2xx once the broker has
+ * acknowledged it (QoS 1): the same guarantee a device publishing to that broker gets.
+ */
+function relayingWebhooks(ingest: Ingest, sites: SiteStates, transport: Transport): (msg: InboundMessage) => Promise<void> | void {
+  return (msg) => {
+    if (!msg.site || sites.owns(msg.site)) return ingest.handle(msg);
+    return transport.source.publish(topics.gateway(msg.site, msg.topic), msg.payload, { qos: 1 });
+  };
 }
 
 /** Home Assistant shows each site's power, occupancy and today's kgCO2e (docs/devices.md). */

@@ -18,6 +18,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 export interface IngestProcess {
   readonly name: string;
+  readonly dataDir: string;
   readonly child: ChildProcess;
   readonly httpUrl: string;
   health(): Promise<IngestHealth>;
@@ -28,6 +29,7 @@ export interface IngestProcess {
 export interface Cluster {
   readonly dir: string;
   readonly mosquitto: Mosquitto;
+  /** Null with `store: 'sqlite'`. */
   readonly influxd: Influxd;
   readonly postgres: Postgres;
   /** Ids of the sites every process loads. */
@@ -57,19 +59,22 @@ export interface ClusterOptions {
   sites: number | ((dir: string) => { ids: string[]; files: string[] });
   buckets: number;
   leaseTtlMs: number;
+  /** `sqlite`: each process stores into the SQLite file of its own data directory (no InfluxDB started). */
+  store?: 'influx' | 'sqlite';
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-cluster-'));
   const { ids, files } = typeof opts.sites === 'number' ? writeSites(dir, opts.sites) : opts.sites(dir);
   const mosquitto = await startMosquitto(dir);
-  const influxd = await startInfluxd({ database: 'deskprint_cluster' });
+  const influxd = opts.store === 'sqlite' ? null : await startInfluxd({ database: 'deskprint_cluster' });
   const postgres = await startPostgres();
   const processes: IngestProcess[] = [];
   return {
     dir,
     mosquitto,
-    influxd,
+    // Callers that asked for SQLite do not touch it.
+    influxd: influxd!,
     postgres,
     sites: ids,
     buckets: opts.buckets,
@@ -89,9 +94,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           DESKPRINT_BUILD_DASHBOARD: 'false',
           DESKPRINT_LOG_LEVEL: 'warn',
           DESKPRINT_MQTT_URL: mosquitto.url,
-          DESKPRINT_STORE: 'influx',
-          DESKPRINT_INFLUX_URL: influxd.url,
-          DESKPRINT_INFLUX_DATABASE: influxd.database,
+          ...(influxd ? { DESKPRINT_STORE: 'influx', DESKPRINT_INFLUX_URL: influxd.url, DESKPRINT_INFLUX_DATABASE: influxd.database } : { DESKPRINT_STORE: 'sqlite' }),
           DESKPRINT_REGISTRY_URL: postgres.url,
           DESKPRINT_BUCKETS: String(opts.buckets),
           DESKPRINT_LEASE_TTL_MS: String(opts.leaseTtlMs),
@@ -107,6 +110,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const httpUrl = `http://127.0.0.1:${httpPort}`;
       const proc: IngestProcess = {
         name,
+        dataDir,
         child,
         httpUrl,
         health: async () => (await getJson<IngestHealth>(`${httpUrl}/api/health`)).body,
@@ -129,7 +133,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         }
       }
       await mosquitto.stop();
-      await influxd.cleanup();
+      await influxd?.cleanup();
       await postgres.cleanup();
       rmSync(dir, { recursive: true, force: true });
     },
