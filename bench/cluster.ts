@@ -32,7 +32,8 @@ export interface ClusterThroughput {
   rate: number;
   /** Cores used during the run: ingest processes together (or the floor), InfluxDB, Mosquitto. */
   ingestCpu: number;
-  lost: number;
+  /** Acknowledged by Mosquitto but not yet stored when nothing had moved for 15 s (not a loss: still queued). */
+  unstored: number;
 }
 
 export interface ClusterFailover {
@@ -40,7 +41,8 @@ export interface ClusterFailover {
   consumingMs: number;
   moved: number;
   acked: number;
-  lost: number;
+  /** Acknowledged by Mosquitto but not in InfluxDB when the harness stopped waiting. */
+  unstored: number;
 }
 
 function clusterOf(dir: string) {
@@ -73,7 +75,7 @@ async function countInInflux(cluster: Cluster): Promise<number> {
 }
 
 /** Pushes `messages` at QoS 1 as fast as Mosquitto takes them and times until InfluxDB has them all. */
-async function timedRun(cluster: Cluster, messages: number, stored: () => Promise<number>, cpu: () => number): Promise<{ rate: number; cpu: number; lost: number }> {
+async function timedRun(cluster: Cluster, messages: number, stored: () => Promise<number>, cpu: () => number): Promise<{ rate: number; cpu: number; unstored: number }> {
   const load = await connectLoad(cluster);
   try {
     const before = await stored();
@@ -93,7 +95,7 @@ async function timedRun(cluster: Cluster, messages: number, stored: () => Promis
     }
     const elapsedS = Math.max(0.001, (doneAt - sent.startedAt) / 1000);
     const got = Math.floor((last - before) / READINGS_PER_MESSAGE);
-    return { rate: got / elapsedS, cpu: (cpu() - cpu0) / elapsedS, lost: sent.acked - got };
+    return { rate: got / elapsedS, cpu: (cpu() - cpu0) / elapsedS, unstored: sent.acked - got };
   } finally {
     await load.call('close').catch(() => load.kill());
   }
@@ -109,7 +111,7 @@ export async function clusterThroughput(processes: number, messages: number): Pr
     await waitFor('a fair share each', async () => [...(await ownedBuckets(procs, 'consuming')).values()].every((l) => l.length <= Math.ceil(BUCKETS / processes)), 60_000, 200);
     const r = await timedRun(cluster, messages, () => storedBy(procs), () => procs.reduce((s, p) => s + procUsage(p.child.pid!).cpuS, 0));
     const inInflux = await countInInflux(cluster);
-    return { processes, messages, rate: r.rate, ingestCpu: r.cpu, lost: Math.max(r.lost, messages - inInflux) };
+    return { processes, messages, rate: r.rate, ingestCpu: r.cpu, unstored: Math.max(r.unstored, messages - inInflux) };
   } finally {
     await cluster.cleanup();
   }
@@ -121,7 +123,7 @@ export async function floorThroughput(messages: number): Promise<ClusterThroughp
   try {
     (await sut.ready) as unknown as SutReady;
     const r = await timedRun(cluster, messages, async () => (await sut.call<SutStats>('stats')).stored, () => procUsage(sut.pid).cpuS);
-    return { processes: 'floor', messages, rate: r.rate, ingestCpu: r.cpu, lost: r.lost };
+    return { processes: 'floor', messages, rate: r.rate, ingestCpu: r.cpu, unstored: r.unstored };
   } finally {
     await sut.call('stop').catch(() => sut.kill());
     await cluster.cleanup();
@@ -154,7 +156,7 @@ export async function clusterFailover(rate: number): Promise<ClusterFailover> {
       const sent = await publishing;
       await waitFor('everything stored', async () => (await countInInflux(cluster)) >= sent.acked, 60_000, 500).catch(() => {});
       const inInflux = await countInInflux(cluster);
-      return { leasesMs, consumingMs, moved: owned.get(victim.name)?.length ?? 0, acked: sent.acked, lost: Math.max(0, sent.acked - inInflux) };
+      return { leasesMs, consumingMs, moved: owned.get(victim.name)?.length ?? 0, acked: sent.acked, unstored: Math.max(0, sent.acked - inInflux) };
     } finally {
       await load.call('close').catch(() => load.kill());
     }

@@ -97,6 +97,26 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
     return warm;
   };
 
+  /** A fresh engine for a site (changed, or taken on past one machine), in place of any old one. */
+  const replaceStream = (site: SiteFile): SiteFootprintStream => {
+    const fresh = new SiteFootprintStream(site, opts);
+    streams.set(site.id, fresh);
+    todayCache.delete(site.id);
+    return fresh;
+  };
+  /** Warms a replaced stream up from the store; it releases nothing until that is done. */
+  const warmReplacement = (siteId: string, fresh: SiteFootprintStream): Promise<void> => {
+    if (!opts.store || opts.warmStart === false) return Promise.resolve();
+    const done = (async () => {
+      if (warm !== true) await warmUp(clock());
+      await warmStream(fresh, clock());
+    })().finally(() => {
+      if (rebuilding.get(siteId) === done) rebuilding.delete(siteId);
+    });
+    rebuilding.set(siteId, done);
+    return done;
+  };
+
   return {
     name: 'footprint',
     onReadings(batch) {
@@ -197,38 +217,17 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
     },
     siteChanged(site) {
       const old = streams.get(site.id);
-      const fresh = new SiteFootprintStream(site, opts);
-      streams.set(site.id, fresh);
-      todayCache.delete(site.id);
+      const fresh = replaceStream(site);
       if (!old) return;
       for (const m of old.dirtyMonths) fresh.dirtyMonths.add(m);
       // The readings the old engine still held in its lateness window reach the new one
       // through the store (warm start reads them back); should one not be stored yet, the
       // month is flagged so a recompute after its end makes it whole.
-      const now = clock();
-      fresh.dirtyMonths.add(fresh.engine.clock.monthStart(now));
-      if (!opts.store || opts.warmStart === false) return;
-      const done = (async () => {
-        if (warm !== true) await warmUp(now);
-        await warmStream(fresh, clock());
-      })().finally(() => {
-        if (rebuilding.get(site.id) === done) rebuilding.delete(site.id);
-      });
-      rebuilding.set(site.id, done);
+      fresh.dirtyMonths.add(fresh.engine.clock.monthStart(clock()));
+      void warmReplacement(site.id, fresh);
     },
     adopt(site) {
-      const fresh = new SiteFootprintStream(site, opts);
-      streams.set(site.id, fresh);
-      todayCache.delete(site.id);
-      if (!opts.store || opts.warmStart === false) return Promise.resolve();
-      const done = (async () => {
-        if (warm !== true) await warmUp(clock());
-        await warmStream(fresh, clock());
-      })().finally(() => {
-        if (rebuilding.get(site.id) === done) rebuilding.delete(site.id);
-      });
-      rebuilding.set(site.id, done);
-      return done;
+      return warmReplacement(site.id, replaceStream(site));
     },
     drop(siteId) {
       streams.delete(siteId);

@@ -222,6 +222,15 @@ export class MqttSource implements MessageSource {
       client.once('error', fail);
     });
     if (filters.length) await client.subscribeAsync(filters as string[], { qos: this.#opts.qos ?? 1 });
+    if (fence && filters.length) {
+      // MQTT.js subscribes again after a reconnection only when its own timer reconnects
+      // (it records subscriptions only with a reconnect period); a fenced session reconnects
+      // by hand, so it does that itself when the broker no longer has the session (restarted
+      // without persistence): else the bucket would stay connected and silent.
+      client.on('connect', (connack) => {
+        if (!connack.sessionPresent) void client.subscribeAsync(filters as string[], { qos: this.#opts.qos ?? 1 }).catch(() => {});
+      });
+    }
   }
 
   async publish(topic: string, payload: string | Buffer, opts: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<void> {

@@ -26,7 +26,6 @@ import { footprintRoutes } from '../../api/routes/footprint.ts';
 import { reportRoutes } from '../../api/routes/reports.ts';
 import { authenticateSocket, socketCanSee } from '../../api/auth/index.ts';
 import { readTls } from '../broker.ts';
-import { reportConfig as reportSettingsOf } from '../config.ts';
 import { ROOT, VERSION } from '../paths.ts';
 import type { Logger } from '../log.ts';
 import type { Foundation } from './foundation.ts';
@@ -58,7 +57,6 @@ export interface ApiRole {
 export async function startApiRole(f: Foundation, sources: LiveSources, health: () => Health, transport: Transport | null, life: Lifecycle): Promise<ApiRole> {
   const { config, registry, store, accounts, log } = f;
   const tls = readTls(config);
-  const reportConfig = reportSettingsOf(config);
   if (config.buildDashboard) {
     // A broken dashboard build must not take the API and ingest down with it.
     await ensureDashboardBuilt(log).catch((err: Error) => log.error({ err: err.message.split('\n')[0] }, 'dashboard build failed; serving the API only'));
@@ -66,7 +64,7 @@ export async function startApiRole(f: Foundation, sources: LiveSources, health: 
   const engine = sources.engine ? { engine: sources.engine } : {};
   const routers: Router[] = [
     footprintRoutes({ store, sites: sources.sites, ...engine }),
-    reportRoutes({ store, registry, dataDir: f.dataDir, ...engine, scheduleOf: (site) => reportConfig.schedules.get(site) ?? 'monthly' }),
+    reportRoutes({ store, registry, dataDir: f.dataDir, ...engine, scheduleOf: (site) => f.reports.schedules.get(site) ?? 'monthly' }),
     alertRoutes({ registry, alerts: sources.alerts }),
     deviceRoutes({ registry, activity: sources.activity, battery: sources.battery, unsupported: sources.unsupported }),
     checkinRoutes({ registry, store }),

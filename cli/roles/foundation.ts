@@ -10,7 +10,8 @@ import { Accounts, registerAddedDevices } from '../../accounts/accounts.ts';
 import { ensureDemoUsers, type DemoUser } from '../../api/auth/demo.ts';
 import { storeConfigOf } from '../commands/common.ts';
 import { loadSiteFiles } from '../paths.ts';
-import type { Config } from '../config.ts';
+import { reportConfig, type Config } from '../config.ts';
+import type { ReportConfig } from '../../api/reports/index.ts';
 import type { Logger } from '../log.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
@@ -23,6 +24,8 @@ export interface Foundation {
   store: TimeSeriesStore;
   /** With --demo: the demo sign-ins and their passwords for this run. */
   demoUsers: DemoUser[];
+  /** Report schedules and delivery (part of the configuration, checked with it). */
+  reports: ReportConfig;
 }
 
 export interface FoundationExtras {
@@ -44,5 +47,5 @@ export async function openFoundation(config: Config, log: Logger, life: Lifecycl
   // written to the spool (store/influx/store.ts), so devices are never kept waiting on it.
   await store.init();
   life.defer(() => store.close());
-  return { config, log, dataDir, registry, accounts, store, demoUsers };
+  return { config, log, dataDir, registry, accounts, store, demoUsers, reports: reportConfig(config) };
 }

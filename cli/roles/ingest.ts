@@ -27,7 +27,6 @@ import { unsupportedView } from '../../api/routes/devices.ts';
 import { startReportScheduler } from '../../api/reports/index.ts';
 import { startRetention } from '../../api/auth/privacy.ts';
 import { READINGS_ROLLUP, WrittenHours, startRollups } from '../../store/rollup.ts';
-import { reportConfig as reportSettingsOf } from '../config.ts';
 import { VERSION } from '../paths.ts';
 import type { Foundation } from './foundation.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -131,10 +130,9 @@ export async function startIngestRole(f: Foundation, transport: Transport, life:
   life.defer(() => derived.stop());
   if (config.haDiscovery) announceToHomeAssistant(f, transport, live, life);
 
-  const reportConfig = reportSettingsOf(config);
   // Funder reports: each closed period's report is generated once, stored, and emailed
   // when SMTP is configured (docs/reports.md). One process generates them: the one that runs ingest.
-  const reportScheduler = startReportScheduler({ store, sites: siteStates, dataDir: f.dataDir, config: reportConfig, engine: footprint, log: log.child({ module: 'reports' }) });
+  const reportScheduler = startReportScheduler({ store, sites: siteStates, dataDir: f.dataDir, config: f.reports, engine: footprint, log: log.child({ module: 'reports' }) });
   life.defer(() => reportScheduler.stop());
   const retention = startRetention({ store, accounts: f.accounts, log: log.child({ module: 'retention' }) }, config.retentionMonths);
   life.defer(() => retention.stop());

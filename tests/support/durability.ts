@@ -10,6 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { freePort } from './influxd.ts';
+import { launchMosquitto } from './mosquitto.ts';
 import { waitFor } from './wait.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -204,24 +205,6 @@ export async function startMosquitto(dir: string): Promise<Mosquitto> {
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\nmax_queued_messages 1000000\n`);
-  let log = '';
-  const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-  const url = `mqtt://127.0.0.1:${port}`;
-  await waitFor(`mosquitto on ${port}`, async () => {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
-    const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 }).catch(() => null);
-    if (!c) return false;
-    await c.endAsync(true);
-    return true;
-  }, 10_000, 50);
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const broker = await launchMosquitto(conf, port);
+  return { url: `mqtt://127.0.0.1:${port}`, stop: () => broker.stop() };
 }
