@@ -196,9 +196,11 @@ describe('acknowledged means stored, InfluxDB', () => {
       const disconnectsBefore = load.disconnects;
       const healthyStartMs = dp.listenedAfterMs;
       dp = await spawnDeskprint(dir, ports, influxEnv());
-      // Before issue 17 MQTT listened only after InfluxDB's requests timed out (about 20 s).
-      // Now it waits at most the InfluxDB store's start grace (1 s) longer than a healthy start.
-      expect(dp.listenedAfterMs, `MQTT must not wait on a hung InfluxDB (a healthy start took ${healthyStartMs} ms)`).toBeLessThan(healthyStartMs + 6_000);
+      // Before issue 17 MQTT listened only after InfluxDB's requests timed out: 25–33 s, 22–30 s
+      // more than a healthy start. Now it waits at most the InfluxDB store's start grace (1 s)
+      // longer; the bound leaves room for a loaded CI machine (a full-suite run on a clean
+      // clone measured 12.2 s against a healthy 3.4 s) and still fails the old behaviour.
+      expect(dp.listenedAfterMs, `MQTT must not wait on a hung InfluxDB (a healthy start took ${healthyStartMs} ms)`).toBeLessThan(healthyStartMs + 15_000);
       await sleep(1_000);
       load.pause();
       // InfluxDB still hangs: the first write waits out its timeout (10 s), then everything is
