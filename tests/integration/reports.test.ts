@@ -31,7 +31,9 @@ beforeAll(async () => {
   pdfFile = path.join(tmp, 'week.pdf');
   writeFileSync(pdfFile, await renderPdf(report));
   pdfText = execFileSync('pdftotext', ['-layout', pdfFile, '-'], { encoding: 'utf8' });
-}, 120_000);
+  // A simulated week (over 100,000 readings) through the engine: 41 s alone, and over 120 s
+  // in a full suite beside the multi-process tests on 2 cores. Preparation, not a speed claim.
+}, 300_000);
 
 afterAll(async () => {
   await sim?.store.close();
