@@ -253,6 +253,15 @@ export class SiteFootprintEngine {
   }
 
   /**
+   * A month (billing period, §8) is computed from its start: a priced site owes its
+   * standing charge for every day of the period, data or not, so the interval clock starts
+   * at the period's start (a no-op once started, or without tariffs).
+   */
+  coverFrom(periodStart: number): void {
+    if (this.#priced) this.#start(periodStart);
+  }
+
+  /**
    * One meter reading, by meter index: `onReading` without the lookups. Meters are
    * independent of each other and of presence, so a caller may feed each meter's readings
    * in its own time order (stream.ts).

@@ -67,6 +67,7 @@ export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult
   for (const month of months) {
     const engine = new SiteFootprintEngine(site, { outputFrom: month.start });
     for (const e of await warmupEvents(store, site, month.start)) feed(engine, e);
+    engine.coverFrom(month.start);
     for (const [w, wEnd] of windows(month.start, month.end, WINDOW_MS)) {
       const events = await readEvents(store, site.id, w, wEnd);
       result.eventsRead += events.length;
@@ -107,6 +108,7 @@ export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult
 export async function replayMonth(store: TimeSeriesStore, site: SiteFile, engine: SiteFootprintEngine, monthStart: number, upTo: number, latenessMs: number): Promise<number> {
   let n = 0;
   for (const e of await warmupEvents(store, site, monthStart)) feed(engine, e);
+  engine.coverFrom(monthStart);
   for (const [w, wEnd] of windows(monthStart, upTo, WINDOW_MS)) {
     const events = await readEvents(store, site.id, w, wEnd);
     for (const e of events) feed(engine, e);

@@ -3,6 +3,7 @@
  * 8 h at a desk drawing 45 W, lights 200 W, main meter 1000 W for 10 h) in March 2025,
  * recomputed by the footprint engine into an in-memory SQLite store.
  */
+import type { SiteFile } from '../../../devices/site.ts';
 import { checkinToPoint, readingToPoint } from '../../../footprint/events.ts';
 import { recompute } from '../../../footprint/recompute.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
@@ -30,12 +31,12 @@ const events = [
 
 export const MARCH = { from: T('2025-03-01T00:00'), to: T('2025-04-01T00:00') };
 
-/** An in-memory store holding the raw data and March 2025's final footprint. */
-export async function smallStore(): Promise<SqliteStore> {
+/** An in-memory store holding the raw data and March 2025's final footprint (of `site`: the small site, or a variant with the same devices). */
+export async function smallStore(site: SiteFile = smallSite): Promise<SqliteStore> {
   const store = new SqliteStore({ file: ':memory:' });
   await store.init();
   await store.write(events.map((e) => (e.type === 'reading' ? readingToPoint(e.reading) : checkinToPoint(e.checkin))));
-  await recompute({ store, site: smallSite, ...MARCH, now: T('2025-04-10T00:00') });
+  await recompute({ store, site, ...MARCH, now: T('2025-04-10T00:00') });
   return store;
 }
 
