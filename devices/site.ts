@@ -192,6 +192,11 @@ export const siteFileSchema = z
     desks: z.array(deskSchema),
     devices: z.array(deviceSchema),
     members: z.array(memberSchema).default([]),
+    /**
+     * Billing periods (METHODOLOGY §8, §2 M4): each starts at local midnight on `start_day`
+     * of a month (1 = calendar months). The pool and its cost are settled per period.
+     */
+    billing: z.strictObject({ start_day: z.number().int().min(1).max(28).default(1) }).default({ start_day: 1 }),
     /** ISO 4217 code of the site's currency (GBP, EUR, INR); every cost is in it (METHODOLOGY §8). */
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code, e.g. GBP').optional(),
     /** Energy prices per carrier (METHODOLOGY §8); a carrier without one has no cost. */

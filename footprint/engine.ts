@@ -730,9 +730,11 @@ export class SiteFootprintEngine {
     // A month whose last interval was never closed (the engine started mid-month in a
     // previous run) is finalised with what it has.
     if (this.#month) this.#finalizeMonth(this.#month);
-    const start = this.clock.monthStart(ts);
+    // The pool is settled per billing period (§2 M4, §8): a calendar month unless the site
+    // sets another start day. The period's key is the local month it starts in.
+    const start = this.clock.periodStart(ts);
     this.#month = {
-      key: day.month, start, end: this.clock.nextMonthStart(ts), factors: factorSetFor(this.site.factors, day.year),
+      key: this.clock.day(start).month, start, end: this.clock.nextPeriodStart(ts), factors: factorSetFor(this.site.factors, day.year),
       firstInterval: ts, days: new Map(), hours: new Map(), hoursTotal: 0, pool: {}, poolGridKwh: 0, poolGridKg: 0,
       metered: {}, directShared: {}, clamped: {}, poolCost: {}, bill: {}, directSharedCost: {},
     };

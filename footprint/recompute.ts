@@ -56,8 +56,9 @@ export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult
   const write = opts.write ?? true;
   const probe = new SiteFootprintEngine(site);
   const months: { start: number; end: number; final: boolean }[] = [];
-  for (let m = probe.clock.monthStart(opts.from); m < opts.to && m < now; m = probe.clock.nextMonthStart(m)) {
-    const monthEnd = probe.clock.nextMonthStart(m);
+  // "Months" are billing periods (§2 M4): calendar months unless the site sets a start day.
+  for (let m = probe.clock.periodStart(opts.from); m < opts.to && m < now; m = probe.clock.nextPeriodStart(m)) {
+    const monthEnd = probe.clock.nextPeriodStart(m);
     months.push({ start: m, end: Math.min(monthEnd, now), final: monthEnd <= now });
   }
   const total = months.reduce((a, m) => a + (m.end - m.start), 0);

@@ -76,7 +76,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
       await s.warmStart(opts.store!, now);
     } catch {
       // Store unreachable: carry on live; the month is flagged for a recompute.
-      s.dirtyMonths.add(s.engine.clock.monthStart(now));
+      s.dirtyMonths.add(s.engine.clock.periodStart(now));
     }
   };
   const warmUp = (now: number): Promise<void> => {
@@ -137,7 +137,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
         // the live engine and would overwrite a recompute (its late data stay flagged).
         const due = [...dirtySince.entries()].find(([key, t]) => {
           const [site, m] = key.split('@') as [string, string];
-          return now - t >= recomputeDelay && streams.get(site)!.engine.clock.nextMonthStart(Number(m)) <= now - lateness;
+          return now - t >= recomputeDelay && streams.get(site)!.engine.clock.nextPeriodStart(Number(m)) <= now - lateness;
         });
         if (due) {
           const [key] = due;
@@ -176,7 +176,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
     },
     dirty() {
       const out: { site: string; from: number; to: number }[] = [];
-      for (const [site, s] of streams) for (const m of s.dirtyMonths) out.push({ site, from: m, to: s.engine.clock.nextMonthStart(m) });
+      for (const [site, s] of streams) for (const m of s.dirtyMonths) out.push({ site, from: m, to: s.engine.clock.nextPeriodStart(m) });
       return out;
     },
     ready() {
@@ -197,7 +197,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
       // through the store (warm start reads them back); should one not be stored yet, the
       // month is flagged so a recompute after its end makes it whole.
       const now = clock();
-      fresh.dirtyMonths.add(fresh.engine.clock.monthStart(now));
+      fresh.dirtyMonths.add(fresh.engine.clock.periodStart(now));
       if (!opts.store || opts.warmStart === false) return;
       const done = (async () => {
         if (warm !== true) await warmUp(now);

@@ -227,7 +227,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   const clock = clockOf(site);
   const carriers = siteCarriers(site);
   const series = await readFootprintSeries({
-    store: o.store, site, from: period.from, to: period.to, monthsFrom: clock.monthStart(period.from),
+    store: o.store, site, from: period.from, to: period.to, monthsFrom: clock.periodStart(period.from),
     ...(o.engine ? { engine: o.engine } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
 
@@ -389,7 +389,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
           metered_kwh: x[FIELD.meteredKwh(c)] ?? 0,
           residual_kwh: x[FIELD.residualKwh(c)] ?? 0,
           clamped_kwh: x[FIELD.clampedKwh(c)] ?? 0,
-          inside_period: p.ts >= period.from && clock.nextMonthStart(p.ts) <= period.to,
+          inside_period: p.ts >= period.from && clock.nextPeriodStart(p.ts) <= period.to,
         };
       }),
     };

@@ -284,7 +284,7 @@ function qualityPage(doc: Doc, r: ImpactReport): void {
     ['Operator (staff and guests at desks, unidentified)', num(a.operator.kwh, 1), num(a.operator.kgco2e, 1)],
     ['Unallocated (months with nobody present)', num(a.unallocated.kwh, 1), num(a.unallocated.kgco2e, 1)],
   ]);
-  para(doc, "Footprints of record on the period's days. Pooled energy is shared out per calendar month, so for a period that is not whole months these add up to the metered total only approximately; over whole months they add up exactly (the monthly residual above).", { color: MUTED, size: 7.5 });
+  para(doc, "Footprints of record on the period's days. Pooled energy is shared out per billing period (calendar months unless the site sets a start day), so for a period that is not whole billing periods these add up to the metered total only approximately; over whole periods they add up exactly (the monthly residual above).", { color: MUTED, size: 7.5 });
 
   subheading(doc, 'Traceability');
   para(doc, `Footprint engine: ${q.engine_version}. Report: ${r.generator}. Methodology: ${r.methodology.document}, SHA-256 ${r.methodology.sha256.slice(0, 16)}…, printed in full in Appendix B.`, { size: 8 });
