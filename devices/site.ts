@@ -169,6 +169,41 @@ const tariffSchema = z.strictObject({
 });
 const tariffsSchema = z.strictObject({ electricity: tariffSchema.optional(), gas: tariffSchema.optional(), heat: tariffSchema.optional() });
 
+/**
+ * Scope 2, market-based (METHODOLOGY §9; GHG Protocol Scope 2 Guidance 2015, Table 6.3;
+ * ESRS E1-6): per purchased carrier (electricity, heat), the contractual instruments and
+ * supplier rates in force per period, and the residual mix per year for what they do not cover.
+ */
+const certificatesSchema = z.strictObject({
+  /** e.g. "REGOs, 100 % wind (Supplier X Green Business)". */
+  name: z.string().min(1),
+  /** Share of the period's consumption the certificates cover, 0…1. */
+  share: z.number().min(0).max(1),
+  /** Emission rate of the certified generation: 0 for wind, solar, hydro (Scope 2 Guidance §6.6). */
+  kgco2e_per_kwh: z.number().nonnegative(),
+  source: z.string().min(1),
+});
+const marketPeriodSchema = z.strictObject({
+  /** Local date from which this applies, until the next period's `from`. */
+  from: z.string().regex(ISO_DATE, 'a date as YYYY-MM-DD'),
+  certificates: certificatesSchema.optional(),
+  /** The supplier's specific emission rate (fuel mix disclosure) for what certificates do not cover. */
+  supplier: z.strictObject({ kgco2e_per_kwh: z.number().nonnegative(), source: z.string().min(1) }).optional(),
+});
+const residualMixSchema = z.strictObject({
+  /** Data of this calendar year use this value; the latest earlier year otherwise (published late). */
+  year: z.number().int().min(1990).max(2100),
+  kgco2e_per_kwh: z.number().nonnegative(),
+  /** e.g. "AIB, European Residual Mixes 2024, v1.0, United Kingdom". */
+  source: z.string().min(1),
+  estimate: z.boolean().default(false),
+});
+const marketCarrierSchema = z.strictObject({
+  periods: z.array(marketPeriodSchema).default([]),
+  residual_mix: z.array(residualMixSchema).default([]),
+});
+const marketBasedSchema = z.strictObject({ electricity: marketCarrierSchema.optional(), heat: marketCarrierSchema.optional() });
+
 const memberSchema = z.object({
   id: idSchema,
   name: z.string().min(1),
@@ -197,6 +232,8 @@ export const siteFileSchema = z
      * of a month (1 = calendar months). The pool and its cost are settled per period.
      */
     billing: z.strictObject({ start_day: z.number().int().min(1).max(28).default(1) }).default({ start_day: 1 }),
+    /** Scope 2 market-based inputs (METHODOLOGY §9); without them market-based = the grid average, flagged. */
+    market_based: marketBasedSchema.default({}),
     /** ISO 4217 code of the site's currency (GBP, EUR, INR); every cost is in it (METHODOLOGY §8). */
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code, e.g. GBP').optional(),
     /** Energy prices per carrier (METHODOLOGY §8); a carrier without one has no cost. */
@@ -257,6 +294,12 @@ export const siteFileSchema = z
     for (const [carrier, n] of mainPerCarrier) {
       if (n > 1) ctx.addIssue({ code: 'custom', path: ['devices'], message: `${n} main meters for ${carrier}; at most one per carrier` });
     }
+    for (const [c, m] of Object.entries(site.market_based)) {
+      m?.periods.forEach((p, i) => {
+        const prev = m.periods[i - 1];
+        if (prev && p.from <= prev.from) ctx.addIssue({ code: 'custom', path: ['market_based', c, 'periods', i, 'from'], message: `periods must be in date order: ${p.from} is not after ${prev.from}` });
+      });
+    }
     const tariffCarriers = Object.keys(site.tariffs) as (keyof typeof site.tariffs)[];
     if (tariffCarriers.length > 0 && site.currency === undefined) ctx.addIssue({ code: 'custom', path: ['currency'], message: 'tariffs need the site\'s currency (an ISO 4217 code, e.g. GBP)' });
     for (const c of tariffCarriers) {
@@ -290,6 +333,7 @@ export type FactorSet = SiteFile['factors'][number];
 export type BaselineParams = SiteFile['baseline'];
 export type Tariff = NonNullable<SiteFile['tariffs']['electricity']>;
 export type TariffPeriod = Tariff['history'][number];
+export type MarketBasedInputs = NonNullable<SiteFile['market_based']['electricity']>;
 
 /** A device's energy category: explicit, or its kind's default. */
 export function deviceCategory(d: Pick<SiteDevice, 'kind' | 'category'>): SiteDevice['category'] | null {

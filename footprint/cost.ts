@@ -37,10 +37,14 @@ export interface CostItems {
   total: number;
 }
 
-/** The tariff period in force on local date `dayKey` (YYYY-MM-DD): the last one starting on or before it; null before the first. */
-export function tariffPeriodOn(tariff: Tariff, dayKey: string): TariffPeriod | null {
-  let best: TariffPeriod | null = null;
-  for (const p of tariff.history) if (p.from <= dayKey) best = p; // history is in date order (site schema)
+/**
+ * The period of a dated history (tariffs §8, market-based inputs §9) in force on local date
+ * `dayKey` (YYYY-MM-DD): the last one starting on or before it; null before the first.
+ * Histories are in date order (the site schema checks it), and dates compare as strings.
+ */
+export function periodOn<P extends { from: string }>(history: readonly P[], dayKey: string): P | null {
+  let best: P | null = null;
+  for (const p of history) if (p.from <= dayKey) best = p;
   return best;
 }
 
@@ -65,7 +69,7 @@ export function intervalPrices(site: Pick<SiteFile, 'tariffs'>, clock: LocalCloc
   let minute = -1;
   for (const [carrier, tariff] of Object.entries(site.tariffs) as [Carrier, Tariff | undefined][]) {
     if (!tariff) continue;
-    const period = tariffPeriodOn(tariff, day.key);
+    const period = periodOn(tariff.history, day.key);
     if (!period) continue;
     if (minute < 0) minute = wallMinute(clock, start);
     out.set(carrier, {

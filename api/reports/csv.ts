@@ -23,6 +23,8 @@ export function dailyCsv(report: ImpactReport): string {
     ...SCENARIOS.map(FIELD.baseline), ...SCENARIOS.map(FIELD.avoided), 'final',
     // METHODOLOGY §8: the day's bill in the site's currency; empty without tariffs.
     'cost', 'currency',
+    // METHODOLOGY §9: the day's Scope 2, location- and market-based.
+    'scope2_location_kgco2e', 'scope2_market_kgco2e',
   ];
   const currency = report.cost?.currency ?? '';
   const rows = report.daily.map((d) => [
@@ -31,6 +33,7 @@ export function dailyCsv(report: ImpactReport): string {
     d.kwh_total, d.kgco2e, d.members_present, d.member_hours, d.desk_hours, d.members_kgco2e,
     ...SCENARIOS.map((s) => d.baseline_kgco2e[s]), ...SCENARIOS.map((s) => d.avoided_kgco2e[s]), d.final ? 1 : 0,
     d.cost ?? '', currency,
+    d.scope2_location_kgco2e, d.scope2_market_kgco2e,
   ]);
   return toCsv(header, rows);
 }

@@ -16,6 +16,7 @@ import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { methodologyDocument, type MethodologyDocument } from './methodology.ts';
 import { readFootprintSeries } from '../../footprint/read.ts';
 import { billReconciliation, figures, type BillReconciliation } from '../../footprint/figures.ts';
+import { scope2Summary, type Scope2Summary } from '../../footprint/scope2.ts';
 import { spread, type Spread } from './stats.ts';
 
 export const REPORT_FORMAT = 'deskprint-impact-report/1';
@@ -66,6 +67,9 @@ export interface DailyRow {
   final: boolean;
   /** The site's bill for the day, in `cost.currency` (METHODOLOGY §8); null without tariffs. */
   cost: number | null;
+  /** §9: the day's Scope 2 emissions, location-based and market-based, kgCO2e. */
+  scope2_location_kgco2e: number;
+  scope2_market_kgco2e: number;
 }
 
 export interface AnonymousMember {
@@ -183,6 +187,11 @@ export interface ImpactReport {
     }>;
     parameters: { h_std_h: number; d_work: number; eui_el_kwh_m2: number; eui_fuel_kwh_m2: number; fuel_carrier: string };
   };
+  /**
+   * §9: Scope 1 and dual Scope 2 (GHG Protocol Scope 2 Guidance; ESRS E1-6), each labelled
+   * with its basis. The `energy` block's kgCO2e is the location-based inventory.
+   */
+  scope2: Scope2Summary & { location_basis: string; market_basis: string };
   /** §8: the bill, itemised per carrier, and where it went; null when the site prices no energy. */
   cost: (BillReconciliation & { per_member_day: Spread }) | null;
   data_quality: {
@@ -336,6 +345,11 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   }
 
   const members = anonymise(memberAcc, carriers);
+  const scope2 = scope2Summary(site, carriers, daily.map((d, i) => ({ key: d.date, year: period.days[i]!.year, kwh: d.kwh, kgco2e: d.kgco2e_by_carrier })));
+  daily.forEach((d, i) => {
+    d.scope2_location_kgco2e = scope2.daily[i]!.scope2_location_kgco2e;
+    d.scope2_market_kgco2e = scope2.daily[i]!.scope2_market_kgco2e;
+  });
   const sharesOf = (account: string) => figures(daysByAccount.get(account) ?? [], carriers);
   const bill = billReconciliation(site, siteSums, {
     members: [...daysByAccount.keys()].filter(isMember).map(sharesOf),
@@ -476,6 +490,11 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
         eui_fuel_kwh_m2: site.baseline.eui_fuel_kwh_m2, fuel_carrier: site.baseline.fuel_carrier,
       },
     },
+    scope2: {
+      ...scope2,
+      location_basis: `location-based: grid-average factors (${factorSets.map((f) => f.name).join(', ')}) for every kWh, whatever the contract`,
+      market_basis: 'market-based: the contractual instruments and supplier rates in force, the residual mix for the rest (GHG Protocol Scope 2 Guidance, Table 6.3)',
+    },
     cost: bill && { ...bill, per_member_day: pmd((f) => f.cost ?? 0) },
     data_quality: {
       measured_share: measured,
@@ -547,6 +566,7 @@ function emptyDay(d: LocalDay, carriers: readonly Carrier[]): DailyRow {
     use: Object.fromEntries(carriers.map((c) => [c, { direct: 0, shared: 0, pooled: 0 }])),
     kwh_total: 0, kgco2e: 0, members_present: 0, member_hours: 0, desk_hours: 0, members_kgco2e: 0,
     baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, final: true, cost: null,
+    scope2_location_kgco2e: 0, scope2_market_kgco2e: 0,
   };
 }
 

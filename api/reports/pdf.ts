@@ -129,6 +129,7 @@ function coverPage(doc: Doc, r: ImpactReport, period: string): void {
   if (r.energy.grid_kgco2e !== null) {
     para(doc, `Supplementary: electricity with the hour-by-hour grid intensity gives ${num(r.energy.grid_kgco2e, 1)} kgCO2e (shown beside the annual-factor figure, never instead of it).`, { color: MUTED, size: 8 });
   }
+  scope2Table(doc, r);
   // The chart takes what is left of the page above its caption, within limits.
   ensure(doc, 170);
   subheading(doc, 'Daily energy by use');
@@ -195,6 +196,28 @@ function peoplePage(doc: Doc, r: ImpactReport): void {
   drawBaselineChart(doc, { x: MARGIN, y: chartY, w: CONTENT_W, h: 165 }, r.daily, F);
   doc.y = chartY + 170;
 }
+
+/** METHODOLOGY §9: Scope 1 and both Scope 2 figures, each saying which it is. */
+function scope2Table(doc: Doc, r: ImpactReport): void {
+  const s = r.scope2;
+  ensure(doc, 150);
+  subheading(doc, 'Scope 1 and 2 (GHG Protocol): location- and market-based');
+  const rows: string[][] = [];
+  if (s.by_carrier.some((l) => l.scope === 1)) rows.push(['Scope 1', 'fuel burnt on site (natural gas)', num(s.scope1_kgco2e, 1)]);
+  rows.push(['Scope 2, location-based', 'grid-average factors, whatever the contract', num(s.scope2_location_kgco2e, 1)]);
+  rows.push(['Scope 2, market-based', 'contracts and certificates, supplier rate, residual mix', num(s.scope2_market_kgco2e, 1)]);
+  rows.push(['Scope 1 + 2, location-based', '', num(s.total_location_kgco2e, 1)]);
+  rows.push(['Scope 1 + 2, market-based', '', num(s.total_market_kgco2e, 1)]);
+  table(doc, [
+    { header: 'Figure', width: 150 },
+    { header: 'Basis', width: 240 },
+    { header: 'Emissions (kgCO2e)', width: CONTENT_W - 390, align: 'right' },
+  ], rows);
+  const bases = s.by_carrier.flatMap((l) => l.bases.filter((b) => b.kwh > 0).map((b) => `${CARRIER_LABEL[l.carrier] ?? l.carrier}, ${BASIS_LABEL[b.basis]}: ${num(b.kwh, 1)} kWh, ${num(b.kgco2e, 1)} kgCO2e (${b.sources.join('; ')})${b.estimate ? ' [estimate]' : ''}`));
+  para(doc, `Both Scope 2 figures are reported, as the GHG Protocol Scope 2 Guidance and ESRS E1-6 require; the inventory figures above are location-based. Market-based, per source: ${bases.join('. ')}.${s.market_estimate ? ' Estimate: part of the market-based figure uses an estimated or fallback factor.' : ''}`, { color: MUTED, size: 7.5 });
+}
+
+const BASIS_LABEL: Record<string, string> = { certificates: 'certificates', supplier: 'supplier-specific rate', residual_mix: 'residual mix', grid_average: 'grid average (no residual mix)' };
 
 /** METHODOLOGY §8: the bill per carrier, itemised, and where it went (members, operator, unallocated). */
 function costSection(doc: Doc, r: ImpactReport): void {
