@@ -20,6 +20,11 @@ export const SCOPE_OF: Record<Carrier, 1 | 2> = { electricity: 2, gas: 1, heat: 
 
 export type MarketBasis = 'certificates' | 'supplier' | 'residual_mix' | 'grid_average';
 
+/** How the report and the views name each step of the hierarchy. */
+export const MARKET_BASIS_LABEL: Record<MarketBasis, string> = {
+  certificates: 'certificates', supplier: 'supplier-specific rate', residual_mix: 'residual mix', grid_average: 'grid average (no residual mix)',
+};
+
 export interface MarketFactorPart {
   basis: MarketBasis;
   /** Share of the day's consumption priced by this part. */
@@ -76,7 +81,7 @@ export interface Scope2CarrierLine {
   /** Scope 2 only; null for Scope 1 (no market-based variant). */
   market_kgco2e: number | null;
   /** kWh and kgCO2e per market basis, with its sources (Scope 2 only). */
-  bases: { basis: MarketBasis; kwh: number; kgco2e: number; sources: string[]; estimate: boolean }[];
+  bases: { basis: MarketBasis; label: string; kwh: number; kgco2e: number; sources: string[]; estimate: boolean }[];
 }
 
 export interface Scope2Summary {
@@ -112,7 +117,7 @@ export function scope2Summary(site: Pick<SiteFile, 'market_based' | 'factors'>, 
       mkt += m;
       for (const p of f.parts) {
         let b = line.bases.find((x) => x.basis === p.basis);
-        if (!b) line.bases.push((b = { basis: p.basis, kwh: 0, kgco2e: 0, sources: [], estimate: false }));
+        if (!b) line.bases.push((b = { basis: p.basis, label: MARKET_BASIS_LABEL[p.basis], kwh: 0, kgco2e: 0, sources: [], estimate: false }));
         b.kwh += kwh * p.share;
         b.kgco2e += kwh * p.share * p.kgco2e_per_kwh;
         if (!b.sources.includes(p.source)) b.sources.push(p.source);

@@ -213,11 +213,9 @@ function scope2Table(doc: Doc, r: ImpactReport): void {
     { header: 'Basis', width: 240 },
     { header: 'Emissions (kgCO2e)', width: CONTENT_W - 390, align: 'right' },
   ], rows);
-  const bases = s.by_carrier.flatMap((l) => l.bases.filter((b) => b.kwh > 0).map((b) => `${CARRIER_LABEL[l.carrier] ?? l.carrier}, ${BASIS_LABEL[b.basis]}: ${num(b.kwh, 1)} kWh, ${num(b.kgco2e, 1)} kgCO2e (${b.sources.join('; ')})${b.estimate ? ' [estimate]' : ''}`));
+  const bases = s.by_carrier.flatMap((l) => l.bases.filter((b) => b.kwh > 0).map((b) => `${CARRIER_LABEL[l.carrier] ?? l.carrier}, ${b.label}: ${num(b.kwh, 1)} kWh, ${num(b.kgco2e, 1)} kgCO2e (${b.sources.join('; ')})${b.estimate ? ' [estimate]' : ''}`));
   para(doc, `Both Scope 2 figures are reported, as the GHG Protocol Scope 2 Guidance and ESRS E1-6 require; the inventory figures above are location-based. Market-based, per source: ${bases.join('. ')}.${s.market_estimate ? ' Estimate: part of the market-based figure uses an estimated or fallback factor.' : ''}`, { color: MUTED, size: 7.5 });
 }
-
-const BASIS_LABEL: Record<string, string> = { certificates: 'certificates', supplier: 'supplier-specific rate', residual_mix: 'residual mix', grid_average: 'grid average (no residual mix)' };
 
 /** METHODOLOGY §8: the bill per carrier, itemised, and where it went (members, operator, unallocated). */
 function costSection(doc: Doc, r: ImpactReport): void {

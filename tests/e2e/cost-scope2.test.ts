@@ -1,9 +1,10 @@
 /**
- * Energy cost in Chromium (METHODOLOGY.md §8) against the whole process (demo site, whose
- * site file prices electricity and gas in GBP): a member sees their cost share of last month
- * on their footprint page, and a facility manager sees last month's bill, itemised per
- * carrier, and where it went (members, operator, unallocated) on the impact view, with the
- * figures the API computes. Last month holds one working day written straight into the
+ * Energy cost (METHODOLOGY.md §8) and dual Scope 2 (§9) in Chromium against the whole process
+ * (demo site, whose site file prices electricity and gas in GBP and holds a REGO-backed
+ * supply contract): a member sees their cost share of last month on their footprint page; a
+ * facility manager sees last month's bill, itemised per carrier, and where it went (members,
+ * operator, unallocated), and Scope 1 with both Scope 2 figures, each saying which it is, on
+ * the impact view, with the figures the API computes. Last month holds one working day written straight into the
  * store (a desk plug counter and two check-ins), recomputed as the engine's background
  * recompute does; with the standing charges of every day of the month, it is a real bill.
  */
@@ -85,6 +86,12 @@ async function api<T>(role: keyof typeof tokens, url: string): Promise<{ status:
   return getJson<T>(`${dp.httpUrl}${url}`, bearer(tokens[role]));
 }
 
+/** Emissions as the page rounds them (en-GB): three decimals under 1 kg, two under 100. */
+function kg(v: number): string {
+  const digits = Math.abs(v) < 1 ? 3 : Math.abs(v) < 100 ? 2 : 0;
+  return `${v.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits })} kg CO₂e`;
+}
+
 /** Pounds as the page rounds them for display (en-GB): two decimals, three under £1. */
 function gbp(v: number): string {
   const digits = Math.abs(v) > 0 && Math.abs(v) < 1 ? 3 : 2;
@@ -92,7 +99,7 @@ function gbp(v: number): string {
 }
 
 describe('energy cost in the browser', () => {
-  it("shows a member their cost share of last month, as the member footprint API computes it", async () => {
+  it("shows a member their cost share of last month, as the member footprint API computes it", { timeout: 60_000 }, async () => {
     const { body } = await api<{ currency: string | null; totals: { cost: number | null; cost_pool: number | null; cost_by_carrier: Record<string, number>; final: boolean } }>(
       'member', `/api/members/m01/footprint?from=${lastMonth.from}&to=${lastMonth.to}&every=day`,
     );
@@ -113,7 +120,7 @@ describe('energy cost in the browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it("shows the manager last month's bill per carrier and its reconciliation, as the impact report computes it", async () => {
+  it("shows the manager last month's bill per carrier and its reconciliation, as the impact report computes it", { timeout: 90_000 }, async () => {
     const { status, body } = await api<{ cost: BillReconciliation }>('manager', `/api/sites/demo/reports/impact?from=${lastMonth.from}&to=${lastMonth.to}&format=json`);
     expect(status).toBe(200);
     const c = body.cost;
@@ -136,4 +143,30 @@ describe('energy cost in the browser', () => {
     expect(await text(page, 'impact-cost')).toContain('estimated prices');
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows Scope 1 and both Scope 2 figures for last month, each with its basis, as the report computes them', async () => {
+    type Scope2 = { scope1_kgco2e: number; scope2_location_kgco2e: number; scope2_market_kgco2e: number; location_basis: string; market_basis: string; by_carrier: { carrier: string; scope: number; bases: { basis: string; kwh: number }[] }[] };
+    const { body } = await api<{ scope2: Scope2; energy: { kgco2e: number } }>('manager', `/api/sites/demo/reports/impact?from=${lastMonth.from}&to=${lastMonth.to}&format=json`);
+    const s = body.scope2;
+    // Last month lies after January 2026: the demo's REGO-backed contract covers all its
+    // electricity at 0, so market-based Scope 2 is 0 while location-based is not.
+    expect(s.scope2_location_kgco2e).toBeGreaterThan(0);
+    expect(s.scope2_market_kgco2e).toBe(0);
+    expect(s.by_carrier.find((l) => l.carrier === 'electricity')!.bases.map((b) => b.basis)).toEqual(['certificates']);
+    // The inventory (location-based) is Scope 1 (gas) + Scope 2 location-based.
+    expect(s.scope1_kgco2e + s.scope2_location_kgco2e).toBeCloseTo(body.energy.kgco2e, 9);
+    const page = await signIn('manager');
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Impact' }).click();
+    await page.getByTestId('impact-kgco2e').waitFor({ timeout: 30_000 });
+    await page.getByTestId('period-month').fill(isoMonth(lastMonth.from, TZ));
+    await waitFor('last month’s Scope 2 on screen', async () => (await page.getByTestId('impact-scope2-location').count()) > 0 && (await text(page, 'impact-scope2-location')) === kg(s.scope2_location_kgco2e), 30_000);
+    expect(await text(page, 'impact-scope2-market')).toBe(kg(s.scope2_market_kgco2e));
+    expect(await text(page, 'impact-scope1')).toBe(kg(s.scope1_kgco2e));
+    const card = await text(page, 'impact-scope2');
+    // Each figure says which it is: its row names the basis the report gives.
+    expect(card).toContain(s.location_basis);
+    expect(card).toContain(s.market_basis);
+    expect(await page.locator('[data-testid=impact-scope2-bases] [data-basis=certificates]').textContent()).toContain('electricity, certificates');
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 });
