@@ -20,7 +20,7 @@ import { checkinToPoint, readingToPoint, type EnrichedCheckin } from '../../foot
 import type { BillReconciliation } from '../../footprint/figures.ts';
 import { recompute } from '../../footprint/recompute.ts';
 import { apiToken, bearer } from '../support/auth.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowser, signInAs } from '../support/browser.ts';
 import { getJson, waitFor } from '../support/wait.ts';
 import { reading } from '../unit/footprint/helpers.ts';
 
@@ -65,17 +65,8 @@ async function writeLastMonthDay(): Promise<void> {
   await recompute({ store: dp.store, site, from: lastMonth.from, to: lastMonth.to });
 }
 
-async function signIn(role: 'manager' | 'member'): Promise<Page> {
-  const context = await browser!.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 900 }, timezoneId: TZ });
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(`${role}: ${err.message}`));
-  const user = dp.demoUsers.find((u) => u.role === role)!;
-  await page.goto(`${dp.httpUrl}/#/login`);
-  await page.getByLabel('Username').fill(user.name);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('signed-in-as').waitFor({ state: 'attached', timeout: 20_000 });
-  return page;
+function signIn(role: 'manager' | 'member'): Promise<Page> {
+  return signInAs(browser!, { httpUrl: dp.httpUrl, user: dp.demoUsers.find((u) => u.role === role)!, timeZone: TZ, errors: pageErrors });
 }
 
 async function text(page: Page, testId: string): Promise<string> {

@@ -7,17 +7,12 @@
  * m1 is the only person present, 8 h at desk d1. Priced with a flat tariff:
  * £0.20/kWh, Climate Change Levy £0.00775/kWh, standing charge £0.40/day, VAT 20 %.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCsv } from '../../../api/reports/csv.ts';
 import { buildImpactReport, type ImpactReport } from '../../../api/reports/model.ts';
-import { renderPdf } from '../../../api/reports/pdf.ts';
 import { siteFileSchema } from '../../../devices/site.ts';
 import type { SqliteStore } from '../../../store/sqlite.ts';
-import { MARCH, T, smallSite, smallStore } from './small-site.ts';
+import { MARCH, T, marchReport, pdfRow, smallSite, smallStore } from './small-site.ts';
 
 const priced = siteFileSchema.parse({
   ...smallSite,
@@ -33,21 +28,16 @@ const priced = siteFileSchema.parse({
 let store: SqliteStore;
 let report: ImpactReport;
 let text: string;
-const tmp = mkdtempSync(path.join(tmpdir(), 'deskprint-cost-pdf-'));
 
 beforeAll(async () => {
-  store = await smallStore(priced);
-  report = await buildImpactReport({ store, site: priced, ...MARCH, generatedAt: T('2025-04-02T06:00') });
-  const file = path.join(tmp, 'report.pdf');
-  writeFileSync(file, await renderPdf(report));
-  text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+  ({ store, report, text } = await marchReport(priced));
 });
 
 afterAll(async () => {
   await store.close();
 });
 
-const row = (...cells: string[]) => new RegExp(cells.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+'));
+const row = pdfRow;
 
 describe('energy cost in the impact report', () => {
   it('itemises the bill and reconciles it to the shares (worked by hand)', () => {

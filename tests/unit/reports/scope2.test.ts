@@ -5,17 +5,12 @@
  * location-based factor 0.177 kgCO2e/kWh (UK DESNZ 2025). Market-based (test values): REGOs
  * cover 60 % at 0, the rest at the 2024 residual mix 0.300 (an estimate for 2025 data).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCsv } from '../../../api/reports/csv.ts';
-import { buildImpactReport, type ImpactReport } from '../../../api/reports/model.ts';
-import { renderPdf } from '../../../api/reports/pdf.ts';
+import type { ImpactReport } from '../../../api/reports/model.ts';
 import { siteFileSchema } from '../../../devices/site.ts';
 import type { SqliteStore } from '../../../store/sqlite.ts';
-import { MARCH, T, smallSite, smallStore } from './small-site.ts';
+import { marchReport, pdfRow, smallSite } from './small-site.ts';
 
 const site = siteFileSchema.parse({
   ...smallSite,
@@ -30,21 +25,16 @@ const site = siteFileSchema.parse({
 let store: SqliteStore;
 let report: ImpactReport;
 let text: string;
-const tmp = mkdtempSync(path.join(tmpdir(), 'deskprint-scope2-pdf-'));
 
 beforeAll(async () => {
-  store = await smallStore(site);
-  report = await buildImpactReport({ store, site, ...MARCH, generatedAt: T('2025-04-02T06:00') });
-  const file = path.join(tmp, 'report.pdf');
-  writeFileSync(file, await renderPdf(report));
-  text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+  ({ store, report, text } = await marchReport(site));
 });
 
 afterAll(async () => {
   await store.close();
 });
 
-const row = (...cells: string[]) => new RegExp(cells.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+'));
+const row = pdfRow;
 
 describe('dual Scope 2 in the impact report', () => {
   it('reports both figures, each with its basis (worked by hand)', () => {

@@ -3,6 +3,12 @@
  * 8 h at a desk drawing 45 W, lights 200 W, main meter 1000 W for 10 h) in March 2025,
  * recomputed by the footprint engine into an in-memory SQLite store.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildImpactReport, type ImpactReport } from '../../../api/reports/model.ts';
+import { renderPdf } from '../../../api/reports/pdf.ts';
 import type { SiteFile } from '../../../devices/site.ts';
 import { checkinToPoint, readingToPoint } from '../../../footprint/events.ts';
 import { recompute } from '../../../footprint/recompute.ts';
@@ -41,3 +47,15 @@ export async function smallStore(site: SiteFile = smallSite): Promise<SqliteStor
 }
 
 export { T };
+
+/** March 2025's impact report of `site` (a variant of the small site), and its PDF as text (poppler's pdftotext -layout). */
+export async function marchReport(site: SiteFile): Promise<{ store: SqliteStore; report: ImpactReport; text: string }> {
+  const store = await smallStore(site);
+  const report = await buildImpactReport({ store, site, ...MARCH, generatedAt: T('2025-04-02T06:00') });
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'deskprint-report-pdf-')), 'report.pdf');
+  writeFileSync(file, await renderPdf(report));
+  return { store, report, text: execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }) };
+}
+
+/** A regular expression for a table row: the cells in order, separated by any whitespace. */
+export const pdfRow = (...cells: string[]): RegExp => new RegExp(cells.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+'));
