@@ -85,6 +85,8 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       totals: figures(all, carriers),
       method: methodBlock(sites, from, to),
     };
+    // Costs in different currencies are never added up (§8): without one currency, no cost.
+    if (body.currency === null) for (const f of [body.totals, ...body.buckets]) Object.assign(f, { cost: null, cost_pool: null, cost_by_carrier: {} });
     res.json(body);
   });
 
