@@ -90,7 +90,8 @@ const deviceSchema = z.object({
 /** Weekdays as site files name them, in `Date.getDay()` order (0 = Sunday). */
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 const HHMM = '(?:[01]\\d|2[0-3]):[0-5]\\d';
-const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+/** Minutes after local midnight of an `HH:MM` wall-clock time. */
+export const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 /** One day's opening, `07:00-20:00` in the site's local time; `24:00` closes at midnight. */
 const openingSchema = z
   .string()
@@ -129,6 +130,80 @@ const webhookSchema = z.strictObject({
   secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'an environment variable name, e.g. DESKPRINT_DT_SECRET_OFFICE'),
 });
 
+/**
+ * Energy prices per carrier (METHODOLOGY §8): a tariff history whose periods apply from a
+ * local date, each with a flat unit rate or time-of-use bands in the site's local time
+ * (Octopus-style: a band runs from its start to the next band's start), a standing charge
+ * per local day, per-kWh levies and VAT. Prices are in the site's `currency`, excluding VAT.
+ */
+const ISO_DATE = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/;
+const touBandSchema = z.strictObject({
+  /** Local wall-clock time the band starts, HH:MM. */
+  from: z.string().regex(new RegExp(`^${HHMM}$`), 'a band start as HH:MM, e.g. 07:00'),
+  per_kwh: z.number().finite().nonnegative(),
+});
+const levySchema = z.strictObject({
+  /** e.g. "Climate Change Levy (main rate)". */
+  name: z.string().min(1),
+  per_kwh: z.number().finite().nonnegative(),
+});
+const tariffPeriodSchema = z.strictObject({
+  /** Local date from which these prices apply, YYYY-MM-DD; they apply until the next period's `from`. */
+  from: z.string().regex(ISO_DATE, 'a date as YYYY-MM-DD'),
+  name: z.string().min(1).optional(),
+  /** Price per kWh excluding VAT: one number (flat) or time-of-use bands, the first at 00:00. */
+  unit_rate: z.union([z.number().finite().nonnegative(), z.array(touBandSchema).min(1)]),
+  /** Fixed charge per local day (a 23- or 25-hour day is still one day), excluding VAT. */
+  standing_charge_per_day: z.number().finite().nonnegative().default(0),
+  levies: z.array(levySchema).default([]),
+  /** VAT (or sales tax) on energy, levies and standing charge: 0.2 is 20 %. */
+  vat_rate: z.number().min(0).max(1).default(0),
+});
+const tariffSchema = z.strictObject({
+  supplier: z.string().min(1).optional(),
+  /** Where the prices come from: the contract, a bill, a published price list. */
+  source: z.string().min(1),
+  /** True when the prices are an estimate (not the site's own contract); shown with every cost. */
+  estimate: z.boolean().default(false),
+  history: z.array(tariffPeriodSchema).min(1),
+});
+const tariffsSchema = z.strictObject({ electricity: tariffSchema.optional(), gas: tariffSchema.optional(), heat: tariffSchema.optional() });
+
+/**
+ * Scope 2, market-based (METHODOLOGY §9; GHG Protocol Scope 2 Guidance 2015, Table 6.3;
+ * ESRS E1-6): per purchased carrier (electricity, heat), the contractual instruments and
+ * supplier rates in force per period, and the residual mix per year for what they do not cover.
+ */
+const certificatesSchema = z.strictObject({
+  /** e.g. "REGOs, 100 % wind (Supplier X Green Business)". */
+  name: z.string().min(1),
+  /** Share of the period's consumption the certificates cover, 0…1. */
+  share: z.number().min(0).max(1),
+  /** Emission rate of the certified generation: 0 for wind, solar, hydro (Scope 2 Guidance §6.6). */
+  kgco2e_per_kwh: z.number().nonnegative(),
+  source: z.string().min(1),
+});
+const marketPeriodSchema = z.strictObject({
+  /** Local date from which this applies, until the next period's `from`. */
+  from: z.string().regex(ISO_DATE, 'a date as YYYY-MM-DD'),
+  certificates: certificatesSchema.optional(),
+  /** The supplier's specific emission rate (fuel mix disclosure) for what certificates do not cover. */
+  supplier: z.strictObject({ kgco2e_per_kwh: z.number().nonnegative(), source: z.string().min(1) }).optional(),
+});
+const residualMixSchema = z.strictObject({
+  /** Data of this calendar year use this value; the latest earlier year otherwise (published late). */
+  year: z.number().int().min(1990).max(2100),
+  kgco2e_per_kwh: z.number().nonnegative(),
+  /** e.g. "AIB, European Residual Mixes 2024, v1.0, United Kingdom". */
+  source: z.string().min(1),
+  estimate: z.boolean().default(false),
+});
+const marketCarrierSchema = z.strictObject({
+  periods: z.array(marketPeriodSchema).default([]),
+  residual_mix: z.array(residualMixSchema).default([]),
+});
+const marketBasedSchema = z.strictObject({ electricity: marketCarrierSchema.optional(), heat: marketCarrierSchema.optional() });
+
 const memberSchema = z.object({
   id: idSchema,
   name: z.string().min(1),
@@ -152,6 +227,17 @@ export const siteFileSchema = z
     desks: z.array(deskSchema),
     devices: z.array(deviceSchema),
     members: z.array(memberSchema).default([]),
+    /**
+     * Billing periods (METHODOLOGY §8, §2 M4): each starts at local midnight on `start_day`
+     * of a month (1 = calendar months). The pool and its cost are settled per period.
+     */
+    billing: z.strictObject({ start_day: z.number().int().min(1).max(28).default(1) }).default({ start_day: 1 }),
+    /** Scope 2 market-based inputs (METHODOLOGY §9); without them market-based = the grid average, flagged. */
+    market_based: marketBasedSchema.default({}),
+    /** ISO 4217 code of the site's currency (GBP, EUR, INR); every cost is in it (METHODOLOGY §8). */
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code, e.g. GBP').optional(),
+    /** Energy prices per carrier (METHODOLOGY §8); a carrier without one has no cost. */
+    tariffs: tariffsSchema.default({}),
     /** Vendor-cloud webhooks by ecosystem (`disruptive`, `butlr`). */
     webhooks: z.record(z.string(), webhookSchema).default({}),
   })
@@ -208,6 +294,30 @@ export const siteFileSchema = z
     for (const [carrier, n] of mainPerCarrier) {
       if (n > 1) ctx.addIssue({ code: 'custom', path: ['devices'], message: `${n} main meters for ${carrier}; at most one per carrier` });
     }
+    for (const [c, m] of Object.entries(site.market_based)) {
+      m?.periods.forEach((p, i) => {
+        const prev = m.periods[i - 1];
+        if (prev && p.from <= prev.from) ctx.addIssue({ code: 'custom', path: ['market_based', c, 'periods', i, 'from'], message: `periods must be in date order: ${p.from} is not after ${prev.from}` });
+      });
+    }
+    const tariffCarriers = Object.keys(site.tariffs) as (keyof typeof site.tariffs)[];
+    if (tariffCarriers.length > 0 && site.currency === undefined) ctx.addIssue({ code: 'custom', path: ['currency'], message: 'tariffs need the site\'s currency (an ISO 4217 code, e.g. GBP)' });
+    for (const c of tariffCarriers) {
+      site.tariffs[c]!.history.forEach((p, i) => {
+        const at = ['tariffs', c, 'history', i];
+        const prev = site.tariffs[c]!.history[i - 1];
+        if (prev && p.from <= prev.from) ctx.addIssue({ code: 'custom', path: [...at, 'from'], message: `periods must be in date order: ${p.from} is not after ${prev.from}` });
+        const bands = p.unit_rate;
+        if (typeof bands === 'number') return;
+        bands.forEach((b, j) => {
+          const m = minutesOf(b.from);
+          if (j === 0 && m !== 0) ctx.addIssue({ code: 'custom', path: [...at, 'unit_rate', j, 'from'], message: 'the first band starts at 00:00' });
+          if (j > 0 && m <= minutesOf(bands[j - 1]!.from)) ctx.addIssue({ code: 'custom', path: [...at, 'unit_rate', j, 'from'], message: 'bands must be in time order' });
+          // A band boundary inside an accounting interval would need two prices for one interval.
+          if (m % site.accounting_interval_min !== 0) ctx.addIssue({ code: 'custom', path: [...at, 'unit_rate', j, 'from'], message: `a band starts on the accounting interval (${site.accounting_interval_min} min)` });
+        });
+      });
+    }
     const memberIds = new Set<string>();
     site.members.forEach((m, i) => {
       if (memberIds.has(m.id)) ctx.addIssue({ code: 'custom', path: ['members', i, 'id'], message: `duplicate member "${m.id}"` });
@@ -221,6 +331,9 @@ export type SiteZone = SiteFile['zones'][number];
 export type SiteDesk = SiteFile['desks'][number];
 export type FactorSet = SiteFile['factors'][number];
 export type BaselineParams = SiteFile['baseline'];
+export type Tariff = NonNullable<SiteFile['tariffs']['electricity']>;
+export type TariffPeriod = Tariff['history'][number];
+export type MarketBasedInputs = NonNullable<SiteFile['market_based']['electricity']>;
 
 /** A device's energy category: explicit, or its kind's default. */
 export function deviceCategory(d: Pick<SiteDevice, 'kind' | 'category'>): SiteDevice['category'] | null {

@@ -1,6 +1,6 @@
 /**
  * The site's local clock (METHODOLOGY §1 "aligned to the site's local clock"): accounting
- * intervals, local days and calendar months, all as epoch-ms instants.
+ * intervals, local days calendar months and billing periods, all as epoch-ms instants.
  *
  * Interval boundaries are the instants whose local wall time is a multiple of Δt. Every
  * offset an IANA zone uses today is a multiple of 15 min, and a zone's offsets differ by a
@@ -29,13 +29,16 @@ export interface LocalDay {
 export class LocalClock {
   readonly timezone: string;
   readonly intervalMs: number;
+  /** Day of the month on which a billing period starts (1 = calendar months; at most 28). */
+  readonly billingStartDay: number;
   readonly #phase: number;
   readonly #parts: Intl.DateTimeFormat;
   #day: LocalDay | undefined;
 
-  constructor(timezone: string, intervalMin: number) {
+  constructor(timezone: string, intervalMin: number, billingStartDay = 1) {
     this.timezone = timezone;
     this.intervalMs = intervalMin * MINUTE;
+    this.billingStartDay = billingStartDay;
     this.#parts = new Intl.DateTimeFormat('en-US', {
       timeZone: timezone,
       hourCycle: 'h23',
@@ -103,6 +106,24 @@ export class LocalClock {
     return this.localMidnight(local.getUTCFullYear(), local.getUTCMonth() + 1, 1);
   }
 
+  /**
+   * Start of the billing period containing `ts` (METHODOLOGY §2 M4, §8): local midnight on
+   * the billing start day of this month, or of the previous month before that day. With
+   * start day 1 it is `monthStart`. The pool, its cost and the month series are per period.
+   */
+  periodStart(ts: number): number {
+    const local = new Date(ts + this.offsetMs(ts));
+    const m = local.getUTCMonth() - (local.getUTCDate() < this.billingStartDay ? 1 : 0);
+    return this.localMidnight(local.getUTCFullYear(), m, this.billingStartDay);
+  }
+
+  /** Start of the billing period after the one containing `ts`. */
+  nextPeriodStart(ts: number): number {
+    const start = this.periodStart(ts);
+    const local = new Date(start + this.offsetMs(start));
+    return this.localMidnight(local.getUTCFullYear(), local.getUTCMonth() + 1, this.billingStartDay);
+  }
+
   /** Local Monday 00:00 of the ISO week containing `ts`. */
   weekStart(ts: number): number {
     const local = new Date(ts + this.offsetMs(ts));
@@ -126,16 +147,18 @@ export class LocalClock {
   }
 }
 
-const clocks = new WeakMap<Pick<SiteFile, 'timezone' | 'accounting_interval_min'>, LocalClock>();
+type ClockSettings = Pick<SiteFile, 'timezone' | 'accounting_interval_min'> & { billing?: SiteFile['billing'] };
+
+const clocks = new WeakMap<ClockSettings, LocalClock>();
 
 /**
  * The site's local clock, one per site file: every part that needs local time (engine,
  * live view, alerts, API, reports) asks here. A reloaded site is a new object, so a changed
  * time zone or interval gets a new clock.
  */
-export function clockOf(site: Pick<SiteFile, 'timezone' | 'accounting_interval_min'>): LocalClock {
+export function clockOf(site: ClockSettings): LocalClock {
   let c = clocks.get(site);
-  if (!c) clocks.set(site, (c = new LocalClock(site.timezone, site.accounting_interval_min)));
+  if (!c) clocks.set(site, (c = new LocalClock(site.timezone, site.accounting_interval_min, site.billing?.start_day ?? 1)));
   return c;
 }
 

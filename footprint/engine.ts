@@ -21,6 +21,7 @@ import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../d
 import type { Point } from '../store/types.ts';
 import { allocateInterval, type CarrierBalance, type MeterEnergy, type MeterRole } from './allocate.ts';
 import { clockOf, type LocalClock, type LocalDay } from './clock.ts';
+import { billItems, energyCost, hasTariffs, intervalPrices, standingCost, type IntervalPrice } from './cost.ts';
 import { SCENARIOS, baselineAccrual, baselineDay, factorOf, factorSetFor } from './emissions.ts';
 import { AUTO_CHECKOUT_MS, PresenceTracker, type IntervalPresence, type SensorTiming } from './presence.ts';
 import type { EnrichedCheckin, EnrichedReading, FootprintEvent } from './events.ts';
@@ -35,6 +36,7 @@ const WMS_PER_KWH = 3.6e9;
 const HOUR_MS = 3_600_000;
 /** A grid-intensity value is used for intervals ending at most this long after it. */
 const GRID_STALE_MS = 2 * HOUR_MS;
+const NO_PRICES: ReadonlyMap<Carrier, IntervalPrice> = new Map();
 
 export interface EngineOptions {
   /** Intervals starting before this are computed (to warm meters up) but not reported. */
@@ -103,6 +105,8 @@ interface DayAccount {
   kgco2e: number;
   /** Supplementary grid-intensity carbon of direct + shared electricity (§3). */
   gridKg: number;
+  /** Cost of direct + shared energy per carrier, VAT included (§8). */
+  cost: ByCarrier;
 }
 
 interface DayAcc {
@@ -111,6 +115,8 @@ interface DayAcc {
   accounts: Map<string, DayAccount>;
   /** Energy pooled during this day, per carrier (spreads `unallocated` over days). */
   pool: ByCarrier;
+  /** Cost pooled during this day: pooled energy and standing charges (§8). */
+  poolCost: ByCarrier;
 }
 
 interface MonthAcc {
@@ -132,6 +138,10 @@ interface MonthAcc {
   metered: ByCarrier;
   directShared: ByCarrier;
   clamped: ByCarrier;
+  /** §8: the pooled cost (pool energy and standing charges), the bill, and direct + shared cost. */
+  poolCost: ByCarrier;
+  bill: ByCarrier;
+  directSharedCost: ByCarrier;
 }
 
 /** Conservation of one closed month and carrier (§2 M6). */
@@ -160,6 +170,8 @@ export class SiteFootprintEngine {
   readonly #gridDevices = new Set<string>();
   readonly #mainCarriers = new Set<Carrier>();
   readonly #members: ReadonlySet<string>;
+  /** Whether the site prices any carrier (§8); without tariffs no cost field is written. */
+  readonly #priced: boolean;
   readonly #presence: PresenceTracker;
   readonly #open = new Map<number, OpenInterval>();
   #lastOpen: OpenInterval | undefined;
@@ -209,6 +221,7 @@ export class SiteFootprintEngine {
     }
     this.carriers = [...carriers].sort();
     this.#members = new Set(site.members.map((m) => m.id));
+    this.#priced = hasTariffs(site);
     this.#presence = new PresenceTracker({ clock: this.clock, operator: site.operator, deskZone, sensorDesks, sensorTiming });
   }
 
@@ -237,6 +250,15 @@ export class SiteFootprintEngine {
    */
   startAt(ts: number): void {
     this.#start(ts);
+  }
+
+  /**
+   * A month (billing period, §8) is computed from its start: a priced site owes its
+   * standing charge for every day of the period, data or not, so the interval clock starts
+   * at the period's start (a no-op once started, or without tariffs).
+   */
+  coverFrom(periodStart: number): void {
+    if (this.#priced) this.#start(periodStart);
   }
 
   /**
@@ -561,9 +583,10 @@ export class SiteFootprintEngine {
     const factors = dayAcc.factors;
     const ci = this.#grid && iv.end - this.#grid.ts <= GRID_STALE_MS ? this.#grid.value : undefined;
     const hoursPerP = (iv.end - iv.start) / HOUR_MS;
+    const prices = this.#priced ? intervalPrices(this.site, this.clock, iv.start, iv.end) : NO_PRICES;
 
-    this.#emitAccounts(iv, presence, balances, dayAcc, month, factors, ci, hoursPerP);
-    this.#emitSite(iv, presence, balances, month, dayAcc, factors, ci);
+    this.#emitAccounts(iv, presence, balances, dayAcc, month, factors, ci, hoursPerP, prices);
+    this.#emitSite(iv, presence, balances, month, dayAcc, factors, ci, prices);
 
     if (iv.end >= month.end) this.#finalizeMonth(month);
     else if (iv.end >= day.end) this.#emitDay(month, dayAcc, false);
@@ -572,6 +595,7 @@ export class SiteFootprintEngine {
   #emitAccounts(
     iv: OpenInterval, presence: IntervalPresence, balances: Map<Carrier, CarrierBalance>,
     dayAcc: DayAcc, month: MonthAcc, factors: FactorSet, ci: number | undefined, hoursPerP: number,
+    prices: ReadonlyMap<Carrier, IntervalPrice>,
   ): void {
     const accounts = new Set<string>(presence.site.keys());
     for (const b of balances.values()) {
@@ -581,14 +605,21 @@ export class SiteFootprintEngine {
     for (const account of [...accounts].sort()) {
       const hours = (presence.site.get(account) ?? 0) * hoursPerP;
       let da = dayAcc.accounts.get(account);
-      if (!da) dayAcc.accounts.set(account, (da = { hours: 0, direct: {}, shared: {}, kgco2e: 0, gridKg: 0 }));
+      if (!da) dayAcc.accounts.set(account, (da = { hours: 0, direct: {}, shared: {}, kgco2e: 0, gridKg: 0, cost: {} }));
       const hoursBefore = da.hours;
       const fields: IntervalFields = { hours };
-      let direct = 0, shared = 0, kg = 0, directEl = 0, el = 0;
+      let direct = 0, shared = 0, kg = 0, directEl = 0, el = 0, cost = 0;
       for (const b of balances.values()) {
         const d = b.direct.get(account) ?? 0;
         const s = b.shared.get(account) ?? 0;
         fields[FIELD.kwh(b.carrier)] = d + s;
+        // §8: direct and shared energy at the interval's price, like the energy itself (§2).
+        const p = prices.get(b.carrier);
+        if (p) {
+          const c = energyCost(p, d + s);
+          cost += c;
+          da.cost[b.carrier] = (da.cost[b.carrier] ?? 0) + c;
+        }
         direct += d;
         shared += s;
         kg += (d + s) * factorOf(factors, b.carrier);
@@ -599,6 +630,7 @@ export class SiteFootprintEngine {
       fields.kwh_direct = direct;
       fields.kwh_shared = shared;
       fields.kgco2e = kg;
+      if (this.#priced) fields.cost = cost;
       da.hours += hours;
       da.kgco2e += kg;
       if (ci !== undefined) {
@@ -621,8 +653,10 @@ export class SiteFootprintEngine {
   #emitSite(
     iv: OpenInterval, presence: IntervalPresence, balances: Map<Carrier, CarrierBalance>,
     month: MonthAcc, dayAcc: DayAcc, factors: FactorSet, ci: number | undefined,
+    prices: ReadonlyMap<Carrier, IntervalPrice>,
   ): void {
     const poolFields: IntervalFields = { kgco2e: 0 };
+    if (this.#priced) poolFields.cost = 0;
     for (const b of balances.values()) {
       const c = b.carrier;
       let measured = 0, missing = 0, missingDevices = 0;
@@ -644,6 +678,23 @@ export class SiteFootprintEngine {
       };
       if (b.main !== null) fields.main_kwh = b.main;
       if (c === 'electricity' && ci !== undefined) fields.grid_kgco2e = (b.metered * ci) / 1000;
+      // §8: the interval's bill, and the pooled cost: pooled energy plus the standing charge,
+      // which is a fixed cost of the site and is shared out like standby energy (M4).
+      const p = prices.get(c);
+      if (p) {
+        const bill = billItems(p, b.metered);
+        fields.cost = bill.total;
+        fields.cost_energy = bill.energy;
+        fields.cost_levies = bill.levies;
+        fields.cost_standing = bill.standing;
+        fields.cost_vat = bill.vat;
+        const poolCost = energyCost(p, b.pool) + standingCost(p);
+        poolFields.cost! += poolCost;
+        month.poolCost[c] = (month.poolCost[c] ?? 0) + poolCost;
+        dayAcc.poolCost[c] = (dayAcc.poolCost[c] ?? 0) + poolCost;
+        month.bill[c] = (month.bill[c] ?? 0) + bill.total;
+        month.directSharedCost[c] = (month.directSharedCost[c] ?? 0) + energyCost(p, direct + shared);
+      } else if (this.#priced && this.site.tariffs[c]) fields.unpriced_kwh = b.metered;
       this.#push(M_SITE, { site: this.site.id, carrier: c }, fields, iv.start);
 
       poolFields[FIELD.kwh(c)] = b.pool;
@@ -679,18 +730,20 @@ export class SiteFootprintEngine {
     // A month whose last interval was never closed (the engine started mid-month in a
     // previous run) is finalised with what it has.
     if (this.#month) this.#finalizeMonth(this.#month);
-    const start = this.clock.monthStart(ts);
+    // The pool is settled per billing period (§2 M4, §8): a calendar month unless the site
+    // sets another start day. The period's key is the local month it starts in.
+    const start = this.clock.periodStart(ts);
     this.#month = {
-      key: day.month, start, end: this.clock.nextMonthStart(ts), factors: factorSetFor(this.site.factors, day.year),
+      key: this.clock.day(start).month, start, end: this.clock.nextPeriodStart(ts), factors: factorSetFor(this.site.factors, day.year),
       firstInterval: ts, days: new Map(), hours: new Map(), hoursTotal: 0, pool: {}, poolGridKwh: 0, poolGridKg: 0,
-      metered: {}, directShared: {}, clamped: {},
+      metered: {}, directShared: {}, clamped: {}, poolCost: {}, bill: {}, directSharedCost: {},
     };
     return this.#month;
   }
 
   #dayFor(month: MonthAcc, day: LocalDay): DayAcc {
     let d = month.days.get(day.key);
-    if (!d) month.days.set(day.key, (d = { day, factors: factorSetFor(this.site.factors, day.year), accounts: new Map(), pool: {} }));
+    if (!d) month.days.set(day.key, (d = { day, factors: factorSetFor(this.site.factors, day.year), accounts: new Map(), pool: {}, poolCost: {} }));
     return d;
   }
 
@@ -718,9 +771,16 @@ export class SiteFootprintEngine {
     const site = this.site.id;
     for (const [account, da] of [...d.accounts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const fields: DayFields = { hours: da.hours, final: final ? 1 : 0 };
-      let direct = 0, shared = 0, pool = 0, kg = da.kgco2e, gridKg = da.gridKg;
+      let direct = 0, shared = 0, pool = 0, kg = da.kgco2e, gridKg = da.gridKg, cost = 0, costPool = 0;
       for (const c of this.carriers) {
         const share = month.hoursTotal > 0 ? ((month.pool[c] ?? 0) * da.hours) / month.hoursTotal : 0;
+        if (this.#priced && this.site.tariffs[c]) {
+          // §8: the pooled cost is shared out by hours, as the pool energy is (M4 + "Days").
+          const costShare = month.hoursTotal > 0 ? ((month.poolCost[c] ?? 0) * da.hours) / month.hoursTotal : 0;
+          fields[FIELD.cost(c)] = (da.cost[c] ?? 0) + costShare;
+          cost += (da.cost[c] ?? 0) + costShare;
+          costPool += costShare;
+        }
         const dc = da.direct[c] ?? 0;
         const sc = da.shared[c] ?? 0;
         fields[FIELD.kwh(c)] = dc + sc + share;
@@ -736,6 +796,10 @@ export class SiteFootprintEngine {
       fields.kwh_pool = pool;
       fields.kgco2e = kg;
       fields.grid_kgco2e = gridKg;
+      if (this.#priced) {
+        fields.cost = cost;
+        fields.cost_pool = costPool;
+      }
       if (this.#isMember(account)) {
         for (const sc of SCENARIOS) {
           const base = baselineDay(this.site.baseline, d.factors, sc, da.hours, da.direct.electricity ?? 0).kgco2e;
@@ -748,14 +812,22 @@ export class SiteFootprintEngine {
     }
     // With nobody present in the month (so far), the pool stays unallocated (M4).
     let dayPool = 0;
-    for (const c of this.carriers) dayPool += d.pool[c] ?? 0;
+    for (const c of this.carriers) dayPool += (d.pool[c] ?? 0) + (d.poolCost[c] ?? 0);
     if (dayPool > 0) {
       const fields: DayFields = { final: final ? 1 : 0, kgco2e: 0, kwh_pool: 0 };
+      if (this.#priced) (fields.cost = 0), (fields.cost_pool = 0);
       for (const c of this.carriers) {
         const un = month.hoursTotal > 0 ? 0 : d.pool[c] ?? 0;
         fields[FIELD.kwh(c)] = un;
         fields.kwh_pool! += un;
         fields.kgco2e! += un * factorOf(d.factors, c);
+        if (this.#priced && this.site.tariffs[c]) {
+          // A standing charge with nobody present all period stays unallocated, like the pool (§8).
+          const unCost = month.hoursTotal > 0 ? 0 : d.poolCost[c] ?? 0;
+          fields[FIELD.cost(c)] = unCost;
+          fields.cost! += unCost;
+          fields.cost_pool! += unCost;
+        }
       }
       out.push({ measurement: M_DAY, tags: { site, account: ACCOUNT_UNALLOCATED }, fields, ts: d.day.start });
     }
@@ -784,6 +856,15 @@ export class SiteFootprintEngine {
       siteFields[FIELD.unallocatedKwh(c)] = unallocated;
       siteFields[FIELD.clampedKwh(c)] = month.clamped[c] ?? 0;
       siteFields[FIELD.residualKwh(c)] = residual;
+      if (this.#priced && this.site.tariffs[c]) {
+        // §8 reconciliation: bill = Σ direct + shared cost + pooled cost (all shared out, or unallocated).
+        const poolCost = month.poolCost[c] ?? 0;
+        const bill = month.bill[c] ?? 0;
+        const unCost = month.hoursTotal > 0 ? 0 : poolCost;
+        siteFields[FIELD.billCost(c)] = bill;
+        siteFields[FIELD.unallocatedCost(c)] = unCost;
+        siteFields[FIELD.costResidual(c)] = bill - ((month.directSharedCost[c] ?? 0) + (month.hoursTotal > 0 ? poolCost : 0) + unCost);
+      }
       this.conservation.push({ site, month: month.key, carrier: c, metered, allocated, unallocated, clamped: month.clamped[c] ?? 0, residual });
     }
     this.#push(M_MONTH, { site, account: ACCOUNT_SITE }, siteFields, month.start);

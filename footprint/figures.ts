@@ -8,7 +8,7 @@ import type { FactorSet, SiteFile } from '../devices/site.ts';
 import type { Point } from '../store/types.ts';
 import { clockOf } from './clock.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from './emissions.ts';
-import { ENGINE_VERSION, FIELD, M_DAY, fieldsOf } from './schema.ts';
+import { ENGINE_VERSION, FIELD, M_DAY, fieldsOf, type SiteFields } from './schema.ts';
 
 export type ScenarioValues = Record<Scenario, number>;
 
@@ -31,6 +31,11 @@ export interface FootprintFigures {
   /** False while any day in it belongs to an open month (pool share provisional). */
   final: boolean;
   days: number;
+  /** Cost share of record in the site's currency, VAT included (METHODOLOGY §8); null without tariffs. */
+  cost: number | null;
+  cost_by_carrier: Partial<Record<Carrier, number>>;
+  /** Part of `cost` that is a share of the pooled cost (standby, unmetered energy, standing charges). */
+  cost_pool: number | null;
 }
 
 export interface FactorSetInfo {
@@ -66,6 +71,8 @@ export interface MemberFootprintResponse {
   to: number;
   every: 'day' | 'week' | 'month';
   units: Units;
+  /** ISO 4217 code of every cost figure; null when the member's sites price no energy (§8). */
+  currency: string | null;
   buckets: (FootprintFigures & { start: number })[];
   totals: FootprintFigures;
   method: MethodBlock;
@@ -88,6 +95,40 @@ export interface CarrierConservation {
   closed_months: { month_start: number; metered_kwh: number; residual_kwh: number; clamped_kwh: number }[];
 }
 
+/** One carrier's bill over a range, itemised (METHODOLOGY §8). */
+export interface CarrierBill {
+  energy: number;
+  levies: number;
+  standing: number;
+  vat: number;
+  total: number;
+  /** Metered energy before the tariff history's first period: not priced. */
+  unpriced_kwh: number;
+}
+
+/**
+ * The bill of a range and where it went (§8 "Reconciliation"): Σ member shares + operator +
+ * unallocated = the bill. Exact (to 1e-9) over whole billing periods; inside an open one the
+ * pooled cost so far is shared by the hours so far, so it holds for the period to date too.
+ */
+export interface BillReconciliation {
+  /** ISO 4217. */
+  currency: string;
+  /** True when any tariff is flagged as an estimate rather than the site's contract. */
+  estimate: boolean;
+  sources: { carrier: Carrier; supplier: string | null; source: string; estimate: boolean }[];
+  by_carrier: Partial<Record<Carrier, CarrierBill>>;
+  bill: number;
+  members: number;
+  operator: number;
+  unallocated: number;
+  /** bill − (members + operator + unallocated). */
+  residual: number;
+  relative_residual: number;
+  /** False while a share is provisional (an open billing period). */
+  final: boolean;
+}
+
 /** `GET /api/sites/:site/footprint`. */
 export interface SiteFootprintResponse {
   site: string;
@@ -96,6 +137,8 @@ export interface SiteFootprintResponse {
   units: Units;
   totals: { by_carrier: Record<string, { kwh: number; kgco2e: number; grid_kgco2e: number | null }>; kwh: number; kgco2e: number };
   allocation: { members: Record<string, FootprintFigures>; operator: FootprintFigures; unallocated: FootprintFigures };
+  /** §8: null when the site prices no energy. */
+  cost: BillReconciliation | null;
   conservation: Record<string, CarrierConservation>;
   data_quality: {
     /** kWh from readings ÷ (readings + expected energy of `missing` stretches), per carrier. */
@@ -117,7 +160,7 @@ export function figures(days: readonly Point[], carriers: readonly Carrier[]): F
     kwh: Object.fromEntries(carriers.map((c) => [c, 0])), kwh_total: 0, kwh_direct: 0, kwh_shared: 0, kwh_pool: 0,
     kwh_pool_by_carrier: Object.fromEntries(carriers.map((c) => [c, 0])), kgco2e: 0, grid_kgco2e: 0, hours: 0,
     baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, reduction: { low: 0, central: 0, high: 0 },
-    final: true, days: days.length,
+    final: true, days: days.length, cost: null, cost_by_carrier: {}, cost_pool: null,
   };
   for (const p of days) {
     const x = fieldsOf(p, M_DAY);
@@ -137,6 +180,14 @@ export function figures(days: readonly Point[], carriers: readonly Carrier[]): F
       f.avoided_kgco2e[s] += x[FIELD.avoided(s)] ?? 0;
     }
     if (x.final !== 1) f.final = false;
+    if (x.cost !== undefined) {
+      f.cost = (f.cost ?? 0) + x.cost;
+      f.cost_pool = (f.cost_pool ?? 0) + (x.cost_pool ?? 0);
+      for (const c of carriers) {
+        const v = x[FIELD.cost(c)];
+        if (v !== undefined) f.cost_by_carrier[c] = (f.cost_by_carrier[c] ?? 0) + v;
+      }
+    }
   }
   for (const s of SCENARIOS) f.reduction[s] = f.baseline_kgco2e[s] > 0 ? f.avoided_kgco2e[s] / f.baseline_kgco2e[s] : 0;
   return f;
@@ -166,5 +217,45 @@ export function methodBlock(sites: readonly SiteFile[], from: number, to: number
     factor_sets: [...sets.values()].map((f) => ({ name: f.name, year: f.year, unit: f.unit, basis: f.basis, source: f.source, electricity: f.electricity, gas: f.gas ?? null, heat: f.heat ?? null })),
     baseline: sites.map((s) => ({ site: s.id, ...s.baseline })),
     avoided_note: 'estimated avoided emissions against a private-office baseline, outside the inventory, never netted against it',
+  };
+}
+
+/** The sites' common currency (ISO 4217), or null when none prices energy or they differ (costs are never summed across currencies). */
+export function currencyOf(sites: readonly Pick<SiteFile, 'currency' | 'tariffs'>[]): string | null {
+  const codes = new Set(sites.filter((s) => Object.values(s.tariffs).some((t) => t !== undefined)).map((s) => s.currency));
+  const [only] = codes;
+  return codes.size === 1 && only !== undefined ? only : null;
+}
+
+/**
+ * §8: a site's bill over a range from its `footprint_site` sums per carrier, against the
+ * cost shares of record of its accounts (members, operator, unallocated); null without tariffs.
+ */
+export function billReconciliation(
+  site: SiteFile,
+  siteSums: ReadonlyMap<Carrier, SiteFields>,
+  shares: { members: readonly FootprintFigures[]; operator: FootprintFigures; unallocated: FootprintFigures },
+): BillReconciliation | null {
+  const currency = currencyOf([site]);
+  if (currency === null) return null;
+  const byCarrier: Partial<Record<Carrier, CarrierBill>> = {};
+  const sources: BillReconciliation['sources'] = [];
+  let bill = 0;
+  for (const [c, t] of Object.entries(site.tariffs) as [Carrier, SiteFile['tariffs']['electricity']][]) {
+    if (!t) continue;
+    sources.push({ carrier: c, supplier: t.supplier ?? null, source: t.source, estimate: t.estimate });
+    const s = siteSums.get(c);
+    if (!s) continue;
+    byCarrier[c] = { energy: s.cost_energy ?? 0, levies: s.cost_levies ?? 0, standing: s.cost_standing ?? 0, vat: s.cost_vat ?? 0, total: s.cost ?? 0, unpriced_kwh: s.unpriced_kwh ?? 0 };
+    bill += s.cost ?? 0;
+  }
+  const members = shares.members.reduce((a, f) => a + (f.cost ?? 0), 0);
+  const operator = shares.operator.cost ?? 0;
+  const unallocated = shares.unallocated.cost ?? 0;
+  const residual = bill - (members + operator + unallocated);
+  return {
+    currency, estimate: sources.some((x) => x.estimate), sources, by_carrier: byCarrier, bill, members, operator, unallocated,
+    residual, relative_residual: bill > 0 ? Math.abs(residual) / bill : 0,
+    final: [...shares.members, shares.operator, shares.unallocated].every((f) => f.final),
   };
 }

@@ -56,8 +56,9 @@ export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult
   const write = opts.write ?? true;
   const probe = new SiteFootprintEngine(site);
   const months: { start: number; end: number; final: boolean }[] = [];
-  for (let m = probe.clock.monthStart(opts.from); m < opts.to && m < now; m = probe.clock.nextMonthStart(m)) {
-    const monthEnd = probe.clock.nextMonthStart(m);
+  // "Months" are billing periods (§2 M4): calendar months unless the site sets a start day.
+  for (let m = probe.clock.periodStart(opts.from); m < opts.to && m < now; m = probe.clock.nextPeriodStart(m)) {
+    const monthEnd = probe.clock.nextPeriodStart(m);
     months.push({ start: m, end: Math.min(monthEnd, now), final: monthEnd <= now });
   }
   const total = months.reduce((a, m) => a + (m.end - m.start), 0);
@@ -67,6 +68,7 @@ export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult
   for (const month of months) {
     const engine = new SiteFootprintEngine(site, { outputFrom: month.start });
     for (const e of await warmupEvents(store, site, month.start)) feed(engine, e);
+    engine.coverFrom(month.start);
     for (const [w, wEnd] of windows(month.start, month.end, WINDOW_MS)) {
       const events = await readEvents(store, site.id, w, wEnd);
       result.eventsRead += events.length;
@@ -107,6 +109,7 @@ export async function recompute(opts: RecomputeOptions): Promise<RecomputeResult
 export async function replayMonth(store: TimeSeriesStore, site: SiteFile, engine: SiteFootprintEngine, monthStart: number, upTo: number, latenessMs: number): Promise<number> {
   let n = 0;
   for (const e of await warmupEvents(store, site, monthStart)) feed(engine, e);
+  engine.coverFrom(monthStart);
   for (const [w, wEnd] of windows(monthStart, upTo, WINDOW_MS)) {
     const events = await readEvents(store, site.id, w, wEnd);
     for (const e of events) feed(engine, e);

@@ -59,6 +59,12 @@ export const FIELD = {
   unallocatedKwh: (c: Carrier) => `unallocated_kwh_${c}` as const,
   clampedKwh: (c: Carrier) => `clamped_kwh_${c}` as const,
   residualKwh: (c: Carrier) => `conservation_residual_kwh_${c}` as const,
+  /** Cost of one carrier in the site's currency, VAT included (day: with the pool share, §8). */
+  cost: (c: Carrier) => `cost_${c}` as const,
+  /** Month totals of the `_site` account (§8 bill reconciliation). */
+  billCost: (c: Carrier) => `cost_bill_${c}` as const,
+  unallocatedCost: (c: Carrier) => `cost_unallocated_${c}` as const,
+  costResidual: (c: Carrier) => `cost_residual_${c}` as const,
 };
 
 /** `footprint_interval`, per account (`_pool`: `kwh_<c>` and `kgco2e` only). */
@@ -68,6 +74,8 @@ export type IntervalFields = {
   kwh_shared?: number;
   kgco2e?: number;
   grid_kgco2e?: number;
+  /** Cost of direct + shared energy, VAT included (`_pool`: the pooled energy and standing charges), §8. */
+  cost?: number;
 } & PerCarrier<'kwh'> & PerScenario<'baseline_kgco2e'> & PerScenario<'avoided_kgco2e'>;
 
 /** `footprint_day`, per account: the footprint of record. */
@@ -80,7 +88,10 @@ export type DayFields = {
   kwh_pool?: number;
   kgco2e?: number;
   grid_kgco2e?: number;
-} & PerCarrier<'kwh'> & PerCarrier<'kwh_pool'> & PerScenario<'baseline_kgco2e'> & PerScenario<'avoided_kgco2e'> & PerScenario<'reduction'>;
+  /** Cost share of record (§8): direct + shared + pool share incl. standing charges, VAT included. */
+  cost?: number;
+  cost_pool?: number;
+} & PerCarrier<'kwh'> & PerCarrier<'kwh_pool'> & PerCarrier<'cost'> & PerScenario<'baseline_kgco2e'> & PerScenario<'avoided_kgco2e'> & PerScenario<'reduction'>;
 
 /** `footprint_site`, per carrier and interval. */
 export type SiteFields = {
@@ -97,6 +108,14 @@ export type SiteFields = {
   missing_devices?: number;
   kgco2e?: number;
   grid_kgco2e?: number;
+  /** The interval's bill (§8): energy + levies + standing charge + VAT = cost. */
+  cost?: number;
+  cost_energy?: number;
+  cost_levies?: number;
+  cost_standing?: number;
+  cost_vat?: number;
+  /** Metered energy with no tariff period in force (before the first `from`): no cost. */
+  unpriced_kwh?: number;
 };
 
 /** `footprint_month`: per account (hours, pool shares), and the `_site` account's M6 totals. */
@@ -105,7 +124,8 @@ export type MonthFields = {
   hours_total?: number;
   final?: number;
 } & PerCarrier<'kwh_pool'> & PerCarrier<'metered_kwh'> & PerCarrier<'pool_kwh'> & PerCarrier<'unallocated_kwh'>
-  & PerCarrier<'clamped_kwh'> & PerCarrier<'conservation_residual_kwh'>;
+  & PerCarrier<'clamped_kwh'> & PerCarrier<'conservation_residual_kwh'>
+  & PerCarrier<'cost_bill'> & PerCarrier<'cost_unallocated'> & PerCarrier<'cost_residual'>;
 
 /** `footprint_presence`, per interval. */
 export type PresenceFields = {

@@ -66,7 +66,7 @@ export class SiteFootprintStream {
    */
   async warmStart(store: TimeSeriesStore, now: number): Promise<number> {
     const upTo = now - this.latenessMs;
-    const monthStart = this.#engine.clock.monthStart(upTo);
+    const monthStart = this.#engine.clock.periodStart(upTo);
     // Intervals before the month are only warm-up: the previous month stays as stored.
     this.#engine = this.#newEngine(this.#engine.site, monthStart);
     const n = await replayMonth(store, this.#engine.site, this.#engine, monthStart, upTo, this.latenessMs);
@@ -225,7 +225,7 @@ export class SiteFootprintStream {
   }
 
   #markDirty(ts: number): void {
-    this.dirtyMonths.add(this.engine.clock.monthStart(ts));
+    this.dirtyMonths.add(this.engine.clock.periodStart(ts));
   }
 }
 

@@ -85,7 +85,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
       await s.warmStart(opts.store!, now);
     } catch {
       // Store unreachable: carry on live; the month is flagged for a recompute.
-      s.dirtyMonths.add(s.engine.clock.monthStart(now));
+      s.dirtyMonths.add(s.engine.clock.periodStart(now));
     }
   };
   const warmUp = (now: number): Promise<void> => {
@@ -166,7 +166,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
         // the live engine and would overwrite a recompute (its late data stay flagged).
         const due = [...dirtySince.entries()].find(([key, t]) => {
           const [site, m] = key.split('@') as [string, string];
-          return now - t >= recomputeDelay && streams.get(site)!.engine.clock.nextMonthStart(Number(m)) <= now - lateness;
+          return now - t >= recomputeDelay && streams.get(site)!.engine.clock.nextPeriodStart(Number(m)) <= now - lateness;
         });
         if (due) {
           const [key] = due;
@@ -205,7 +205,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
     },
     dirty() {
       const out: { site: string; from: number; to: number }[] = [];
-      for (const [site, s] of streams) for (const m of s.dirtyMonths) out.push({ site, from: m, to: s.engine.clock.nextMonthStart(m) });
+      for (const [site, s] of streams) for (const m of s.dirtyMonths) out.push({ site, from: m, to: s.engine.clock.nextPeriodStart(m) });
       return out;
     },
     ready() {
@@ -223,7 +223,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
       // The readings the old engine still held in its lateness window reach the new one
       // through the store (warm start reads them back); should one not be stored yet, the
       // month is flagged so a recompute after its end makes it whole.
-      fresh.dirtyMonths.add(fresh.engine.clock.monthStart(clock()));
+      fresh.dirtyMonths.add(fresh.engine.clock.periodStart(clock()));
       void warmReplacement(site.id, fresh);
     },
     adopt(site) {

@@ -21,12 +21,19 @@ export function dailyCsv(report: ImpactReport): string {
     ...carriers.flatMap((c) => [FIELD.kwh(c), `kgco2e_${c}`, `direct_kwh_${c}`, `shared_kwh_${c}`, `pooled_kwh_${c}`]),
     'kwh_total', 'kgco2e_total', 'members_present', 'member_hours', 'desk_hours', 'members_kgco2e',
     ...SCENARIOS.map(FIELD.baseline), ...SCENARIOS.map(FIELD.avoided), 'final',
+    // METHODOLOGY §8: the day's bill in the site's currency; empty without tariffs.
+    'cost', 'currency',
+    // METHODOLOGY §9: the day's Scope 2, location- and market-based.
+    'scope2_location_kgco2e', 'scope2_market_kgco2e',
   ];
+  const currency = report.cost?.currency ?? '';
   const rows = report.daily.map((d) => [
     d.date,
     ...carriers.flatMap((c) => [d.kwh[c] ?? 0, d.kgco2e_by_carrier[c] ?? 0, d.use[c]?.direct ?? 0, d.use[c]?.shared ?? 0, d.use[c]?.pooled ?? 0]),
     d.kwh_total, d.kgco2e, d.members_present, d.member_hours, d.desk_hours, d.members_kgco2e,
     ...SCENARIOS.map((s) => d.baseline_kgco2e[s]), ...SCENARIOS.map((s) => d.avoided_kgco2e[s]), d.final ? 1 : 0,
+    d.cost ?? '', currency,
+    d.scope2_location_kgco2e, d.scope2_market_kgco2e,
   ]);
   return toCsv(header, rows);
 }
@@ -36,10 +43,14 @@ export function membersCsv(report: ImpactReport): string {
   const header = [
     'member', 'days_present', 'hours', ...carriers.map(FIELD.kwh), 'kwh_total', 'kwh_direct', 'kwh_shared', 'kwh_pool', 'kgco2e',
     ...SCENARIOS.map(FIELD.baseline), ...SCENARIOS.map(FIELD.avoided),
+    // METHODOLOGY §8: the member's cost share in the site's currency; empty without tariffs.
+    'cost', 'currency',
   ];
+  const currency = report.cost?.currency ?? '';
   const rows = report.members.map((m) => [
     m.id, m.days_present, m.hours, ...carriers.map((c) => m.kwh[c] ?? 0), m.kwh_total, m.kwh_direct, m.kwh_shared, m.kwh_pool, m.kgco2e,
     ...SCENARIOS.map((s) => m.baseline_kgco2e[s]), ...SCENARIOS.map((s) => m.avoided_kgco2e[s]),
+    m.cost ?? '', currency,
   ]);
   return toCsv(header, rows);
 }

@@ -15,6 +15,8 @@ import type { LiveDays } from '../../footprint/read.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { methodologyDocument, type MethodologyDocument } from './methodology.ts';
 import { readFootprintSeries } from '../../footprint/read.ts';
+import { billReconciliation, figures, type BillReconciliation } from '../../footprint/figures.ts';
+import { scope2Summary, type Scope2Summary } from '../../footprint/scope2.ts';
 import { spread, type Spread } from './stats.ts';
 
 export const REPORT_FORMAT = 'deskprint-impact-report/1';
@@ -63,6 +65,11 @@ export interface DailyRow {
   avoided_kgco2e: ScenarioValues;
   /** False while the day's month is open (pool share provisional). */
   final: boolean;
+  /** The site's bill for the day, in `cost.currency` (METHODOLOGY §8); null without tariffs. */
+  cost: number | null;
+  /** §9: the day's Scope 2 emissions, location-based and market-based, kgCO2e. */
+  scope2_location_kgco2e: number;
+  scope2_market_kgco2e: number;
 }
 
 export interface AnonymousMember {
@@ -78,6 +85,8 @@ export interface AnonymousMember {
   kgco2e: number;
   baseline_kgco2e: ScenarioValues;
   avoided_kgco2e: ScenarioValues;
+  /** Cost share of record, in `cost.currency` (§8); null without tariffs. */
+  cost: number | null;
 }
 
 export interface ConservationLine {
@@ -178,6 +187,13 @@ export interface ImpactReport {
     }>;
     parameters: { h_std_h: number; d_work: number; eui_el_kwh_m2: number; eui_fuel_kwh_m2: number; fuel_carrier: string };
   };
+  /**
+   * §9: Scope 1 and dual Scope 2 (GHG Protocol Scope 2 Guidance; ESRS E1-6), each labelled
+   * with its basis. The `energy` block's kgCO2e is the location-based inventory.
+   */
+  scope2: Scope2Summary & { location_basis: string; market_basis: string };
+  /** §8: the bill, itemised per carrier, and where it went; null when the site prices no energy. */
+  cost: (BillReconciliation & { per_member_day: Spread }) | null;
   data_quality: {
     measured_share: Partial<Record<Carrier, number | null>>;
     sensor_confirmed_share: number | null;
@@ -220,7 +236,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   const clock = clockOf(site);
   const carriers = siteCarriers(site);
   const series = await readFootprintSeries({
-    store: o.store, site, from: period.from, to: period.to, monthsFrom: clock.monthStart(period.from),
+    store: o.store, site, from: period.from, to: period.to, monthsFrom: clock.periodStart(period.from),
     ...(o.engine ? { engine: o.engine } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
 
@@ -248,6 +264,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     row.kgco2e_by_carrier[c] = (row.kgco2e_by_carrier[c] ?? 0) + kg;
     row.kwh_total += kwh;
     row.kgco2e += kg;
+    if (x.cost !== undefined) row.cost = (row.cost ?? 0) + x.cost;
     const use = row.use[c]!;
     use.direct += x.direct_kwh ?? 0;
     use.shared += x.shared_kwh ?? 0;
@@ -274,6 +291,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   const operator = { kwh: 0, kgco2e: 0 };
   const unallocated = { kwh: 0, kgco2e: 0 };
   const allocatedByCarrier = new Map<Carrier, number>();
+  const daysByAccount = new Map<string, Point[]>();
   const unallocatedByCarrier = new Map<Carrier, number>();
   let provisionalDays = new Set<string>();
   for (const p of series.days) {
@@ -286,6 +304,9 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       provisionalDays.add(row.date);
     }
     const kwh = carriers.reduce((a, c) => a + (f[FIELD.kwh(c)] ?? 0), 0);
+    let own = daysByAccount.get(account);
+    if (!own) daysByAccount.set(account, (own = []));
+    own.push(p);
     if (account === ACCOUNT_UNALLOCATED) {
       unallocated.kwh += kwh;
       unallocated.kgco2e += f.kgco2e ?? 0;
@@ -308,6 +329,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     m.kwh_shared += f.kwh_shared ?? 0;
     m.kwh_pool += f.kwh_pool ?? 0;
     m.kgco2e += f.kgco2e ?? 0;
+    if (f.cost !== undefined) m.cost = (m.cost ?? 0) + f.cost;
     for (const s of SCENARIOS) {
       m.baseline[s] += f[FIELD.baseline(s)] ?? 0;
       m.avoided[s] += f[FIELD.avoided(s)] ?? 0;
@@ -323,6 +345,17 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   }
 
   const members = anonymise(memberAcc, carriers);
+  const scope2 = scope2Summary(site, carriers, daily.map((d, i) => ({ key: d.date, year: period.days[i]!.year, kwh: d.kwh, kgco2e: d.kgco2e_by_carrier })));
+  daily.forEach((d, i) => {
+    d.scope2_location_kgco2e = scope2.daily[i]!.scope2_location_kgco2e;
+    d.scope2_market_kgco2e = scope2.daily[i]!.scope2_market_kgco2e;
+  });
+  const sharesOf = (account: string) => figures(daysByAccount.get(account) ?? [], carriers);
+  const bill = billReconciliation(site, siteSums, {
+    members: [...daysByAccount.keys()].filter(isMember).map(sharesOf),
+    operator: sharesOf(site.operator),
+    unallocated: sharesOf(ACCOUNT_UNALLOCATED),
+  });
   const sumMembers = (pick: (m: AnonymousMember) => number) => members.reduce((a, m) => a + pick(m), 0);
   const byCarrier = carriers.map((c) => {
     const s = siteSums.get(c)!;
@@ -370,7 +403,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
           metered_kwh: x[FIELD.meteredKwh(c)] ?? 0,
           residual_kwh: x[FIELD.residualKwh(c)] ?? 0,
           clamped_kwh: x[FIELD.clampedKwh(c)] ?? 0,
-          inside_period: p.ts >= period.from && clock.nextMonthStart(p.ts) <= period.to,
+          inside_period: p.ts >= period.from && clock.nextPeriodStart(p.ts) <= period.to,
         };
       }),
     };
@@ -457,6 +490,12 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
         eui_fuel_kwh_m2: site.baseline.eui_fuel_kwh_m2, fuel_carrier: site.baseline.fuel_carrier,
       },
     },
+    scope2: {
+      ...scope2,
+      location_basis: `location-based: grid-average factors (${factorSets.map((f) => f.name).join(', ')}) for every kWh, whatever the contract`,
+      market_basis: 'market-based: the contractual instruments and supplier rates in force, the residual mix for the rest (GHG Protocol Scope 2 Guidance, Table 6.3)',
+    },
+    cost: bill && { ...bill, per_member_day: pmd((f) => f.cost ?? 0) },
     data_quality: {
       measured_share: measured,
       sensor_confirmed_share: presence.desk > 0 ? presence.sensor / presence.desk : null,
@@ -486,12 +525,13 @@ interface MemberAcc {
   kgco2e: number;
   baseline: ScenarioValues;
   avoided: ScenarioValues;
+  cost: number | null;
 }
 
 function newMemberAcc(carriers: readonly Carrier[]): MemberAcc {
   return {
     days: 0, hours: 0, kwh: Object.fromEntries(carriers.map((c) => [c, 0])), kwh_total: 0, kwh_direct: 0, kwh_shared: 0, kwh_pool: 0, kgco2e: 0,
-    baseline: { low: 0, central: 0, high: 0 }, avoided: { low: 0, central: 0, high: 0 },
+    baseline: { low: 0, central: 0, high: 0 }, avoided: { low: 0, central: 0, high: 0 }, cost: null,
   };
 }
 
@@ -514,6 +554,7 @@ function anonymise(acc: ReadonlyMap<string, MemberAcc>, carriers: readonly Carri
     kgco2e: m.kgco2e,
     baseline_kgco2e: { ...m.baseline },
     avoided_kgco2e: { ...m.avoided },
+    cost: m.cost,
   }));
 }
 
@@ -524,7 +565,8 @@ function emptyDay(d: LocalDay, carriers: readonly Carrier[]): DailyRow {
     kgco2e_by_carrier: Object.fromEntries(carriers.map((c) => [c, 0])),
     use: Object.fromEntries(carriers.map((c) => [c, { direct: 0, shared: 0, pooled: 0 }])),
     kwh_total: 0, kgco2e: 0, members_present: 0, member_hours: 0, desk_hours: 0, members_kgco2e: 0,
-    baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, final: true,
+    baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, final: true, cost: null,
+    scope2_location_kgco2e: 0, scope2_market_kgco2e: 0,
   };
 }
 

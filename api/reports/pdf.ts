@@ -74,6 +74,7 @@ export async function renderPdf(report: ImpactReport): Promise<Buffer> {
 
   coverPage(doc, report, period);
   peoplePage(doc, report);
+  costSection(doc, report);
   qualityPage(doc, report);
   dailyAppendix(doc, report);
   methodologyAppendix(doc, report);
@@ -128,6 +129,7 @@ function coverPage(doc: Doc, r: ImpactReport, period: string): void {
   if (r.energy.grid_kgco2e !== null) {
     para(doc, `Supplementary: electricity with the hour-by-hour grid intensity gives ${num(r.energy.grid_kgco2e, 1)} kgCO2e (shown beside the annual-factor figure, never instead of it).`, { color: MUTED, size: 8 });
   }
+  scope2Table(doc, r);
   // The chart takes what is left of the page above its caption, within limits.
   ensure(doc, 170);
   subheading(doc, 'Daily energy by use');
@@ -195,9 +197,70 @@ function peoplePage(doc: Doc, r: ImpactReport): void {
   doc.y = chartY + 170;
 }
 
+/** METHODOLOGY §9: Scope 1 and both Scope 2 figures, each saying which it is. */
+function scope2Table(doc: Doc, r: ImpactReport): void {
+  const s = r.scope2;
+  ensure(doc, 150);
+  subheading(doc, 'Scope 1 and 2 (GHG Protocol): location- and market-based');
+  const rows: string[][] = [];
+  if (s.by_carrier.some((l) => l.scope === 1)) rows.push(['Scope 1', 'fuel burnt on site (natural gas)', num(s.scope1_kgco2e, 1)]);
+  rows.push(['Scope 2, location-based', 'grid-average factors, whatever the contract', num(s.scope2_location_kgco2e, 1)]);
+  rows.push(['Scope 2, market-based', 'contracts and certificates, supplier rate, residual mix', num(s.scope2_market_kgco2e, 1)]);
+  rows.push(['Scope 1 + 2, location-based', '', num(s.total_location_kgco2e, 1)]);
+  rows.push(['Scope 1 + 2, market-based', '', num(s.total_market_kgco2e, 1)]);
+  table(doc, [
+    { header: 'Figure', width: 150 },
+    { header: 'Basis', width: 240 },
+    { header: 'Emissions (kgCO2e)', width: CONTENT_W - 390, align: 'right' },
+  ], rows);
+  const bases = s.by_carrier.flatMap((l) => l.bases.filter((b) => b.kwh > 0).map((b) => `${CARRIER_LABEL[l.carrier] ?? l.carrier}, ${b.label}: ${num(b.kwh, 1)} kWh, ${num(b.kgco2e, 1)} kgCO2e (${b.sources.join('; ')})${b.estimate ? ' [estimate]' : ''}`));
+  para(doc, `Both Scope 2 figures are reported, as the GHG Protocol Scope 2 Guidance and ESRS E1-6 require; the inventory figures above are location-based. Market-based, per source: ${bases.join('. ')}.${s.market_estimate ? ' Estimate: part of the market-based figure uses an estimated or fallback factor.' : ''}`, { color: MUTED, size: 7.5 });
+}
+
+/** METHODOLOGY §8: the bill per carrier, itemised, and where it went (members, operator, unallocated). */
+function costSection(doc: Doc, r: ImpactReport): void {
+  const c = r.cost;
+  ensure(doc, 260);
+  heading(doc, '4. Energy cost');
+  if (!c) {
+    para(doc, 'The site file declares no tariffs, so no cost is computed (METHODOLOGY §8).', { color: MUTED });
+    return;
+  }
+  const money = (v: number) => `${c.currency} ${num(v, 2)}`;
+  para(doc, `The energy bill for the period in ${c.currency}, from the site's tariffs, shared out exactly as the energy is: desk energy to the member at the desk, shared meters by headcount, standby, unmetered energy and standing charges by hours present (METHODOLOGY §8). VAT included.`);
+  const carriers = Object.entries(c.by_carrier);
+  const rows = carriers.map(([carrier, b]) => [CARRIER_LABEL[carrier] ?? carrier, num(b!.energy, 2), num(b!.levies, 2), num(b!.standing, 2), num(b!.vat, 2), num(b!.total, 2)]);
+  const sum = (k: 'energy' | 'levies' | 'standing' | 'vat') => carriers.reduce((a, [, b]) => a + b![k], 0);
+  rows.push(['Total', num(sum('energy'), 2), num(sum('levies'), 2), num(sum('standing'), 2), num(sum('vat'), 2), num(c.bill, 2)]);
+  table(doc, [
+    { header: 'Carrier', width: 95 },
+    { header: `Energy (${c.currency})`, width: 80, align: 'right' },
+    { header: `Levies (${c.currency})`, width: 80, align: 'right' },
+    { header: `Standing charge (${c.currency})`, width: 90, align: 'right' },
+    { header: `VAT (${c.currency})`, width: 75, align: 'right' },
+    { header: `Bill (${c.currency})`, width: CONTENT_W - 420, align: 'right' },
+  ], rows, { boldLast: true });
+  subheading(doc, 'Bill reconciliation');
+  table(doc, [
+    { header: 'Account', width: 280 },
+    { header: `Cost (${c.currency})`, width: CONTENT_W - 280, align: 'right' },
+  ], [
+    ['Members (sum of every member\'s cost share)', num(c.members, 2)],
+    ['Operator (staff and guests at desks, unidentified)', num(c.operator, 2)],
+    ['Unallocated (billing periods with nobody present)', num(c.unallocated, 2)],
+    ['Bill for the period', num(c.bill, 2)],
+    ['Residual (bill − shares − unallocated)', num(c.residual, 9)],
+  ]);
+  const s = r.cost!.per_member_day;
+  para(doc, `Per member-day: median ${money(s.median)}, interquartile range ${money(s.q1)} – ${money(s.q3)}, over ${num(s.n, 0)} member-days. Shares of pooled cost are settled per billing period, so the residual is zero (to 1e-9) over whole billing periods and may differ from zero for a period that cuts one.${c.final ? '' : ' Provisional: a billing period in this report is still open.'}`, { color: MUTED, size: 7.5 });
+  for (const t of c.sources) {
+    para(doc, `Tariff, ${CARRIER_LABEL[t.carrier]?.toLowerCase() ?? t.carrier}${t.supplier ? ` (${t.supplier})` : ''}: ${t.source}${t.estimate ? '. Estimate: not the site\'s own contract prices.' : ''}`, { size: 8 });
+  }
+}
+
 function qualityPage(doc: Doc, r: ImpactReport): void {
   doc.addPage();
-  heading(doc, '4. Data quality', true);
+  heading(doc, '5. Data quality', true);
   const q = r.data_quality;
   para(doc, `Sensor-confirmed share of desk-hours (sessions at desks with an occupancy sensor): ${pct(q.sensor_confirmed_share)}.`);
   if (q.sensor_unknown_hours > 0) para(doc, `Desk-hours with an occupancy sensor's state unknown (a missed heartbeat; counted neither occupied nor vacant): ${num(q.sensor_unknown_hours, 1)}.`);
@@ -242,7 +305,7 @@ function qualityPage(doc: Doc, r: ImpactReport): void {
     ['Operator (staff and guests at desks, unidentified)', num(a.operator.kwh, 1), num(a.operator.kgco2e, 1)],
     ['Unallocated (months with nobody present)', num(a.unallocated.kwh, 1), num(a.unallocated.kgco2e, 1)],
   ]);
-  para(doc, "Footprints of record on the period's days. Pooled energy is shared out per calendar month, so for a period that is not whole months these add up to the metered total only approximately; over whole months they add up exactly (the monthly residual above).", { color: MUTED, size: 7.5 });
+  para(doc, "Footprints of record on the period's days. Pooled energy is shared out per billing period (calendar months unless the site sets a start day), so for a period that is not whole billing periods these add up to the metered total only approximately; over whole periods they add up exactly (the monthly residual above).", { color: MUTED, size: 7.5 });
 
   subheading(doc, 'Traceability');
   para(doc, `Footprint engine: ${q.engine_version}. Report: ${r.generator}. Methodology: ${r.methodology.document}, SHA-256 ${r.methodology.sha256.slice(0, 16)}…, printed in full in Appendix B.`, { size: 8 });

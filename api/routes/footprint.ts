@@ -14,7 +14,7 @@ import type { Carrier } from '../../devices/kinds.ts';
 import type { SiteFile } from '../../devices/site.ts';
 import { clockOf } from '../../footprint/clock.ts';
 import {
-  UNITS, carriersOf, figures, methodBlock,
+  UNITS, billReconciliation, carriersOf, currencyOf, figures, methodBlock,
   type CarrierConservation, type FootprintFigures, type MemberFootprintResponse, type SiteFootprintResponse,
 } from '../../footprint/figures.ts';
 import { ACCOUNT_UNALLOCATED, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, addPresenceHours, fieldsOf, newPresenceHours, type SiteFields } from '../../footprint/schema.ts';
@@ -80,10 +80,13 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       to,
       every: q.every,
       units: UNITS,
+      currency: currencyOf(sites),
       buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([start, b]) => ({ start, ...figures(b.days, carriers) })),
       totals: figures(all, carriers),
       method: methodBlock(sites, from, to),
     };
+    // Costs in different currencies are never added up (§8): without one currency, no cost.
+    if (body.currency === null) for (const f of [body.totals, ...body.buckets]) Object.assign(f, { cost: null, cost_pool: null, cost_by_carrier: {} });
     res.json(body);
   });
 
@@ -149,6 +152,8 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       measured[c] = m + missing > 0 ? m / (m + missing) : null;
     }
 
+    const cost = billReconciliation(site, new Map(carriers.map((c) => [c, perCarrier.get(c) ?? {}])), { members: Object.values(members), operator, unallocated });
+
     const body: SiteFootprintResponse = {
       site: site.id,
       from,
@@ -160,6 +165,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
         kgco2e: Object.values(totals).reduce((a, t) => a + t.kgco2e, 0),
       },
       allocation: { members, operator, unallocated },
+      cost,
       conservation,
       data_quality: {
         measured_share: measured,

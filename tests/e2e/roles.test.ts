@@ -22,7 +22,7 @@ import { runScenario } from '../../simulators/run.ts';
 import { loadScenario } from '../../simulators/scenario.ts';
 import { addDays, dayStart, isoMonth, monthStart } from '../../dashboard/src/lib/time.ts';
 import { apiToken, bearer } from '../support/auth.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { launchBrowser, signInAs } from '../support/browser.ts';
 import { getJson, waitFor } from '../support/wait.ts';
 
 const TZ = 'Europe/London';
@@ -106,18 +106,8 @@ function firstWeekdayOfLastMonth(now: number): number {
   return day;
 }
 
-async function signIn(role: 'manager' | 'member' | 'funder', viewport = { width: 1366, height: 900 }): Promise<Page> {
-  const context = await browser!.newContext({ locale: 'en-GB', viewport, timezoneId: TZ });
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(`${role}: ${err.message}`));
-  const user = dp.demoUsers.find((u) => u.role === role)!;
-  await page.goto(`${dp.httpUrl}/#/login`);
-  await page.getByLabel('Username').fill(user.name);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  // Attached, not visible: a phone-width header hides the name and keeps the role's pages.
-  await page.getByTestId('signed-in-as').waitFor({ state: 'attached', timeout: 20_000 });
-  return page;
+function signIn(role: 'manager' | 'member' | 'funder', viewport = { width: 1366, height: 900 }): Promise<Page> {
+  return signInAs(browser!, { httpUrl: dp.httpUrl, user: dp.demoUsers.find((u) => u.role === role)!, timeZone: TZ, errors: pageErrors, viewport });
 }
 
 async function text(page: Page, testId: string): Promise<string> {

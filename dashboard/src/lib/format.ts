@@ -82,6 +82,15 @@ export function formatKgCo2e(kg: number, locale?: string): string {
   return `${formatDecimal(kg, digits, locale)} kg CO₂e`;
 }
 
+/**
+ * Money in an ISO 4217 currency, rounded for display only (METHODOLOGY §8): "£12.34".
+ * Below one unit, three decimals, so a member's day of a few pence does not read as £0.00.
+ */
+export function formatMoney(amount: number, currency: string, locale?: string): string {
+  const digits = Math.abs(amount) > 0 && Math.abs(amount) < 1 ? 3 : 2;
+  return numberFormat(locale, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(amount);
+}
+
 export function formatPercent(share: number, locale?: string, fractionDigits = 0): string {
   return numberFormat(locale, { style: 'percent', minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits }).format(share);
 }

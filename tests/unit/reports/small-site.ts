@@ -3,6 +3,13 @@
  * 8 h at a desk drawing 45 W, lights 200 W, main meter 1000 W for 10 h) in March 2025,
  * recomputed by the footprint engine into an in-memory SQLite store.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildImpactReport, type ImpactReport } from '../../../api/reports/model.ts';
+import { renderPdf } from '../../../api/reports/pdf.ts';
+import type { SiteFile } from '../../../devices/site.ts';
 import { checkinToPoint, readingToPoint } from '../../../footprint/events.ts';
 import { recompute } from '../../../footprint/recompute.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
@@ -30,13 +37,25 @@ const events = [
 
 export const MARCH = { from: T('2025-03-01T00:00'), to: T('2025-04-01T00:00') };
 
-/** An in-memory store holding the raw data and March 2025's final footprint. */
-export async function smallStore(): Promise<SqliteStore> {
+/** An in-memory store holding the raw data and March 2025's final footprint (of `site`: the small site, or a variant with the same devices). */
+export async function smallStore(site: SiteFile = smallSite): Promise<SqliteStore> {
   const store = new SqliteStore({ file: ':memory:' });
   await store.init();
   await store.write(events.map((e) => (e.type === 'reading' ? readingToPoint(e.reading) : checkinToPoint(e.checkin))));
-  await recompute({ store, site: smallSite, ...MARCH, now: T('2025-04-10T00:00') });
+  await recompute({ store, site, ...MARCH, now: T('2025-04-10T00:00') });
   return store;
 }
 
 export { T };
+
+/** March 2025's impact report of `site` (a variant of the small site), and its PDF as text (poppler's pdftotext -layout). */
+export async function marchReport(site: SiteFile): Promise<{ store: SqliteStore; report: ImpactReport; text: string }> {
+  const store = await smallStore(site);
+  const report = await buildImpactReport({ store, site, ...MARCH, generatedAt: T('2025-04-02T06:00') });
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'deskprint-report-pdf-')), 'report.pdf');
+  writeFileSync(file, await renderPdf(report));
+  return { store, report, text: execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }) };
+}
+
+/** A regular expression for a table row: the cells in order, separated by any whitespace. */
+export const pdfRow = (...cells: string[]): RegExp => new RegExp(cells.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+'));

@@ -24,6 +24,8 @@ export class MemberFootprint {
   /** Daily buckets, oldest first. */
   trend = $state.raw<MemberFootprintResponse['buckets']>([]);
   method = $state.raw<MemberFootprintResponse['method'] | null>(null);
+  /** ISO 4217 code of the cost figures; null when the site prices no energy (METHODOLOGY §8). */
+  currency = $state<string | null>(null);
   /** Check-in sessions at this site, newest first (paired by the API). */
   checkins = $state.raw<MemberCheckinsResponse['sessions']>([]);
   checkinsError = $state<string | null>(null);
@@ -102,6 +104,7 @@ export class MemberFootprint {
     this.month = month.value.totals;
     this.trend = month.value.buckets;
     this.method = month.value.method;
+    this.currency = month.value.currency;
     this.ranges = ranges;
     if (checkins.status === 'fulfilled') {
       this.checkins = checkins.value.sessions.filter((s) => s.site === this.siteId);
