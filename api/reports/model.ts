@@ -10,7 +10,8 @@ import type { Carrier } from '../../devices/kinds.ts';
 import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../../devices/site.ts';
 import { clockOf, type LocalDay } from '../../footprint/clock.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from '../../footprint/emissions.ts';
-import { ACCOUNT_UNALLOCATED, ENGINE_VERSION, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SITE, addPresenceHours, fieldsOf, newPresenceHours, type DayFields, type SiteFields } from '../../footprint/schema.ts';
+import { ACCOUNT_UNALLOCATED, ENGINE_VERSION, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SITE, addPresenceHours, fieldsOf, newPresenceHours, type DayFields } from '../../footprint/schema.ts';
+import { attributedReading, siteSums } from '../../footprint/figures.ts';
 import type { LiveDays } from '../../footprint/read.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { methodologyDocument, type MethodologyDocument } from './methodology.ts';
@@ -114,6 +115,12 @@ export interface ImpactReport {
     annualisation: number;
     /** Every day of the period belongs to a closed month. */
     final: boolean;
+    /**
+     * When the period runs into today: the end of the last closed accounting interval, ISO
+     * 8601 UTC. Figures are `attributed` (FIGURE_BASES) up to then, final after the
+     * lateness window; the live view's "Today so far" is metered up to now. Else null.
+     */
+    attributed_up_to: string | null;
   };
   boundary: {
     area_m2: number;
@@ -231,15 +238,14 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     return i === undefined ? undefined : daily[i];
   };
 
-  // Site series: metered totals, their use and data quality, per carrier.
-  const siteSums = new Map<Carrier, Record<string, number> & SiteFields>(carriers.map((c) => [c, {}]));
+  // Site series: metered totals, their use and data quality, per carrier (the sums the site
+  // footprint route serves, footprint/figures.ts), and per day.
+  const sums = siteSums(series.site, carriers);
   let gridSeen = false;
   for (const p of series.site) {
     const c = p.tags.carrier as Carrier;
-    const acc = siteSums.get(c);
     const row = rowOf(p.ts);
-    if (!acc || !row) continue;
-    for (const [k, v] of Object.entries(p.fields)) acc[k] = (acc[k] ?? 0) + v;
+    if (!sums.has(c) || !row) continue;
     const x = fieldsOf(p, M_SITE);
     if (x.grid_kgco2e !== undefined) gridSeen = true;
     const kwh = x.metered_kwh ?? 0;
@@ -325,7 +331,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   const members = anonymise(memberAcc, carriers);
   const sumMembers = (pick: (m: AnonymousMember) => number) => members.reduce((a, m) => a + pick(m), 0);
   const byCarrier = carriers.map((c) => {
-    const s = siteSums.get(c)!;
+    const s = sums.get(c)!;
     const kwh = s.metered_kwh ?? 0;
     const kg = s.kgco2e ?? 0;
     return { carrier: c, kwh, kgco2e: kg, kg_per_kwh: kwh > 0 ? kg / kwh : factorSetFor(site.factors, period.days[0]!.year)[c] ?? 0, use: { direct: s.direct_kwh ?? 0, shared: s.shared_kwh ?? 0, pooled: s.pool_kwh ?? 0 } };
@@ -353,7 +359,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   const monthFinal = new Map<string, Point>();
   for (const p of series.months) if (p.fields.final === 1) monthFinal.set(clock.day(p.ts).month, p);
   const conservation: ConservationLine[] = carriers.map((c) => {
-    const s = siteSums.get(c)!;
+    const s = sums.get(c)!;
     const metered = s.metered_kwh ?? 0;
     const direct = s.direct_kwh ?? 0;
     const shared = s.shared_kwh ?? 0;
@@ -378,7 +384,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
 
   const measured: Partial<Record<Carrier, number | null>> = {};
   for (const c of carriers) {
-    const s = siteSums.get(c)!;
+    const s = sums.get(c)!;
     const m = s.measured_kwh ?? 0;
     const missing = s.missing_kwh ?? 0;
     measured[c] = m + missing > 0 ? m / (m + missing) : null;
@@ -402,6 +408,9 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       days: period.days.length,
       annualisation,
       final: provisionalDays.size === 0,
+      attributed_up_to: period.to > o.generatedAt
+        ? new Date(attributedReading(series.site, carriers, period.from, o.generatedAt, clock.intervalMs).up_to).toISOString()
+        : null,
     },
     boundary: {
       area_m2: site.area_m2,
@@ -414,7 +423,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       by_carrier: byCarrier,
       kwh: totalKwh,
       kgco2e: totalKg,
-      grid_kgco2e: gridSeen ? siteSums.get('electricity')?.grid_kgco2e ?? 0 : null,
+      grid_kgco2e: gridSeen ? sums.get('electricity')?.grid_kgco2e ?? 0 : null,
     },
     intensity: {
       kwh_per_m2_yr: (totalKwh / site.area_m2) * annualisation,

@@ -20,6 +20,8 @@ export class MemberFootprint {
   readonly member: string;
   readonly timeZone: string;
   today = $state.raw<FootprintFigures | null>(null);
+  /** Today's figures are attributed up to this instant (the last closed interval; `attributed_up_to`). */
+  todayUpTo = $state.raw<number | null>(null);
   month = $state.raw<FootprintFigures | null>(null);
   /** Daily buckets, oldest first. */
   trend = $state.raw<MemberFootprintResponse['buckets']>([]);
@@ -99,6 +101,7 @@ export class MemberFootprint {
     }
     this.monthError = null;
     this.today = today.value.totals;
+    this.todayUpTo = today.value.attributed_up_to;
     this.month = month.value.totals;
     this.trend = month.value.buckets;
     this.method = month.value.method;
