@@ -65,6 +65,7 @@ export const liveSnapshotSchema = z.object({
     label: z.string(),
     from: z.number(),
     up_to: z.number(),
+    has_data: z.boolean(),
     kwh: z.number(),
     kgco2e: z.number(),
     by_carrier: z.record(z.string(), z.number()),

@@ -7,6 +7,7 @@ import type { Carrier } from '../devices/kinds.ts';
 import type { FactorSet, SiteFile } from '../devices/site.ts';
 import type { Point } from '../store/types.ts';
 import { clockOf } from './clock.ts';
+import type { Coverage } from './coverage.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from './emissions.ts';
 import { ENGINE_VERSION, FIELD, FIGURE_BASES, M_DAY, M_SITE, fieldsOf, type FigureBasis, type SiteFields } from './schema.ts';
 
@@ -73,6 +74,8 @@ export interface MemberFootprintResponse {
    * instant, the end of the last closed interval; else null.
    */
   attributed_up_to: number | null;
+  /** Which days and hours of the range the site has data for (a member's zero on such a day is a real zero). */
+  coverage: Coverage;
   method: MethodBlock;
 }
 
@@ -102,6 +105,8 @@ export interface SiteFootprintResponse {
   totals: { by_carrier: Record<string, { kwh: number; kgco2e: number; grid_kgco2e: number | null }>; kwh: number; kgco2e: number };
   allocation: { members: Record<string, FootprintFigures>; operator: FootprintFigures; unallocated: FootprintFigures };
   conservation: Record<string, CarrierConservation>;
+  /** Which days and hours of the range have data (footprint/coverage.ts). */
+  coverage: Coverage;
   data_quality: {
     /** kWh from readings ÷ (readings + expected energy of `missing` stretches), per carrier. */
     measured_share: Record<string, number | null>;
@@ -125,6 +130,8 @@ export interface EnergyReading<B extends FigureBasis = FigureBasis> {
   from: number;
   /** The reading covers [from, up_to): now for `metered_so_far`, the end of the last closed interval for `attributed`. */
   up_to: number;
+  /** False: no readings in the range, so the figures below are missing, not zero (issue 22). */
+  has_data: boolean;
   kwh: number;
   kgco2e: number;
   by_carrier: Record<string, number>;
@@ -177,6 +184,7 @@ export function attributedReading(points: readonly Point[], carriers: readonly C
   const by_carrier = Object.fromEntries(carriers.map((c) => [c, sums.get(c)!.metered_kwh]));
   return {
     basis: 'attributed', label: FIGURE_BASES.attributed.label, from, up_to: upTo,
+    has_data: inRange.some((p) => (fieldsOf(p, M_SITE).metered_kwh ?? 0) > 0),
     kwh: Object.values(by_carrier).reduce((a, b) => a + b, 0),
     kgco2e: carriers.reduce((a, c) => a + sums.get(c)!.kgco2e, 0),
     by_carrier,

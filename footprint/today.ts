@@ -52,7 +52,7 @@ export async function readToday(o: ReadTodayOptions): Promise<TodayResponse> {
 
 /** The live engine's figure of today so far (readings up to `now`) as a `metered_so_far` reading. */
 export function meteredReading(site: SiteFile, now: number, value: { kwh: number; kgco2e: number; by_carrier: Record<string, number> }): EnergyReading<'metered_so_far'> {
-  return { basis: 'metered_so_far', label: FIGURE_BASES.metered_so_far.label, from: clockOf(site).day(now).start, up_to: now, ...value };
+  return { basis: 'metered_so_far', label: FIGURE_BASES.metered_so_far.label, from: clockOf(site).day(now).start, up_to: now, has_data: value.kwh > 0, ...value };
 }
 
 /**

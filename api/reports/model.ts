@@ -11,6 +11,7 @@ import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../.
 import { clockOf, type LocalDay } from '../../footprint/clock.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from '../../footprint/emissions.ts';
 import { ACCOUNT_UNALLOCATED, ENGINE_VERSION, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SITE, addPresenceHours, fieldsOf, newPresenceHours, type DayFields } from '../../footprint/schema.ts';
+import { annualisation, annualisationBasis, coverageOf, localDays, type Coverage } from '../../footprint/coverage.ts';
 import { attributedReading, siteSums } from '../../footprint/figures.ts';
 import type { LiveDays } from '../../footprint/read.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
@@ -64,6 +65,8 @@ export interface DailyRow {
   avoided_kgco2e: ScenarioValues;
   /** False while the day's month is open (pool share provisional). */
   final: boolean;
+  /** Hours of the day with data (`coverage.by_day`); with none, the day's figures are missing, not zero. */
+  hours_with_data: number;
 }
 
 export interface AnonymousMember {
@@ -111,8 +114,8 @@ export interface ImpactReport {
     first_day: string;
     last_day: string;
     days: number;
-    /** 365 / days: multiplies a period figure into a yearly one. */
-    annualisation: number;
+    /** 8760 h ÷ hours with data: multiplies a period figure into a yearly one; null with less than a day of data. */
+    annualisation: number | null;
     /** Every day of the period belongs to a closed month. */
     final: boolean;
     /**
@@ -136,10 +139,13 @@ export interface ImpactReport {
     /** Supplementary electricity figure from time-varying grid intensity (§3); null without a feed. */
     grid_kgco2e: number | null;
   };
+  /** Which days and hours of the period have data (footprint/coverage.ts). */
+  coverage: Coverage;
+  /** Annualised over the hours with data (`period.annualisation`); null: not enough data. */
   intensity: {
-    kwh_per_m2_yr: number;
-    kgco2e_per_m2_yr: number;
-    by_carrier: Partial<Record<Carrier, number>>;
+    kwh_per_m2_yr: number | null;
+    kgco2e_per_m2_yr: number | null;
+    by_carrier: Partial<Record<Carrier, number | null>>;
     basis: string;
   };
   people: {
@@ -150,8 +156,8 @@ export interface ImpactReport {
     desk_hours: number;
     /** Days with anybody present. */
     open_days: number;
-    /** desk_hours ÷ (desks × h_std × open_days). */
-    desk_occupancy: number;
+    /** desk_hours ÷ (desks × Σ over open days of min(h_std, the day's hours with data)); null without such hours. */
+    desk_occupancy: number | null;
     occupancy_basis: string;
     /** Largest half-hourly average headcount. */
     peak_headcount: number;
@@ -215,9 +221,7 @@ export interface BuildReportOptions {
 
 /** Whole local days covering [from, to): from the start of from's day to the end of (to − 1)'s day. */
 export function reportPeriod(site: SiteFile, from: number, to: number): { from: number; to: number; days: LocalDay[] } {
-  const clock = clockOf(site);
-  const days: LocalDay[] = [];
-  for (let t = clock.day(from).start; t < to; t = clock.day(t).end) days.push(clock.day(t));
+  const days = localDays(clockOf(site), from, to);
   return { from: days[0]!.start, to: days.at(-1)!.end, days };
 }
 
@@ -338,10 +342,17 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   });
   const totalKwh = byCarrier.reduce((a, c) => a + c.kwh, 0);
   const totalKg = byCarrier.reduce((a, c) => a + c.kgco2e, 0);
-  const annualisation = 365 / period.days.length;
+  const coverage = coverageOf(series.site, period.days, clock.intervalMs, o.generatedAt);
+  const yearly = annualisation(coverage);
+  const perM2Yr = (v: number) => (yearly === null ? null : (v / site.area_m2) * yearly);
   const hStd = site.baseline.h_std_h;
   const deskHours = presence.desk + presence.unidentified;
-  const available = site.desks.length * hStd * openDays.size;
+  // Desks are available for h_std hours on a day anybody came, but only the hours with data
+  // can show them in use: a day with one hour of readings offers one hour, not h_std.
+  const coveredOf = new Map(coverage.by_day.map((d) => [d.date, d.hours_with_data]));
+  const availableHours = [...openDays].reduce((a, day) => a + Math.min(hStd, coveredOf.get(day) ?? 0), 0);
+  const available = site.desks.length * availableHours;
+  for (const row of daily) row.hours_with_data = coveredOf.get(row.date) ?? 0;
 
   const scenarios = Object.fromEntries(SCENARIOS.map((s) => {
     const baseline = sumMembers((m) => m.baseline_kgco2e[s]);
@@ -406,7 +417,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       first_day: period.days[0]!.key,
       last_day: period.days.at(-1)!.key,
       days: period.days.length,
-      annualisation,
+      annualisation: yearly,
       final: provisionalDays.size === 0,
       attributed_up_to: period.to > o.generatedAt
         ? new Date(attributedReading(series.site, carriers, period.from, o.generatedAt, clock.intervalMs).up_to).toISOString()
@@ -425,11 +436,12 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       kgco2e: totalKg,
       grid_kgco2e: gridSeen ? sums.get('electricity')?.grid_kgco2e ?? 0 : null,
     },
+    coverage,
     intensity: {
-      kwh_per_m2_yr: (totalKwh / site.area_m2) * annualisation,
-      kgco2e_per_m2_yr: (totalKg / site.area_m2) * annualisation,
-      by_carrier: Object.fromEntries(byCarrier.map((c) => [c.carrier, (c.kwh / site.area_m2) * annualisation])),
-      basis: `period total ÷ ${fmtArea(site.area_m2)} m² × 365 / ${period.days.length} days`,
+      kwh_per_m2_yr: perM2Yr(totalKwh),
+      kgco2e_per_m2_yr: perM2Yr(totalKg),
+      by_carrier: Object.fromEntries(byCarrier.map((c) => [c.carrier, perM2Yr(c.kwh)])),
+      basis: `÷ ${fmtArea(site.area_m2)} m²; ${annualisationBasis(coverage)}`,
     },
     people: {
       members_served: members.filter((m) => m.days_present > 0).length,
@@ -438,8 +450,10 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       desks: site.desks.length,
       desk_hours: deskHours,
       open_days: openDays.size,
-      desk_occupancy: available > 0 ? deskHours / available : 0,
-      occupancy_basis: `desk-hours used (members' desk sessions and unidentified occupants) ÷ (${site.desks.length} desks × ${hStd} h × ${openDays.size} days with anybody present)`,
+      desk_occupancy: available > 0 ? deskHours / available : null,
+      occupancy_basis: available > 0
+        ? `desk-hours used (members' desk sessions and unidentified occupants) ÷ (${site.desks.length} desks × ${fmtArea(availableHours)} h: up to ${hStd} h with data on each of ${openDays.size} days with anybody present)`
+        : 'not enough data: no hours with data on a day anybody was present',
       peak_headcount: presence.peak,
       unidentified_hours: presence.unidentified,
       entrance_hours: presence.entrance,
@@ -533,7 +547,7 @@ function emptyDay(d: LocalDay, carriers: readonly Carrier[]): DailyRow {
     kgco2e_by_carrier: Object.fromEntries(carriers.map((c) => [c, 0])),
     use: Object.fromEntries(carriers.map((c) => [c, { direct: 0, shared: 0, pooled: 0 }])),
     kwh_total: 0, kgco2e: 0, members_present: 0, member_hours: 0, desk_hours: 0, members_kgco2e: 0,
-    baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, final: true,
+    baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, final: true, hours_with_data: 0,
   };
 }
 

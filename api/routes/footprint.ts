@@ -15,11 +15,12 @@ import { z } from 'zod';
 import type { Carrier } from '../../devices/kinds.ts';
 import type { SiteFile } from '../../devices/site.ts';
 import { clockOf } from '../../footprint/clock.ts';
+import { coverageOf, localDays, type Coverage } from '../../footprint/coverage.ts';
 import {
   UNITS, carriersOf, figures, methodBlock, siteSums,
   type CarrierConservation, type FootprintFigures, type MemberFootprintResponse, type SiteFootprintResponse,
 } from '../../footprint/figures.ts';
-import { ACCOUNT_UNALLOCATED, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, addPresenceHours, fieldsOf, newPresenceHours } from '../../footprint/schema.ts';
+import { ACCOUNT_UNALLOCATED, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, M_SITE, addPresenceHours, fieldsOf, newPresenceHours } from '../../footprint/schema.ts';
 import { readDays, readFootprintSeries, readPoints, windows, type LiveDays } from '../../footprint/read.ts';
 import { attributedUpTo, readToday } from '../../footprint/today.ts';
 import { MEASUREMENT_READINGS } from '../../footprint/events.ts';
@@ -86,6 +87,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([start, b]) => ({ start, ...figures(b.days, carriers) })),
       totals: figures(all, carriers),
       attributed_up_to: await attributedUpTo(deps.store, sites[0]!, from, to, now()),
+      coverage: await siteCoverage(deps.store, sites[0]!, from, to, now()),
       method: methodBlock(sites, from, to),
     };
     res.json(body);
@@ -159,6 +161,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       },
       allocation: { members, operator, unallocated },
       conservation,
+      coverage: coverageOf(series.site, localDays(clockOf(site), from, to), clockOf(site).intervalMs, now()),
       data_quality: {
         measured_share: measured,
         sensor_confirmed_share: presence.desk > 0 ? presence.sensor / presence.desk : null,
@@ -206,6 +209,12 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** A site's coverage of [from, to), read from its `footprint_site` series. */
+async function siteCoverage(store: TimeSeriesStore, site: SiteFile, from: number, to: number, now: number): Promise<Coverage> {
+  const clock = clockOf(site);
+  return coverageOf(await readPoints(store, M_SITE, { site: site.id }, from, to), localDays(clock, from, to), clock.intervalMs, now);
+}
 
 function requireSite(deps: FootprintRouteDeps, id: string): SiteFile {
   const site = deps.sites.get(id);
