@@ -38,7 +38,7 @@ export class Credentials {
     if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(c.username)) throw new AccountError(`"${c.username}" is not a valid id ([a-z0-9][a-z0-9-]{0,63})`);
     const existing = this.get(c.username);
     if (existing && existing.revokedAt === null) throw new AccountError(`"${c.username}" already has a credential; use rotate for a new secret`);
-    if (c.type !== 'service' && !c.site) throw new AccountError('a device or bridge credential belongs to a site');
+    if (c.type !== 'service' && !c.site) throw new AccountError('a device, bridge or gateway credential belongs to a site');
     if (c.type === 'bridge' && (!c.scopes || c.scopes.length === 0)) throw new AccountError('a bridge credential needs at least one topic scope');
     const secret = randomToken();
     const hash = await hashSecret(secret);

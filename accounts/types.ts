@@ -37,14 +37,16 @@ export interface ApiTokenInfo {
 /**
  * A broker credential. `device`: one native device, publishes only its own topics.
  * `bridge`: a Zigbee2MQTT, Shelly or Tasmota installation, confined to its topic scopes.
+ * `gateway`: a site-local broker's bridge (docs/devices.md, "Gateways behind a bridge"),
+ * publishes only under its site's gateway prefix `deskprint/<site>/_gw/#`.
  * `service`: ingest or API processes against this broker, may subscribe to everything.
  */
-export type CredentialType = 'device' | 'bridge' | 'service';
+export type CredentialType = 'device' | 'bridge' | 'gateway' | 'service';
 
 export interface DeviceCredential {
   username: string;
   type: CredentialType;
-  /** Site of a device or bridge; null for a service. */
+  /** Site of a device, bridge or gateway; null for a service. */
   site: string | null;
   /** Topic filters a bridge may publish and subscribe under (e.g. `zigbee2mqtt/#`). */
   scopes: string[];

@@ -9,6 +9,9 @@
  *   and nothing else; subscribes to nothing.
  * - bridge (a Zigbee2MQTT, Shelly or Tasmota installation): publishes and subscribes under
  *   its topic scopes (e.g. `zigbee2mqtt/#`) only.
+ * - gateway (a site-local broker's bridge): publishes under its own site's gateway prefix
+ *   `deskprint/<site>/_gw/#` only, so it speaks for no other site and for no native device
+ *   directly; subscribes to nothing.
  * - service (ingest or API processes against this broker): everything except `$SYS/`
  *   publishing. The in-process ingest needs no credential (client null).
  * - anonymous: refused, except with `--demo`, where it may publish anything but reserved
@@ -17,18 +20,18 @@
  * short penalty; other clients are unaffected.
  */
 import type { AuthenticateHandler, AuthorizePublishHandler, AuthorizeSubscribeHandler, Client } from 'aedes';
-import { DERIVED_PREFIX, deviceTopics, topicMatchesFilter } from '../devices/topics.ts';
-import type { Accounts, DeviceCredential } from '../accounts/accounts.ts';
+import { DERIVED_PREFIX, deviceTopics, topicMatchesFilter, topics } from '../devices/topics.ts';
+import type { Accounts, CredentialType, DeviceCredential } from '../accounts/accounts.ts';
 
 export interface BrokerPrincipal {
-  type: 'device' | 'bridge' | 'service' | 'anonymous';
+  type: CredentialType | 'anonymous';
   /** Credential username; null for anonymous. */
   username: string | null;
   site: string | null;
   scopes: string[];
   /** When the credential was last confirmed not revoked. */
   checkedAt: number;
-  /** A device's own topics, worked out at its first publish. */
+  /** A device's own topics (a gateway's one filter), worked out at its first publish. */
   topics?: readonly string[];
 }
 
@@ -55,7 +58,7 @@ export interface BrokerAuthOptions {
   allowAnonymous: boolean;
   /** Largest PUBLISH payload accepted, bytes. */
   maxPayloadBytes: number;
-  /** Per-client rate for devices and anonymous clients; bridges and services get `bridgeRateFactor` times it. */
+  /** Per-client rate for devices and anonymous clients; bridges, gateways and services get `bridgeRateFactor` times it. */
   rate: RateLimit;
   bridgeRateFactor?: number;
   /** How long a client disconnected for flooding is refused. */
@@ -143,7 +146,7 @@ export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
    * A QoS 1 message over the rate draws on the connection's replay allowance first.
    */
   const withinRate = (client: Client, p: BrokerPrincipal, qos: number): boolean => {
-    const factor = p.type === 'bridge' || p.type === 'service' ? bridgeFactor : 1;
+    const factor = p.type === 'device' || p.type === 'anonymous' ? 1 : bridgeFactor;
     const perSecond = opts.rate.perSecond * factor;
     if (perSecond <= 0) return true;
     const burst = Math.max(1, opts.rate.burst * factor);
@@ -203,6 +206,9 @@ export function createBrokerAuth(opts: BrokerAuthOptions): BrokerAuth {
       case 'bridge':
         for (const s of p.scopes) if (topicMatches(topic, s)) return callback(null);
         return refusePublish(client, p, topic, callback, 'outside the bridge’s topic scope');
+      case 'gateway':
+        p.topics ??= [topics.siteGateway(p.site!)];
+        return topicMatches(topic, p.topics[0]!) ? callback(null) : refusePublish(client, p, topic, callback, 'a gateway publishes only under its site’s gateway prefix');
       case 'anonymous':
         return callback(null);
     }

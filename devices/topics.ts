@@ -2,19 +2,32 @@
  * The one typed map of MQTT topics. Simulators publish through it, ingest subscribes through
  * it, the broker derives its ACL from it. Derived topics published by deskprint itself live
  * under `deskprint/_derived/`: `_` cannot start an id, so no device can publish there.
+ * A site's gateway traffic (Zigbee2MQTT, Shelly, Tasmota, a LoRaWAN network server on a
+ * site-local broker) arrives re-prefixed by that broker's bridge under
+ * `deskprint/<site>/_gw/<its own topic>`, for the same reason: `_gw` is no device's id.
  */
 import { ID_PATTERN } from './ids.ts';
 
 export const TOPIC_ROOT = 'deskprint';
 export const DERIVED_PREFIX = `${TOPIC_ROOT}/_derived`;
+/** The level after a site under which its gateway bridge re-publishes foreign topics. */
+export const GATEWAY_LEVEL = '_gw';
 
 export type NativeChannel = 'telemetry' | 'status';
 
 export const topics = {
+  /** Everything of one site lives under this root: native devices, and gateways bridged under the site. */
+  siteRoot: (site: string) => `${TOPIC_ROOT}/${site}`,
   telemetry: (site: string, device: string) => `${TOPIC_ROOT}/${site}/${device}/telemetry`,
   status: (site: string, device: string) => `${TOPIC_ROOT}/${site}/${device}/status`,
   /** Every native device topic, for subscriptions. */
   allNative: `${TOPIC_ROOT}/+/+/+`,
+  /** A foreign topic as a site's gateway bridge re-publishes it (docs/devices.md, "Gateways behind a bridge"). */
+  gateway: (site: string, foreignTopic: string) => `${TOPIC_ROOT}/${site}/${GATEWAY_LEVEL}/${foreignTopic}`,
+  /** Everything under one site's gateway prefix: what a site's gateway credential may publish. */
+  siteGateway: (site: string) => `${TOPIC_ROOT}/${site}/${GATEWAY_LEVEL}/#`,
+  /** Every site's gateway traffic, for subscriptions (one site's `deskprint/<site>/#` covers its own). */
+  allGateways: `${TOPIC_ROOT}/+/${GATEWAY_LEVEL}/#`,
   /** Rejected messages with their reason, republished for operators. */
   rejected: (site: string | null) => `${DERIVED_PREFIX}/${site ?? '_unknown'}/rejected`,
   /** Live snapshots, for API processes that follow ingest over MQTT. */
@@ -55,6 +68,26 @@ function parseTopic(topic: string): Readonly<ParsedNativeTopic> | null {
   if (!ID_PATTERN.test(site) || !ID_PATTERN.test(device)) return null;
   if (channel !== 'telemetry' && channel !== 'status') return null;
   return Object.freeze({ site, device, channel });
+}
+
+export interface ParsedGatewayTopic {
+  /** The site whose gateway bridge published it. */
+  site: string;
+  /** The topic as the foreign ecosystem published it at the site (`zigbee2mqtt/desk-d1-plug`). */
+  topic: string;
+}
+
+const GATEWAY_MARK = `/${GATEWAY_LEVEL}/`;
+
+/** Parses `deskprint/<site>/_gw/<foreign topic>`; null for anything else. */
+export function parseGatewayTopic(topic: string): ParsedGatewayTopic | null {
+  if (!topic.startsWith(`${TOPIC_ROOT}/`)) return null;
+  const at = topic.indexOf(GATEWAY_MARK, TOPIC_ROOT.length + 1);
+  if (at < 0) return null;
+  const site = topic.slice(TOPIC_ROOT.length + 1, at);
+  const foreign = topic.slice(at + GATEWAY_MARK.length);
+  if (!ID_PATTERN.test(site) || foreign === '') return null;
+  return { site, topic: foreign };
 }
 
 /** Topics a native device may publish to: its own telemetry and status, nothing else. */

@@ -10,7 +10,7 @@ import { ADAPTERS, adapterFor } from '../devices/index.ts';
 import type { Adapter, Decoded, DecodeFailure, DecodeResult, Reading } from '../devices/adapter.ts';
 import { DEVICE_KINDS } from '../devices/kinds.ts';
 import { REJECT_REASONS, type RejectReason } from '../devices/rejections.ts';
-import { DERIVED_PREFIX, topics } from '../devices/topics.ts';
+import { DERIVED_PREFIX, parseGatewayTopic, topics } from '../devices/topics.ts';
 import { UNSUPPORTED_FILTERS, unsupportedLayoutOf } from '../devices/unsupported.ts';
 import type { SeriesMetricKey } from '../devices/catalogue.ts';
 
@@ -120,7 +120,8 @@ export class Ingest {
   }
 
   async start(): Promise<void> {
-    const filters = [...new Set([...this.#opts.adapters.flatMap((a) => a.subscriptions), ...UNSUPPORTED_FILTERS])];
+    // Gateway bridges' traffic too, so the one-process default accepts it (docs/devices.md).
+    const filters = [...new Set([...this.#opts.adapters.flatMap((a) => a.subscriptions), ...UNSUPPORTED_FILTERS, topics.allGateways])];
     // The source acknowledges each message to its sender once `handle`'s promise settles.
     await this.#opts.source.start(filters, (msg) => this.handle(msg));
     this.#tickTimer = setInterval(() => void this.tick(Date.now()), 1000);
@@ -165,18 +166,27 @@ export class Ingest {
       this.#reject(msg, { ok: false, reason: 'oversize', message: `payload of ${msg.payload.length} bytes exceeds ${this.#opts.maxPayloadBytes}` });
       return undefined;
     }
-    const adapter = this.#opts.adapters === ADAPTERS ? adapterFor(msg.topic) : this.#opts.adapters.find((a) => a.matches(msg.topic));
+    // A site's gateway bridge re-prefixes its foreign topics under the site: decode the
+    // topic as the gateway published it, and accept only that site's devices from it.
+    const gateway = parseGatewayTopic(msg.topic);
+    if (gateway && msg.site === undefined && !this.#opts.registry.site(gateway.site)) {
+      this.#reject(msg, { ok: false, reason: 'unknown_site', message: `site "${gateway.site}" of the gateway prefix is not registered` });
+      return undefined;
+    }
+    const from = gateway && msg.site === undefined ? { ...msg, site: gateway.site } : msg;
+    const topic = gateway?.topic ?? msg.topic;
+    const adapter = this.#opts.adapters === ADAPTERS ? adapterFor(topic) : this.#opts.adapters.find((a) => a.matches(topic));
     if (!adapter) {
-      const layout = unsupportedLayoutOf(msg.topic);
-      if (layout) this.#reject(msg, { ok: false, reason: 'unsupported', message: layout.hint }, layout.ecosystem);
-      else this.#reject(msg, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${clip(msg.topic)}"` });
+      const layout = unsupportedLayoutOf(topic);
+      if (layout) this.#reject(from, { ok: false, reason: 'unsupported', message: layout.hint }, layout.ecosystem);
+      else this.#reject(from, { ok: false, reason: 'unknown_topic', message: `no adapter for topic "${clip(topic)}"` });
       return undefined;
     }
     const ctx = { receivedAt: msg.receivedAt };
-    if (!adapter.decodeAll) return this.#handleDecoded(msg, adapter, adapter.decode(msg.topic, msg.payload, ctx));
+    if (!adapter.decodeAll) return this.#handleDecoded(from, adapter, adapter.decode(topic, msg.payload, ctx));
     // The writer stores in order: once the last part is durable, so are the ones before it.
     let durable: Promise<void> | undefined;
-    for (const result of adapter.decodeAll(msg.topic, msg.payload, ctx)) durable = this.#handleDecoded(msg, adapter, result) ?? durable;
+    for (const result of adapter.decodeAll(topic, msg.payload, ctx)) durable = this.#handleDecoded(from, adapter, result) ?? durable;
     return durable;
   }
 
@@ -197,8 +207,9 @@ export class Ingest {
       return this.#opts.writer.settled();
     }
     const found = this.#resolve(adapter, result, msg.receivedAt);
-    // A webhook authenticated for one site speaks only for that site's devices.
-    const device = found && msg.site !== undefined && found.site !== msg.site ? undefined : found;
+    // A webhook authenticated for one site, or a site's gateway prefix, speaks only for that site's devices.
+    const elsewhere = found && msg.site !== undefined && found.site !== msg.site ? found : undefined;
+    const device = elsewhere ? undefined : found;
     // Remembered once a device takes it: a retry of a message rejected for want of one is not a duplicate.
     if (messageKey !== undefined && device) this.#rememberMessage(messageKey);
     if (!device) {
@@ -206,12 +217,18 @@ export class Ingest {
       // A foreign device-level availability message (a Shelly's `online`) speaks for every
       // registered channel of that device (`<id>:<component>:<n>`).
       if (id.foreignId !== undefined && result.status) {
-        const channels = this.#opts.registry.foreignChannels(adapter.name, id.foreignId);
+        const channels = this.#opts.registry.foreignChannels(adapter.name, id.foreignId).filter((d) => msg.site === undefined || d.site === msg.site);
         if (channels.length > 0) {
           let durable: Promise<void> | undefined;
           for (const d of channels) durable = this.#accept(msg, d, result, adapter.name) ?? durable;
           return durable;
         }
+      }
+      if (elsewhere) {
+        const named = id.foreignId === undefined ? `device "${id.device}"` : `${id.ecosystem} device "${id.foreignId}"`;
+        const message = `${named} is registered at site "${elsewhere.site}", not at site "${msg.site}" it arrived through`;
+        this.#reject(msg, { ok: false, reason: 'unknown_device', message, identity: id }, adapter.name);
+        return undefined;
       }
       const message = id.foreignId === undefined
         ? (this.#opts.registry.site(id.site) ? `device "${id.device}" is not registered at site "${id.site}"` : `site "${id.site}" is not registered`)

@@ -7,6 +7,8 @@
  *       a credential for a device the site file already lists
  *   deskprint devices add --site S --bridge NAME --scope FILTER [--scope FILTER...]
  *       a Zigbee2MQTT, Shelly or Tasmota installation, confined to its topics (e.g. zigbee2mqtt/#)
+ *   deskprint devices add --site S --gateway NAME
+ *       a site-local broker's bridge, confined to the site's gateway prefix deskprint/S/_gw/#
  *   deskprint devices add --service NAME
  *       an ingest or API process on another machine: may subscribe to every topic
  *   deskprint devices rotate ID      a new secret; the old one stops working at once
@@ -21,14 +23,15 @@ import { randomBytes } from 'node:crypto';
 import { parseCommandArgs } from './common.ts';
 import { DEVICE_KIND_KEYS, type Carrier, type Category, type DeviceKind } from '../../devices/kinds.ts';
 import { siteFileSchema } from '../../devices/site.ts';
-import { deviceTopics } from '../../devices/topics.ts';
-import { AccountError, type DeviceRegistration } from '../../accounts/accounts.ts';
+import { deviceTopics, topics } from '../../devices/topics.ts';
+import { AccountError, type DeviceCredential, type DeviceRegistration } from '../../accounts/accounts.ts';
 import { COMMON_OPTIONS, UsageError, accountCommandFailure, openAccounts, processIo, type CommandIo } from './users.ts';
 
 const USAGE = `usage:
   deskprint devices add --site S --kind K [--desk D | --zone Z] [--id ID] [--name N] [--carrier C] [--category C]
   deskprint devices add --site S --device ID
   deskprint devices add --site S --bridge NAME --scope FILTER [--scope FILTER...]
+  deskprint devices add --site S --gateway NAME
   deskprint devices add --service NAME
   deskprint devices rotate ID
   deskprint devices revoke ID
@@ -49,6 +52,7 @@ export async function runDevices(args: string[], io: CommandIo = processIo): Pro
     device: { type: 'string' },
     bridge: { type: 'string' },
     scope: { type: 'string', multiple: true },
+    gateway: { type: 'string' },
     service: { type: 'string' },
   }, { positionals: true, io });
   if ('exit' in parsed) return parsed.exit;
@@ -62,8 +66,8 @@ export async function runDevices(args: string[], io: CommandIo = processIo): Pro
 
     switch (action) {
       case 'add': {
-        const modes = [values.kind, values.device, values.bridge, values.service].filter((v) => v !== undefined).length;
-        if (modes !== 1) throw new UsageError('give exactly one of --kind, --device, --bridge or --service');
+        const modes = [values.kind, values.device, values.bridge, values.gateway, values.service].filter((v) => v !== undefined).length;
+        if (modes !== 1) throw new UsageError('give exactly one of --kind, --device, --bridge, --gateway or --service');
         if (values.service) {
           const { secret } = await accounts.addCredential({ username: values.service, type: 'service', site: null });
           accounts.audit({ actor: 'cli', action: 'device.add', target: values.service, details: { type: 'service' } });
@@ -81,6 +85,13 @@ export async function runDevices(args: string[], io: CommandIo = processIo): Pro
           const { secret } = await accounts.addCredential({ username: values.bridge, type: 'bridge', site: site.id, scopes });
           accounts.audit({ actor: 'cli', action: 'device.add', target: values.bridge, site: site.id, details: { type: 'bridge', scopes } });
           printSecret(io, values.bridge, secret, scopes);
+          return 0;
+        }
+
+        if (values.gateway) {
+          const { secret } = await accounts.addCredential({ username: values.gateway, type: 'gateway', site: site.id });
+          accounts.audit({ actor: 'cli', action: 'device.add', target: values.gateway, site: site.id, details: { type: 'gateway' } });
+          printSecret(io, values.gateway, secret, [topics.siteGateway(site.id)]);
           return 0;
         }
 
@@ -121,7 +132,7 @@ export async function runDevices(args: string[], io: CommandIo = processIo): Pro
         const secret = await accounts.rotateCredential(id);
         const c = accounts.credential(id)!;
         accounts.audit({ actor: 'cli', action: 'device.rotate', target: id, site: c.site });
-        printSecret(io, id, secret, c.type === 'device' && c.site ? deviceTopics(c.site, id) : c.scopes);
+        printSecret(io, id, secret, credentialTopics(c));
         return 0;
       }
       case 'revoke': {
@@ -135,7 +146,8 @@ export async function runDevices(args: string[], io: CommandIo = processIo): Pro
       case 'list': {
         for (const c of accounts.credentials()) {
           const state = c.revokedAt !== null ? 'revoked' : 'active';
-          io.out(`${c.username}\t${c.type}\t${c.site ?? '-'}\t${state}${c.scopes.length ? `\t${c.scopes.join(' ')}` : ''}${c.registration ? `\t${c.registration.kind}` : ''}`);
+          const where = c.type === 'gateway' ? credentialTopics(c) : c.scopes;
+          io.out(`${c.username}\t${c.type}\t${c.site ?? '-'}\t${state}${where.length ? `\t${where.join(' ')}` : ''}${c.registration ? `\t${c.registration.kind}` : ''}`);
         }
         return 0;
       }
@@ -146,6 +158,13 @@ export async function runDevices(args: string[], io: CommandIo = processIo): Pro
   } finally {
     opened?.accounts.close();
   }
+}
+
+/** What a credential may publish to, as `rotate` prints it. */
+function credentialTopics(c: DeviceCredential): string[] {
+  if (c.type === 'device' && c.site) return deviceTopics(c.site, c.username);
+  if (c.type === 'gateway' && c.site) return [topics.siteGateway(c.site)];
+  return c.scopes;
 }
 
 function printSecret(io: CommandIo, username: string, secret: string, topics: string[]): void {

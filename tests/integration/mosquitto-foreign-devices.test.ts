@@ -4,15 +4,15 @@
  * Tasmota publish there, mapped to registered devices by their foreign ids. Payloads are
  * the documented shapes from the adapters' golden fixtures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
 import type { Point } from '../../store/types.ts';
+import { freePort } from '../support/influxd.ts';
+import { launchMosquitto, type MosquittoProcess } from '../support/mosquitto.ts';
 import { waitFor } from '../support/wait.ts';
 
 const SITE_YAML = `
@@ -36,43 +36,18 @@ devices:
   - { id: lights-main, kind: zone_lighting, zone: main, carrier: electricity, foreign: { ecosystem: shelly, id: "shelly1pm-B1C2D3:relay:0" } }
 `;
 
-let mosquitto: ChildProcess;
+let mosquitto: MosquittoProcess;
 let dp: DeskprintHandle;
 let devices: MqttClient;
 let workDir: string;
-let mosquittoLog = '';
 const startedAt = Date.now();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(os.tmpdir(), 'deskprint-mosquitto-'));
   const port = await freePort();
   const conf = path.join(workDir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  mosquitto = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  mosquitto.stderr!.on('data', (b: Buffer) => (mosquittoLog += b.toString()));
-  await waitFor(`mosquitto listening on ${port} (log: ${mosquittoLog})`, () => canConnect(port), 10_000, 50);
+  mosquitto = await launchMosquitto(conf, port);
   const url = `mqtt://127.0.0.1:${port}`;
 
   devices = await mqtt.connectAsync(url, { clientId: 'foreign-devices' });
@@ -95,11 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await devices?.endAsync();
   await dp?.close();
-  if (mosquitto && mosquitto.exitCode === null) {
-    const exited = new Promise((resolve) => mosquitto.once('exit', resolve));
-    mosquitto.kill('SIGTERM');
-    await exited;
-  }
+  await mosquitto?.stop();
   rmSync(workDir, { recursive: true, force: true });
 });
 

@@ -37,6 +37,7 @@ beforeAll(async () => {
   }
   secrets.z2m = (await dp.accounts.addCredential({ username: 'z2m', type: 'bridge', site: 'demo', scopes: ['zigbee2mqtt/#'] })).secret;
   secrets.ops = (await dp.accounts.addCredential({ username: 'ops', type: 'service', site: null })).secret;
+  secrets['demo-gw'] = (await dp.accounts.addCredential({ username: 'demo-gw', type: 'gateway', site: 'demo' })).secret;
 });
 
 afterEach(async () => {
@@ -187,6 +188,36 @@ describe('publishing', () => {
     const gone = closed(bridge);
     bridge.publish('deskprint/demo/plug-n01/telemetry', JSON.stringify({ power_w: 5 }));
     await gone;
+  });
+});
+
+describe('a site gateway (a site-local broker’s bridge)', () => {
+  it('publishes under its own site’s gateway prefix, and reaches ingest', async () => {
+    const before = received();
+    const gateway = await connect('demo-gw');
+    await gateway.publishAsync('deskprint/demo/_gw/zigbee2mqtt/desk-lamp', JSON.stringify({ state: 'ON' }), { qos: 1 });
+    await waitFor('the bridged message at ingest', () => received() > before, 5_000, 20);
+    expect(gateway.connected).toBe(true);
+  });
+
+  it('is disconnected for publishing under another site, as a native device, or outside the prefix, and nothing reaches ingest', async () => {
+    for (const topic of ['deskprint/elsewhere/_gw/zigbee2mqtt/desk-lamp', 'deskprint/demo/plug-n01/telemetry', 'deskprint/demo/_gwx/zigbee2mqtt/desk-lamp', 'zigbee2mqtt/desk-lamp', 'deskprint/_derived/demo/live']) {
+      const before = received();
+      const gateway = await connect('demo-gw');
+      const gone = closed(gateway);
+      gateway.publish(topic, JSON.stringify({ power_w: 5 }), { qos: 1 });
+      await gone;
+      // A legitimate message afterwards proves the refused one was not merely late.
+      const again = await connect('demo-gw');
+      await again.publishAsync('deskprint/demo/_gw/zigbee2mqtt/desk-lamp', JSON.stringify({ state: 'OFF' }), { qos: 1 });
+      await waitFor('the legitimate message', () => received() > before, 5_000, 20);
+      expect(received(), topic).toBe(before + 1);
+    }
+  });
+
+  it('subscribes to nothing', async () => {
+    const gateway = await connect('demo-gw');
+    expect(await granted(gateway, ['deskprint/demo/_gw/#', 'deskprint/#', '#'])).toEqual([128, 128, 128]);
   });
 });
 

@@ -86,6 +86,14 @@ describe('deskprint devices', () => {
     expect(await runDevices(['add', '--site', 'demo', '--bridge', 'z2m', '--scope', '#'], io())).toBe(2);
   });
 
+  it('creates a site gateway credential confined to its site’s gateway prefix', async () => {
+    expect(await runDevices(['add', '--site', 'demo', '--gateway', 'demo-gw'], io())).toBe(0);
+    expect(printed('may publish to: ')).toBe('deskprint/demo/_gw/#');
+    const c = await withAccounts((a) => a.verifyCredential('demo-gw', printed('MQTT password (shown once): ')!));
+    expect(c).toMatchObject({ type: 'gateway', site: 'demo' });
+    expect(await runDevices(['add', '--gateway', 'gw-nowhere'], io())).toBe(2);
+  });
+
   it('rotates and revokes credentials', async () => {
     await runDevices(['add', '--site', 'demo', '--bridge', 'z2m', '--scope', 'zigbee2mqtt/#'], io());
     const first = printed('MQTT password (shown once): ')!;

@@ -13,7 +13,7 @@ import type { InboundMessage, MessageSource } from '../../../ingest/sources.ts';
 import type { StoreWriter } from '../../../ingest/writer.ts';
 import { Registry } from '../../../store/registry.ts';
 import type { Point } from '../../../store/types.ts';
-import { topicMatchesFilter } from '../../../devices/topics.ts';
+import { parseGatewayTopic, topicMatchesFilter, topics } from '../../../devices/topics.ts';
 
 const SITE = parseSiteYaml(`
 id: office
@@ -27,6 +27,20 @@ devices:
   - { id: lights-main, kind: zone_lighting, zone: main, carrier: electricity, foreign: { ecosystem: shelly, id: "shellypro4pm-f008d1d8b8b8:switch:0" } }
   - { id: plug-d1, kind: desk_plug, desk: d1, carrier: electricity, foreign: { ecosystem: shelly, id: "shellyplus1pm-a8032ab12345:switch:0" } }
   - { id: occ-d1, kind: desk_occupancy, desk: d1, foreign: { ecosystem: chirpstack, id: 24e124710c451234 } }
+`);
+
+const OTHER = parseSiteYaml(`
+id: other
+name: Other
+timezone: Europe/London
+area_m2: 50
+factors: [{ name: f, year: 2026, basis: b, source: s, electricity: 0.2 }]
+zones: [{ id: z, name: Z, area_m2: 50 }]
+desks: [{ id: o1, zone: z }]
+devices:
+  - { id: count-z, kind: people_counter, zone: z, foreign: { ecosystem: butlr, id: room_x } }
+  - { id: plug-o1, kind: desk_plug, desk: o1, carrier: electricity, foreign: { ecosystem: shelly, id: "shellyplus1pm-b0b0b0b0b0b0:switch:0" } }
+  - { id: tasmota-o1, kind: desk_plug, desk: o1, carrier: electricity, foreign: { ecosystem: tasmota, id: tasmota_0THER1 } }
 `);
 
 const AT = 1_795_251_600_000;
@@ -131,22 +145,75 @@ describe('foreign devices in the pipeline', () => {
 
   it('accepts from a webhook authenticated for one site only that site\'s devices', () => {
     const body = JSON.stringify({ id: 'event_1', type: 'ROOM_OCCUPANCY', timestamp: AT - 60_000, version: 'v1.0.0', metadata: { room_id: 'room_x' }, data: 3 });
-    registry.loadSite(parseSiteYaml(`
-id: other
-name: Other
-timezone: Europe/London
-area_m2: 50
-factors: [{ name: f, year: 2026, basis: b, source: s, electricity: 0.2 }]
-zones: [{ id: z, name: Z, area_m2: 50 }]
-desks: []
-devices:
-  - { id: count-z, kind: people_counter, zone: z, foreign: { ecosystem: butlr, id: room_x } }
-`));
+    registry.loadSite(OTHER);
     send('$webhook/butlr', body, 'office');
     expect(stored).toHaveLength(0);
     expect(ingest.counters.rejectedByReason).toEqual({ unknown_device: 1 });
     expect(published[0]!.topic).toBe('deskprint/_derived/office/rejected');
     send('$webhook/butlr', body, 'other');
     expect(stored.map((p) => [p.tags.site, p.tags.device, p.fields.people_count])).toEqual([['other', 'count-z', 3]]);
+  });
+});
+
+describe('gateway traffic re-prefixed under its site (deskprint/<site>/_gw/…)', () => {
+  const SHELLY = '{"id":0,"output":true,"apower":61.2,"voltage":231.9,"current":0.301,"aenergy":{"total":8812.5}}';
+
+  beforeEach(() => registry.loadSite(OTHER));
+
+  it('maps a foreign topic to its gateway topic and back, and nothing else to one', () => {
+    expect(topics.gateway('office', 'zigbee2mqtt/floor1/desk-d1-motion')).toBe('deskprint/office/_gw/zigbee2mqtt/floor1/desk-d1-motion');
+    expect(parseGatewayTopic('deskprint/office/_gw/zigbee2mqtt/floor1/desk-d1-motion')).toEqual({ site: 'office', topic: 'zigbee2mqtt/floor1/desk-d1-motion' });
+    for (const t of ['deskprint/office/plug-d1/telemetry', 'deskprint/_derived/office/live', 'deskprint/office/_gw/', 'deskprint/Bad_Site/_gw/tele/x/SENSOR', 'deskprint/a/b/_gw/tele/x/SENSOR', 'zigbee2mqtt/_gw/x']) {
+      expect(parseGatewayTopic(t), t).toBeNull();
+    }
+    expect(topicMatchesFilter(topics.siteGateway('office'), 'deskprint/office/_gw/tele/tasmota_A1B2C3/SENSOR')).toBe(true);
+    expect(topicMatchesFilter(topics.siteGateway('office'), 'deskprint/other/_gw/tele/tasmota_A1B2C3/SENSOR')).toBe(false);
+  });
+
+  it('subscribes to every site\'s gateway prefix', () => {
+    expect(filters.some((f) => topicMatchesFilter(f, 'deskprint/office/_gw/shellies/shelly1pm-B1C2D3/relay/0/power'))).toBe(true);
+  });
+
+  it('stores a bridged message exactly as the same message on its own topic, with the same counters', () => {
+    send('deskprint/office/_gw/shellypro4pm-f008d1d8b8b8/status/switch:0', SHELLY);
+    expect(ingest.counters.rejected).toBe(0);
+    expect(stored.map((p) => [p.tags.site, p.tags.device, p.fields])).toEqual([['office', 'lights-main', { power_w: 61.2, energy_wh: 8812.5, on: 1 }]]);
+    expect(ingest.counters.droppedMetrics).toEqual({ voltage_v: 1, current_a: 1 });
+    expect(ingest.counters.readings).toBe(3);
+  });
+
+  it('rejects a device of another site arriving through this site\'s prefix, on this site\'s stream, and accepts it through its own', () => {
+    const other = 'shellyplus1pm-b0b0b0b0b0b0/status/switch:0';
+    send(`deskprint/office/_gw/${other}`, SHELLY);
+    send('deskprint/office/_gw/tele/tasmota_0THER1/SENSOR', '{"ENERGY":{"Power":45,"Total":1.5}}');
+    expect(stored).toHaveLength(0);
+    expect(ingest.counters.rejectedByReason).toEqual({ unknown_device: 2 });
+    expect(published.map((p) => [p.topic, p.body.reason, p.body.topic])).toEqual([
+      ['deskprint/_derived/office/rejected', 'unknown_device', `deskprint/office/_gw/${other}`],
+      ['deskprint/_derived/office/rejected', 'unknown_device', 'deskprint/office/_gw/tele/tasmota_0THER1/SENSOR'],
+    ]);
+    expect(published[0]!.body.message).toBe('shelly device "shellyplus1pm-b0b0b0b0b0b0:switch:0" is registered at site "other", not at site "office" it arrived through');
+    // A native device of another site is no different.
+    send('deskprint/office/_gw/deskprint/other/plug-o1/telemetry', JSON.stringify({ ts: new Date(AT).toISOString(), power_w: 40 }));
+    expect(ingest.counters.rejectedByReason).toEqual({ unknown_device: 3 });
+
+    send(`deskprint/other/_gw/${other}`, SHELLY);
+    expect(stored.map((p) => [p.tags.site, p.tags.device])).toEqual([['other', 'plug-o1']]);
+  });
+
+  it('marks online only the channels of the gateway\'s own site', () => {
+    send('deskprint/other/_gw/shellyplus1pm-a8032ab12345/online', 'true');
+    expect(ingest.activity.get('office', 'plug-d1')).toBeUndefined();
+    send('deskprint/office/_gw/shellyplus1pm-a8032ab12345/online', 'true');
+    expect(ingest.activity.get('office', 'plug-d1')?.status).toBe('online');
+  });
+
+  it('counts unsupported layouts with their hint, and a prefix naming no registered site as unknown_site', () => {
+    send('deskprint/office/_gw/tasmota_A1B2C3/tele/SENSOR', '{"ENERGY":{"Power":45}}');
+    send('deskprint/nowhere/_gw/shellypro4pm-f008d1d8b8b8/status/switch:0', SHELLY);
+    expect(stored).toHaveLength(0);
+    expect(ingest.counters.rejectedByReason).toEqual({ unsupported: 1, unknown_site: 1 });
+    expect(ingest.unsupported().map((u) => [u.topic, u.ecosystem])).toEqual([['deskprint/office/_gw/tasmota_A1B2C3/tele/SENSOR', 'tasmota']]);
+    expect(ingest.unsupported()[0]!.hint).toMatch(/FullTopic/);
   });
 });
