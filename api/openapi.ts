@@ -104,6 +104,11 @@ export const ROUTES: readonly RouteDoc[] = [
     ok: { status: 200, description: 'Site footprint' }, errors: ['ERR_SITE_NOT_FOUND', ...RANGE_ERRORS, 'ERR_STORE_UNAVAILABLE'],
   },
   {
+    method: 'get', path: '/sites/{site}/today', summary: 'Today’s energy as every view shows it: metered so far (the live card) and attributed (closed intervals), each with its basis, and last week like for like', access: ANY_ROLE,
+    params: [site],
+    ok: { status: 200, description: 'Today’s readings and the comparison with last week' }, errors: ['ERR_SITE_NOT_FOUND', 'ERR_STORE_UNAVAILABLE'],
+  },
+  {
     method: 'get', path: '/sites/{site}/export', summary: 'Footprint inputs of a period (intervals, presence sessions) for audit', access: MANAGER,
     params: [site, from, to, { name: 'format', in: 'query', description: 'Export format (default ndjson)', enum: ['ndjson', 'csv'] }],
     ok: { status: 200, description: 'Export file', contentTypes: ['application/x-ndjson', 'text/csv'] }, errors: ['ERR_SITE_NOT_FOUND', ...RANGE_ERRORS, 'ERR_STORE_UNAVAILABLE'],

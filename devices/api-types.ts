@@ -55,8 +55,21 @@ export const liveSnapshotSchema = z.object({
   zones: z.array(zoneLiveSchema),
   desk_states: z.array(deskLiveSchema),
   devices: z.object({ total: z.number().int(), online: z.number().int(), offline: z.number().int(), silent: z.number().int() }),
-  /** Today's site energy and emissions so far (local day), when the footprint engine runs. */
-  today: z.object({ kwh: z.number(), kgco2e: z.number(), by_carrier: z.record(z.string(), z.number()) }).nullable(),
+  /**
+   * Today's site energy and emissions so far (local day), when the footprint engine runs:
+   * every reading up to `up_to` (basis `metered_so_far`, footprint/schema.ts FIGURE_BASES),
+   * the same figure as `metered` in `GET /api/sites/:site/today`.
+   */
+  today: z.object({
+    basis: z.literal('metered_so_far'),
+    label: z.string(),
+    from: z.number(),
+    up_to: z.number(),
+    has_data: z.boolean(),
+    kwh: z.number(),
+    kgco2e: z.number(),
+    by_carrier: z.record(z.string(), z.number()),
+  }).nullable(),
 });
 export type LiveSnapshot = z.infer<typeof liveSnapshotSchema>;
 export type ZoneLive = z.infer<typeof zoneLiveSchema>;

@@ -7,8 +7,9 @@ import type { Carrier } from '../devices/kinds.ts';
 import type { FactorSet, SiteFile } from '../devices/site.ts';
 import type { Point } from '../store/types.ts';
 import { clockOf } from './clock.ts';
+import type { Coverage } from './coverage.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from './emissions.ts';
-import { ENGINE_VERSION, FIELD, M_DAY, fieldsOf, type SiteFields } from './schema.ts';
+import { ENGINE_VERSION, FIELD, FIGURE_BASES, M_DAY, M_SITE, fieldsOf, type FigureBasis, type SiteFields } from './schema.ts';
 
 export type ScenarioValues = Record<Scenario, number>;
 
@@ -75,6 +76,13 @@ export interface MemberFootprintResponse {
   currency: string | null;
   buckets: (FootprintFigures & { start: number })[];
   totals: FootprintFigures;
+  /**
+   * When the range runs into today: the figures are attributed (FIGURE_BASES) up to this
+   * instant, the end of the last closed interval; else null.
+   */
+  attributed_up_to: number | null;
+  /** Which days and hours of the range the site has data for (a member's zero on such a day is a real zero). */
+  coverage: Coverage;
   method: MethodBlock;
 }
 
@@ -140,6 +148,8 @@ export interface SiteFootprintResponse {
   /** §8: null when the site prices no energy. */
   cost: BillReconciliation | null;
   conservation: Record<string, CarrierConservation>;
+  /** Which days and hours of the range have data (footprint/coverage.ts). */
+  coverage: Coverage;
   data_quality: {
     /** kWh from readings ÷ (readings + expected energy of `missing` stretches), per carrier. */
     measured_share: Record<string, number | null>;
@@ -152,7 +162,77 @@ export interface SiteFootprintResponse {
   } & MethodBlock;
 }
 
+/**
+ * One reading of a site's energy and emissions over [from, up_to), with its basis
+ * (`FIGURE_BASES`): the shape every view's "today" figure comes in (issue 22).
+ */
+export interface EnergyReading<B extends FigureBasis = FigureBasis> {
+  basis: B;
+  /** `FIGURE_BASES[basis].label`, which the views print beside the number. */
+  label: string;
+  from: number;
+  /** The reading covers [from, up_to): now for `metered_so_far`, the end of the last closed interval for `attributed`. */
+  up_to: number;
+  /** False: no readings in the range, so the figures below are missing, not zero (issue 22). */
+  has_data: boolean;
+  kwh: number;
+  kgco2e: number;
+  by_carrier: Record<string, number>;
+}
+
+/** `GET /api/sites/:site/today`: today's energy as each view shows it, and the comparison with last week. */
+export interface TodayResponse {
+  site: string;
+  at: number;
+  units: Units;
+  /** The site's local day. */
+  day: { from: number; to: number };
+  /** The live view's "Today so far" (the live snapshot's `today`, same figure); null without a live engine. */
+  metered: EnergyReading<'metered_so_far'> | null;
+  /** Closed intervals of today, as the member view, the impact view and the reports count them. */
+  attributed: EnergyReading<'attributed'>;
+  last_week: {
+    /** The same weekday last week over the same part of the day as `attributed` (like for like). */
+    same_time: EnergyReading<'attributed'>;
+    whole_day: EnergyReading<'attributed'>;
+  };
+  /** attributed ÷ last_week.same_time − 1; null when last week has no data to compare with. */
+  change: { kwh: number | null; kgco2e: number | null };
+}
+
 export const UNITS: Units = { energy: 'kWh', carbon: 'kgCO2e', hours: 'h' };
+
+/** Every `footprint_site` field summed per carrier: the one site-level sum the API and the reports use. */
+export type SiteSums = Map<string, Required<Pick<SiteFields, 'metered_kwh' | 'kgco2e'>> & SiteFields & Record<string, number>>;
+
+export function siteSums(points: readonly Point[], carriers: readonly Carrier[]): SiteSums {
+  const out: SiteSums = new Map(carriers.map((c) => [c, { metered_kwh: 0, kgco2e: 0 }]));
+  for (const p of points) {
+    const acc = out.get(p.tags.carrier ?? '');
+    if (!acc) continue;
+    for (const [k, v] of Object.entries(p.fields)) acc[k] = (acc[k] ?? 0) + v;
+  }
+  return out;
+}
+
+/**
+ * The attributed reading of [from, to) from `footprint_site` points: what the engine has
+ * closed. `up_to` is the end of the last interval stored, so the reading says how far it goes.
+ */
+export function attributedReading(points: readonly Point[], carriers: readonly Carrier[], from: number, to: number, intervalMs: number): EnergyReading<'attributed'> {
+  const inRange = points.filter((p) => p.ts >= from && p.ts < to);
+  const sums = siteSums(inRange, carriers);
+  let upTo = from;
+  for (const p of inRange) if (fieldsOf(p, M_SITE).metered_kwh !== undefined) upTo = Math.max(upTo, Math.min(to, p.ts + intervalMs));
+  const by_carrier = Object.fromEntries(carriers.map((c) => [c, sums.get(c)!.metered_kwh]));
+  return {
+    basis: 'attributed', label: FIGURE_BASES.attributed.label, from, up_to: upTo,
+    has_data: inRange.some((p) => (fieldsOf(p, M_SITE).metered_kwh ?? 0) > 0),
+    kwh: Object.values(by_carrier).reduce((a, b) => a + b, 0),
+    kgco2e: carriers.reduce((a, c) => a + sums.get(c)!.kgco2e, 0),
+    by_carrier,
+  };
+}
 
 /** The sum of a set of `footprint_day` points (one account, or several). */
 export function figures(days: readonly Point[], carriers: readonly Carrier[]): FootprintFigures {
@@ -233,7 +313,7 @@ export function currencyOf(sites: readonly Pick<SiteFile, 'currency' | 'tariffs'
  */
 export function billReconciliation(
   site: SiteFile,
-  siteSums: ReadonlyMap<Carrier, SiteFields>,
+  siteSums: ReadonlyMap<string, SiteFields>,
   shares: { members: readonly FootprintFigures[]; operator: FootprintFigures; unallocated: FootprintFigures },
 ): BillReconciliation | null {
   const currency = currencyOf([site]);

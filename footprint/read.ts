@@ -6,6 +6,7 @@
  */
 import type { SiteFile } from '../devices/site.ts';
 import type { Point, TagFilter, TimeSeriesStore } from '../store/types.ts';
+import type { EnergyReading } from './figures.ts';
 import { ACCOUNT_SITE, M_DAY, M_MONTH, M_PRESENCE, M_SITE } from './schema.ts';
 
 const DAY_MS = 86_400_000;
@@ -42,6 +43,8 @@ async function readPage(store: TimeSeriesStore, measurement: string, where: TagF
  */
 export interface LiveDays {
   stream(site: string): { readonly engine: { provisionalDays(): Point[] } } | undefined;
+  /** Today so far as the live view shows it (`metered_so_far`, footprint/today.ts). */
+  today?(site: string): EnergyReading<'metered_so_far'> | null;
 }
 
 /** `footprint_day` points of a site in [from, to), with the live engine's open month overlaid. */

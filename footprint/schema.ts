@@ -180,3 +180,25 @@ export interface SeriesFields {
 export function fieldsOf<M extends keyof SeriesFields>(p: Point, _measurement: M): SeriesFields[M] {
   return p.fields as SeriesFields[M];
 }
+
+// ------------------------------------------------------------------ figure bases (issue 22)
+
+/**
+ * What a figure on a view is a reading of. The same quantity over the same period is one
+ * number everywhere; two readings may differ only when their bases differ, and every view
+ * and report names the basis beside the number (docs/footprint.md "One figure, one number").
+ */
+export const FIGURE_BASES = {
+  /** The live view's "Today so far": every reading received, up to now. */
+  metered_so_far: {
+    label: 'metered so far',
+    note: 'every meter reading received up to now, including readings still inside the lateness window; provisional',
+  },
+  /** What the footprint engine has closed: comparisons, the member and impact views, reports. */
+  attributed: {
+    label: 'attributed',
+    note: 'closed accounting intervals only; final once the lateness window has passed (and, for members, once the month has closed)',
+  },
+} as const;
+
+export type FigureBasis = keyof typeof FIGURE_BASES;

@@ -6,7 +6,9 @@
  * from raw data in the background.
  */
 import type { SiteFile } from '../devices/site.ts';
+import type { EnergyReading } from '../footprint/figures.ts';
 import { recompute } from '../footprint/recompute.ts';
+import { meteredReading } from '../footprint/today.ts';
 import { DEFAULT_LATENESS_MS, SiteFootprintStream } from '../footprint/stream.ts';
 import type { Point, TimeSeriesStore } from '../store/types.ts';
 import type { Processor } from './types.ts';
@@ -33,7 +35,7 @@ export interface FootprintProcessorOptions {
 
 export interface FootprintProcessor extends Processor {
   /** Today's energy and carbon for a site (local day), null for an unknown site. */
-  today(site: string): { kwh: number; kgco2e: number; by_carrier: Record<string, number> } | null;
+  today(site: string): EnergyReading<'metered_so_far'> | null;
   /** The live stream of a site (engine, dirty months), for the API and tests. */
   stream(site: string): SiteFootprintStream | undefined;
   /** Months waiting for a recompute, per site. */
@@ -61,7 +63,7 @@ export interface FootprintProcessor extends Processor {
 
 export function createFootprintProcessor(opts: FootprintProcessorOptions): FootprintProcessor {
   const siteList = opts.sites instanceof Map ? [...opts.sites.values()] : [...(opts.sites as readonly SiteFile[])];
-  const todayCache = new Map<string, { at: number; value: { kwh: number; kgco2e: number; by_carrier: Record<string, number> } }>();
+  const todayCache = new Map<string, { at: number; value: EnergyReading<'metered_so_far'> }>();
   const streams = new Map(siteList.map((s) => [s.id, new SiteFootprintStream(s, opts)] as const));
   const clock = opts.clock ?? Date.now;
   const lateness = opts.latenessMs ?? DEFAULT_LATENESS_MS;
@@ -196,7 +198,7 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
       const now = clock();
       const cached = todayCache.get(site);
       if (cached && now - cached.at < TODAY_CACHE_MS && now >= cached.at) return cached.value;
-      const value = s.today(now);
+      const value = meteredReading(s.engine.site, now, s.today(now));
       todayCache.set(site, { at: now, value });
       return value;
     },

@@ -25,16 +25,23 @@ export function dailyCsv(report: ImpactReport): string {
     'cost', 'currency',
     // METHODOLOGY §9: the day's Scope 2, location- and market-based.
     'scope2_location_kgco2e', 'scope2_market_kgco2e',
+    'hours_with_data',
   ];
   const currency = report.cost?.currency ?? '';
-  const rows = report.daily.map((d) => [
-    d.date,
-    ...carriers.flatMap((c) => [d.kwh[c] ?? 0, d.kgco2e_by_carrier[c] ?? 0, d.use[c]?.direct ?? 0, d.use[c]?.shared ?? 0, d.use[c]?.pooled ?? 0]),
-    d.kwh_total, d.kgco2e, d.members_present, d.member_hours, d.desk_hours, d.members_kgco2e,
-    ...SCENARIOS.map((s) => d.baseline_kgco2e[s]), ...SCENARIOS.map((s) => d.avoided_kgco2e[s]), d.final ? 1 : 0,
-    d.cost ?? '', currency,
-    d.scope2_location_kgco2e, d.scope2_market_kgco2e,
-  ]);
+  const rows = report.daily.map((d) => {
+    // A day without data has empty cells, never zeros (docs/reports.md "CSV"); its coverage says why.
+    const v = (x: number): number | null => (d.hours_with_data > 0 ? x : null);
+    return [
+      d.date,
+      ...carriers.flatMap((c) => [v(d.kwh[c] ?? 0), v(d.kgco2e_by_carrier[c] ?? 0), v(d.use[c]?.direct ?? 0), v(d.use[c]?.shared ?? 0), v(d.use[c]?.pooled ?? 0)]),
+      v(d.kwh_total), v(d.kgco2e), v(d.members_present), v(d.member_hours), v(d.desk_hours), v(d.members_kgco2e),
+      ...SCENARIOS.map((s) => v(d.baseline_kgco2e[s])), ...SCENARIOS.map((s) => v(d.avoided_kgco2e[s])), d.final ? 1 : 0,
+      // The standing charge accrues on a day without readings too (§8), so its cost is filled.
+      d.cost ?? '', currency,
+      v(d.scope2_location_kgco2e), v(d.scope2_market_kgco2e),
+      d.hours_with_data,
+    ];
+  });
   return toCsv(header, rows);
 }
 
@@ -55,11 +62,12 @@ export function membersCsv(report: ImpactReport): string {
   return toCsv(header, rows);
 }
 
-function toCsv(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+function toCsv(header: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
-function cell(v: string | number): string {
+function cell(v: string | number | null): string {
+  if (v === null) return '';
   if (typeof v === 'number') return number(v);
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }

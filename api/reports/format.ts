@@ -2,8 +2,12 @@
 
 const cache = new Map<number, Intl.NumberFormat>();
 
-/** A number with exactly `digits` decimals and thousands separators ("1,234.5"). */
-export function num(v: number, digits = 1): string {
+/** What a missing value prints as: never a zero (issue 22). */
+export const NO_DATA = 'no data';
+
+/** A number with exactly `digits` decimals and thousands separators ("1,234.5"); null is missing. */
+export function num(v: number | null, digits = 1): string {
+  if (v === null) return NO_DATA;
   let f = cache.get(digits);
   if (!f) cache.set(digits, (f = new Intl.NumberFormat('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits })));
   const s = f.format(v);
@@ -12,7 +16,7 @@ export function num(v: number, digits = 1): string {
 }
 
 export function pct(share: number | null, digits = 1): string {
-  return share === null ? 'n/a' : `${num(share * 100, digits)}%`;
+  return share === null ? NO_DATA : `${num(share * 100, digits)}%`;
 }
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];

@@ -40,8 +40,10 @@ export function reportEmail(report: ImpactReport, id: string, to: string, files:
     '',
     `Energy used: ${num(report.energy.kwh, 1)} kWh (${carriers}).`,
     `Emissions: ${num(report.energy.kgco2e, 1)} kgCO2e.`,
-    `Space intensity: ${num(report.intensity.kwh_per_m2_yr, 1)} kWh/m² and ${num(report.intensity.kgco2e_per_m2_yr, 2)} kgCO2e/m² a year.`,
-    `Members served: ${report.people.members_served} (${report.people.member_days} member-days); desk occupancy ${pct(report.people.desk_occupancy)}.`,
+    report.intensity.kwh_per_m2_yr === null
+      ? `Space intensity: not enough data (${report.coverage.text}).`
+      : `Space intensity: ${num(report.intensity.kwh_per_m2_yr, 1)} kWh/m² and ${num(report.intensity.kgco2e_per_m2_yr, 2)} kgCO2e/m² a year, annualised from the hours with data (${report.coverage.text}).`,
+    `Members served: ${report.people.members_served} (${report.people.member_days} member-days); desk occupancy ${report.people.desk_occupancy === null ? 'not enough data' : pct(report.people.desk_occupancy)}.`,
     `Estimated avoided emissions, outside the inventory: ${num(sc.central.avoided_kgco2e, 1)} kgCO2e (range ${num(sc.low.avoided_kgco2e, 1)} to ${num(sc.high.avoided_kgco2e, 1)}).`,
     ...(report.period.final ? [] : ['', 'Provisional: part of the period belongs to a month that had not closed when this was generated.']),
     '',

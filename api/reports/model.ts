@@ -10,7 +10,9 @@ import type { Carrier } from '../../devices/kinds.ts';
 import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../../devices/site.ts';
 import { clockOf, type LocalDay } from '../../footprint/clock.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from '../../footprint/emissions.ts';
-import { ACCOUNT_UNALLOCATED, ENGINE_VERSION, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SITE, addPresenceHours, fieldsOf, newPresenceHours, type DayFields, type SiteFields } from '../../footprint/schema.ts';
+import { ACCOUNT_UNALLOCATED, ENGINE_VERSION, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SITE, addPresenceHours, fieldsOf, newPresenceHours, type DayFields } from '../../footprint/schema.ts';
+import { annualisation, annualisationBasis, coverageOf, localDays, type Coverage } from '../../footprint/coverage.ts';
+import { attributedReading, siteSums } from '../../footprint/figures.ts';
 import type { LiveDays } from '../../footprint/read.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { methodologyDocument, type MethodologyDocument } from './methodology.ts';
@@ -70,6 +72,8 @@ export interface DailyRow {
   /** §9: the day's Scope 2 emissions, location-based and market-based, kgCO2e. */
   scope2_location_kgco2e: number;
   scope2_market_kgco2e: number;
+  /** Hours of the day with data (`coverage.by_day`); with none, the day's figures are missing, not zero. */
+  hours_with_data: number;
 }
 
 export interface AnonymousMember {
@@ -119,10 +123,16 @@ export interface ImpactReport {
     first_day: string;
     last_day: string;
     days: number;
-    /** 365 / days: multiplies a period figure into a yearly one. */
-    annualisation: number;
+    /** 8760 h ÷ hours with data: multiplies a period figure into a yearly one; null with less than a day of data. */
+    annualisation: number | null;
     /** Every day of the period belongs to a closed month. */
     final: boolean;
+    /**
+     * When the period runs into today: the end of the last closed accounting interval, ISO
+     * 8601 UTC. Figures are `attributed` (FIGURE_BASES) up to then, final after the
+     * lateness window; the live view's "Today so far" is metered up to now. Else null.
+     */
+    attributed_up_to: string | null;
   };
   boundary: {
     area_m2: number;
@@ -138,10 +148,13 @@ export interface ImpactReport {
     /** Supplementary electricity figure from time-varying grid intensity (§3); null without a feed. */
     grid_kgco2e: number | null;
   };
+  /** Which days and hours of the period have data (footprint/coverage.ts). */
+  coverage: Coverage;
+  /** Annualised over the hours with data (`period.annualisation`); null: not enough data. */
   intensity: {
-    kwh_per_m2_yr: number;
-    kgco2e_per_m2_yr: number;
-    by_carrier: Partial<Record<Carrier, number>>;
+    kwh_per_m2_yr: number | null;
+    kgco2e_per_m2_yr: number | null;
+    by_carrier: Partial<Record<Carrier, number | null>>;
     basis: string;
   };
   people: {
@@ -152,8 +165,8 @@ export interface ImpactReport {
     desk_hours: number;
     /** Days with anybody present. */
     open_days: number;
-    /** desk_hours ÷ (desks × h_std × open_days). */
-    desk_occupancy: number;
+    /** desk_hours ÷ (desks × Σ over open days of min(h_std, the day's hours with data)); null without such hours. */
+    desk_occupancy: number | null;
     occupancy_basis: string;
     /** Largest half-hourly average headcount. */
     peak_headcount: number;
@@ -224,9 +237,7 @@ export interface BuildReportOptions {
 
 /** Whole local days covering [from, to): from the start of from's day to the end of (to − 1)'s day. */
 export function reportPeriod(site: SiteFile, from: number, to: number): { from: number; to: number; days: LocalDay[] } {
-  const clock = clockOf(site);
-  const days: LocalDay[] = [];
-  for (let t = clock.day(from).start; t < to; t = clock.day(t).end) days.push(clock.day(t));
+  const days = localDays(clockOf(site), from, to);
   return { from: days[0]!.start, to: days.at(-1)!.end, days };
 }
 
@@ -247,15 +258,14 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     return i === undefined ? undefined : daily[i];
   };
 
-  // Site series: metered totals, their use and data quality, per carrier.
-  const siteSums = new Map<Carrier, Record<string, number> & SiteFields>(carriers.map((c) => [c, {}]));
+  // Site series: metered totals, their use and data quality, per carrier (the sums the site
+  // footprint route serves, footprint/figures.ts), and per day.
+  const sums = siteSums(series.site, carriers);
   let gridSeen = false;
   for (const p of series.site) {
     const c = p.tags.carrier as Carrier;
-    const acc = siteSums.get(c);
     const row = rowOf(p.ts);
-    if (!acc || !row) continue;
-    for (const [k, v] of Object.entries(p.fields)) acc[k] = (acc[k] ?? 0) + v;
+    if (!sums.has(c) || !row) continue;
     const x = fieldsOf(p, M_SITE);
     if (x.grid_kgco2e !== undefined) gridSeen = true;
     const kwh = x.metered_kwh ?? 0;
@@ -351,24 +361,31 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     d.scope2_market_kgco2e = scope2.daily[i]!.scope2_market_kgco2e;
   });
   const sharesOf = (account: string) => figures(daysByAccount.get(account) ?? [], carriers);
-  const bill = billReconciliation(site, siteSums, {
+  const bill = billReconciliation(site, sums, {
     members: [...daysByAccount.keys()].filter(isMember).map(sharesOf),
     operator: sharesOf(site.operator),
     unallocated: sharesOf(ACCOUNT_UNALLOCATED),
   });
   const sumMembers = (pick: (m: AnonymousMember) => number) => members.reduce((a, m) => a + pick(m), 0);
   const byCarrier = carriers.map((c) => {
-    const s = siteSums.get(c)!;
+    const s = sums.get(c)!;
     const kwh = s.metered_kwh ?? 0;
     const kg = s.kgco2e ?? 0;
     return { carrier: c, kwh, kgco2e: kg, kg_per_kwh: kwh > 0 ? kg / kwh : factorSetFor(site.factors, period.days[0]!.year)[c] ?? 0, use: { direct: s.direct_kwh ?? 0, shared: s.shared_kwh ?? 0, pooled: s.pool_kwh ?? 0 } };
   });
   const totalKwh = byCarrier.reduce((a, c) => a + c.kwh, 0);
   const totalKg = byCarrier.reduce((a, c) => a + c.kgco2e, 0);
-  const annualisation = 365 / period.days.length;
+  const coverage = coverageOf(series.site, period.days, clock.intervalMs, o.generatedAt);
+  const yearly = annualisation(coverage);
+  const perM2Yr = (v: number) => (yearly === null ? null : (v / site.area_m2) * yearly);
   const hStd = site.baseline.h_std_h;
   const deskHours = presence.desk + presence.unidentified;
-  const available = site.desks.length * hStd * openDays.size;
+  // Desks are available for h_std hours on a day anybody came, but only the hours with data
+  // can show them in use: a day with one hour of readings offers one hour, not h_std.
+  const coveredOf = new Map(coverage.by_day.map((d) => [d.date, d.hours_with_data]));
+  const availableHours = [...openDays].reduce((a, day) => a + Math.min(hStd, coveredOf.get(day) ?? 0), 0);
+  const available = site.desks.length * availableHours;
+  for (const row of daily) row.hours_with_data = coveredOf.get(row.date) ?? 0;
 
   const scenarios = Object.fromEntries(SCENARIOS.map((s) => {
     const baseline = sumMembers((m) => m.baseline_kgco2e[s]);
@@ -386,7 +403,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   const monthFinal = new Map<string, Point>();
   for (const p of series.months) if (p.fields.final === 1) monthFinal.set(clock.day(p.ts).month, p);
   const conservation: ConservationLine[] = carriers.map((c) => {
-    const s = siteSums.get(c)!;
+    const s = sums.get(c)!;
     const metered = s.metered_kwh ?? 0;
     const direct = s.direct_kwh ?? 0;
     const shared = s.shared_kwh ?? 0;
@@ -411,7 +428,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
 
   const measured: Partial<Record<Carrier, number | null>> = {};
   for (const c of carriers) {
-    const s = siteSums.get(c)!;
+    const s = sums.get(c)!;
     const m = s.measured_kwh ?? 0;
     const missing = s.missing_kwh ?? 0;
     measured[c] = m + missing > 0 ? m / (m + missing) : null;
@@ -433,8 +450,11 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       first_day: period.days[0]!.key,
       last_day: period.days.at(-1)!.key,
       days: period.days.length,
-      annualisation,
+      annualisation: yearly,
       final: provisionalDays.size === 0,
+      attributed_up_to: period.to > o.generatedAt
+        ? new Date(attributedReading(series.site, carriers, period.from, o.generatedAt, clock.intervalMs).up_to).toISOString()
+        : null,
     },
     boundary: {
       area_m2: site.area_m2,
@@ -447,13 +467,14 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       by_carrier: byCarrier,
       kwh: totalKwh,
       kgco2e: totalKg,
-      grid_kgco2e: gridSeen ? siteSums.get('electricity')?.grid_kgco2e ?? 0 : null,
+      grid_kgco2e: gridSeen ? sums.get('electricity')?.grid_kgco2e ?? 0 : null,
     },
+    coverage,
     intensity: {
-      kwh_per_m2_yr: (totalKwh / site.area_m2) * annualisation,
-      kgco2e_per_m2_yr: (totalKg / site.area_m2) * annualisation,
-      by_carrier: Object.fromEntries(byCarrier.map((c) => [c.carrier, (c.kwh / site.area_m2) * annualisation])),
-      basis: `period total ÷ ${fmtArea(site.area_m2)} m² × 365 / ${period.days.length} days`,
+      kwh_per_m2_yr: perM2Yr(totalKwh),
+      kgco2e_per_m2_yr: perM2Yr(totalKg),
+      by_carrier: Object.fromEntries(byCarrier.map((c) => [c.carrier, perM2Yr(c.kwh)])),
+      basis: `÷ ${fmtArea(site.area_m2)} m²; ${annualisationBasis(coverage)}`,
     },
     people: {
       members_served: members.filter((m) => m.days_present > 0).length,
@@ -462,8 +483,10 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       desks: site.desks.length,
       desk_hours: deskHours,
       open_days: openDays.size,
-      desk_occupancy: available > 0 ? deskHours / available : 0,
-      occupancy_basis: `desk-hours used (members' desk sessions and unidentified occupants) ÷ (${site.desks.length} desks × ${hStd} h × ${openDays.size} days with anybody present)`,
+      desk_occupancy: available > 0 ? deskHours / available : null,
+      occupancy_basis: available > 0
+        ? `desk-hours used (members' desk sessions and unidentified occupants) ÷ (${site.desks.length} desks × ${fmtArea(availableHours)} h: up to ${hStd} h with data on each of ${openDays.size} days with anybody present)`
+        : 'not enough data: no hours with data on a day anybody was present',
       peak_headcount: presence.peak,
       unidentified_hours: presence.unidentified,
       entrance_hours: presence.entrance,
@@ -566,7 +589,7 @@ function emptyDay(d: LocalDay, carriers: readonly Carrier[]): DailyRow {
     use: Object.fromEntries(carriers.map((c) => [c, { direct: 0, shared: 0, pooled: 0 }])),
     kwh_total: 0, kgco2e: 0, members_present: 0, member_hours: 0, desk_hours: 0, members_kgco2e: 0,
     baseline_kgco2e: { low: 0, central: 0, high: 0 }, avoided_kgco2e: { low: 0, central: 0, high: 0 }, final: true, cost: null,
-    scope2_location_kgco2e: 0, scope2_market_kgco2e: 0,
+    scope2_location_kgco2e: 0, scope2_market_kgco2e: 0, hours_with_data: 0,
   };
 }
 

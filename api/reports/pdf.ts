@@ -8,9 +8,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
+import { MIN_HOURS_TO_ANNUALISE } from '../../footprint/coverage.ts';
 import { SCENARIOS } from '../../footprint/emissions.ts';
 import { drawBaselineChart, drawDailyEnergyChart, type ChartFonts } from './charts.ts';
-import { CARRIER_LABEL, num, pct, periodLabel, utcStamp } from './format.ts';
+import { CARRIER_LABEL, NO_DATA, num, pct, periodLabel, utcStamp } from './format.ts';
 import type { ImpactReport } from './model.ts';
 
 const FONT_FILES = { regular: 'DejaVuSans.ttf', bold: 'DejaVuSans-Bold.ttf', mono: 'DejaVuSansMono.ttf' } as const;
@@ -103,19 +104,22 @@ function coverPage(doc: Doc, r: ImpactReport, period: string): void {
   tiles(doc, [
     { label: 'Energy used', value: `${num(r.energy.kwh, 1)} kWh`, sub: byCarrier },
     { label: 'Emissions (inventory)', value: `${num(r.energy.kgco2e, 1)} kgCO2e`, sub: `location-based: ${r.data_quality.factor_sets.map((s) => s.name).join(', ')}` },
-    { label: 'Space intensity (per year)', value: `${num(r.intensity.kwh_per_m2_yr, 1)} kWh/m²`, sub: `${num(r.intensity.kgco2e_per_m2_yr, 2)} kgCO2e/m², annualised from ${r.period.days} days` },
+    r.intensity.kwh_per_m2_yr === null
+      ? { label: 'Space intensity (per year)', value: 'not enough data', sub: `${r.coverage.text}: less than ${MIN_HOURS_TO_ANNUALISE} h to annualise` }
+      : { label: 'Space intensity (per year)', value: `${num(r.intensity.kwh_per_m2_yr, 1)} kWh/m²`, sub: `${num(r.intensity.kgco2e_per_m2_yr, 2)} kgCO2e/m², annualised from ${num(r.coverage.hours_with_data, 0)} h with data (${r.coverage.text})` },
     { label: 'Members served', value: num(r.people.members_served, 0), sub: `${num(r.people.member_days, 0)} member-days, ${num(r.people.member_hours, 0)} hours present` },
-    { label: 'Desk occupancy', value: pct(r.people.desk_occupancy), sub: `of ${r.people.desks} desks × ${r.avoided.parameters.h_std_h} h on ${r.people.open_days} open days` },
+    { label: 'Desk occupancy', value: r.people.desk_occupancy === null ? 'not enough data' : pct(r.people.desk_occupancy), sub: `of ${r.people.desks} desks over the hours with data (up to ${r.avoided.parameters.h_std_h} h) on ${r.people.open_days} open days` },
     { label: 'Estimated avoided emissions', value: `${num(sc.central.avoided_kgco2e, 1)} kgCO2e`, sub: `range ${num(sc.low.avoided_kgco2e, 1)} to ${num(sc.high.avoided_kgco2e, 1)}; outside the inventory` },
   ]);
 
   heading(doc, 'What this report covers');
   para(doc, r.boundary.included);
+  para(doc, `Data: ${r.coverage.text}; averages, occupancy and intensities use only the hours with data (${num(r.coverage.hours_with_data, 1)} h).`);
   para(doc, `Not included: ${r.boundary.excluded.map((e) => `${e.item.toLowerCase()} (${e.why})`).join('; ')}. Estimated avoided emissions are reported beside this inventory, never subtracted from it.`);
 
   heading(doc, '1. Energy and emissions');
   const rows = r.energy.by_carrier.map((c) => [
-    CARRIER_LABEL[c.carrier] ?? c.carrier, num(c.kwh, 1), num(c.kg_per_kwh, 4), num(c.kgco2e, 1), num(r.intensity.by_carrier[c.carrier] ?? 0, 1), pct(r.data_quality.measured_share[c.carrier] ?? null),
+    CARRIER_LABEL[c.carrier] ?? c.carrier, num(c.kwh, 1), num(c.kg_per_kwh, 4), num(c.kgco2e, 1), num(r.intensity.by_carrier[c.carrier] ?? null, 1), pct(r.data_quality.measured_share[c.carrier] ?? null),
   ]);
   rows.push(['Total', num(r.energy.kwh, 1), '', num(r.energy.kgco2e, 1), num(r.intensity.kwh_per_m2_yr, 1), '']);
   table(doc, [
@@ -326,8 +330,12 @@ function dailyAppendix(doc: Doc, r: ImpactReport): void {
     { header: "Members' kgCO2e", width: 70, align: 'right' },
     { header: 'Baseline, central (kgCO2e)', width: 80, align: 'right' },
   ], r.daily.map((d) => [
-    `${d.date}${d.final ? '' : ' *'}`, ...carriers.map((c) => num(d.kwh[c] ?? 0, 1)), num(d.kgco2e, 2), `${d.members_present}`, num(d.members_kgco2e, 2), num(d.baseline_kgco2e.central, 2),
+    // A day without data is missing, not zero (issue 22).
+    `${d.date}${d.final ? '' : ' *'}`, ...(d.hours_with_data > 0
+      ? [...carriers.map((c) => num(d.kwh[c] ?? 0, 1)), num(d.kgco2e, 2), `${d.members_present}`, num(d.members_kgco2e, 2), num(d.baseline_kgco2e.central, 2)]
+      : [...carriers.map(() => NO_DATA), NO_DATA, NO_DATA, NO_DATA, NO_DATA]),
   ]), { size: 7.5 });
+  para(doc, `Coverage: ${r.coverage.text} (${num(r.coverage.hours_with_data, 1)} of ${num(r.coverage.hours, 1)} hours so far).`, { color: MUTED, size: 7.5 });
   if (!r.period.final) para(doc, '* provisional (month not closed yet).', { color: MUTED, size: 7.5 });
 }
 

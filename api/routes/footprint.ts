@@ -4,6 +4,8 @@
  *    record (daily points, pool share included) with the baseline range and avoided emissions;
  *  - GET /sites/:site/footprint?from&to   totals per carrier, allocation to members, the
  *    operator and unallocated, conservation (M6) and the data-quality block (§5);
+ *  - GET /sites/:site/today   today's energy as every view shows it, each figure with its
+ *    basis (metered so far, attributed), and the like-for-like comparison with last week;
  *  - GET /sites/:site/export?from&to&format=ndjson|csv   the raw readings and the presence
  *    sessions the figures were computed from, for audit.
  * Series and fields are described in docs/footprint.md.
@@ -13,12 +15,14 @@ import { z } from 'zod';
 import type { Carrier } from '../../devices/kinds.ts';
 import type { SiteFile } from '../../devices/site.ts';
 import { clockOf } from '../../footprint/clock.ts';
+import { coverageOf, localDays, type Coverage } from '../../footprint/coverage.ts';
 import {
-  UNITS, billReconciliation, carriersOf, currencyOf, figures, methodBlock,
+  UNITS, billReconciliation, carriersOf, currencyOf, figures, methodBlock, siteSums,
   type CarrierConservation, type FootprintFigures, type MemberFootprintResponse, type SiteFootprintResponse,
 } from '../../footprint/figures.ts';
-import { ACCOUNT_UNALLOCATED, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, addPresenceHours, fieldsOf, newPresenceHours, type SiteFields } from '../../footprint/schema.ts';
+import { ACCOUNT_UNALLOCATED, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SESSION, M_SITE, addPresenceHours, fieldsOf, newPresenceHours } from '../../footprint/schema.ts';
 import { readDays, readFootprintSeries, readPoints, windows, type LiveDays } from '../../footprint/read.ts';
+import { attributedUpTo, readToday } from '../../footprint/today.ts';
 import { MEASUREMENT_READINGS } from '../../footprint/events.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { ApiError } from '../errors.ts';
@@ -83,6 +87,8 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       currency: currencyOf(sites),
       buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([start, b]) => ({ start, ...figures(b.days, carriers) })),
       totals: figures(all, carriers),
+      attributed_up_to: await attributedUpTo(deps.store, sites[0]!, from, to, now()),
+      coverage: await siteCoverage(deps.store, sites[0]!, from, to, now()),
       method: methodBlock(sites, from, to),
     };
     // Costs in different currencies are never added up (§8): without one currency, no cost.
@@ -97,13 +103,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const series = await readFootprintSeries({ store: deps.store, site, from, to, monthsFrom: from, ...(deps.engine ? { engine: deps.engine } : {}) });
 
     // Per interval: metered totals, residual, pool, data quality.
-    const perCarrier = new Map<string, Record<string, number>>();
-    for (const p of series.site) {
-      const c = p.tags.carrier ?? '';
-      const acc = perCarrier.get(c) ?? {};
-      for (const [k, v] of Object.entries(p.fields)) acc[k] = (acc[k] ?? 0) + v;
-      perCarrier.set(c, acc);
-    }
+    const perCarrier = siteSums(series.site, carriers);
     // The footprint of record per account: days (pool share included).
     const days = series.days;
     const byAccount = new Map<string, Point[]>();
@@ -126,9 +126,9 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
     const conservation: Record<string, CarrierConservation> = {};
     const measured: Record<string, number | null> = {};
     for (const c of carriers) {
-      const s: SiteFields = perCarrier.get(c) ?? {};
-      const metered = s.metered_kwh ?? 0;
-      totals[c] = { kwh: metered, kgco2e: s.kgco2e ?? 0, grid_kgco2e: c === 'electricity' && s.grid_kgco2e !== undefined ? s.grid_kgco2e : null };
+      const s = perCarrier.get(c)!;
+      const metered = s.metered_kwh;
+      totals[c] = { kwh: metered, kgco2e: s.kgco2e, grid_kgco2e: c === 'electricity' && s.grid_kgco2e !== undefined ? s.grid_kgco2e : null };
       const pooled = s.pool_kwh ?? 0;
       const allocatedDirectShared = (s.direct_kwh ?? 0) + (s.shared_kwh ?? 0);
       const intervalResidual = metered - allocatedDirectShared - pooled;
@@ -167,6 +167,7 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       allocation: { members, operator, unallocated },
       cost,
       conservation,
+      coverage: coverageOf(series.site, localDays(clockOf(site), from, to), clockOf(site).intervalMs, now()),
       data_quality: {
         measured_share: measured,
         sensor_confirmed_share: presence.desk > 0 ? presence.sensor / presence.desk : null,
@@ -178,6 +179,11 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       },
     };
     res.json(body);
+  });
+
+  r.get('/sites/:site/today', async (req, res) => {
+    const site = requireSite(deps, req.params.site);
+    res.json(await readToday({ store: deps.store, site, now: now(), engine: deps.engine }));
   });
 
   r.get('/sites/:site/export', async (req, res) => {
@@ -209,6 +215,12 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
 }
 
 // ------------------------------------------------------------------ helpers
+
+/** A site's coverage of [from, to), read from its `footprint_site` series. */
+async function siteCoverage(store: TimeSeriesStore, site: SiteFile, from: number, to: number, now: number): Promise<Coverage> {
+  const clock = clockOf(site);
+  return coverageOf(await readPoints(store, M_SITE, { site: site.id }, from, to), localDays(clock, from, to), clock.intervalMs, now);
+}
 
 function requireSite(deps: FootprintRouteDeps, id: string): SiteFile {
   const site = deps.sites.get(id);

@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../cli/log.ts';
 import { ROOT, ensureDashboardBuilt, startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
 import type { DevicesResponse, MemberCheckinsResponse } from '../../devices/api-types.ts';
+import type { TodayResponse } from '../../footprint/figures.ts';
+import type { ImpactReport } from '../../api/reports/model.ts';
 import { recompute } from '../../footprint/recompute.ts';
 import { DeviceFleet } from '../../simulators/fleet.ts';
 import { runScenario } from '../../simulators/run.ts';
@@ -156,17 +158,14 @@ describe('facility manager', () => {
 
   it("shows today's kWh and kgCO2e against the same weekday last week, as the footprint API reports", async () => {
     await page.getByTestId('last-week-kwh').waitFor({ timeout: 15_000 });
-    const now = Date.now();
-    const start = dayStart(now, TZ);
-    const weekAgo = addDays(now, -7, TZ);
-    const lastWeek = await api<Totals>('manager', `/api/sites/demo/footprint?from=${weekAgo}&to=${weekAgo + (now - start)}`);
+    // Both sides over the same hours: today's closed intervals and last week up to the same time.
+    const t = (await api<TodayResponse>('manager', '/api/sites/demo/today')).body;
+    expect(t.last_week.same_time.up_to - t.last_week.same_time.from).toBe(t.attributed.up_to - t.attributed.from);
     const shownKwh = number(await text(page, 'last-week-kwh'));
-    // One decimal on the page; the page and this request may straddle an interval start.
-    expect(lastWeek.body.totals.kwh).toBeGreaterThan(0);
-    expect(Math.abs(shownKwh - lastWeek.body.totals.kwh)).toBeLessThanOrEqual(0.05 + lastWeek.body.totals.kwh * 0.05);
-    const today = await api<Totals>('manager', `/api/sites/demo/footprint?from=${start}&to=${now}`);
-    expect(Math.abs(number(await text(page, 'today-so-far-kwh')) - today.body.totals.kwh)).toBeLessThanOrEqual(0.05 + today.body.totals.kwh * 0.05);
-    expect(Math.abs(number(await text(page, 'today-so-far-kgco2e')) - today.body.totals.kgco2e)).toBeLessThanOrEqual(0.01 + today.body.totals.kgco2e * 0.05);
+    expect(t.last_week.same_time.kwh).toBeGreaterThan(0);
+    expect(Math.abs(shownKwh - t.last_week.same_time.kwh)).toBeLessThanOrEqual(0.05 + t.last_week.same_time.kwh * 0.05);
+    expect(Math.abs(number(await text(page, 'today-so-far-kwh')) - t.attributed.kwh)).toBeLessThanOrEqual(0.05 + t.attributed.kwh * 0.05);
+    expect(Math.abs(number(await text(page, 'today-so-far-kgco2e')) - t.attributed.kgco2e)).toBeLessThanOrEqual(0.01 + t.attributed.kgco2e * 0.05);
     await screenshot(page, 'live-manager.png');
   });
 
@@ -324,15 +323,17 @@ describe('funder', () => {
       });
     };
     await check(addDays(now, -29, TZ), addDays(now, 1, TZ));
-    // The history covers a few of the 30 days: the page says how many, and shows no
-    // intensity or occupancy averaged over the days without data (issue 22).
-    const { body: last30 } = await api<{ daily: { kwh_total: number }[] }>('funder', `/api/sites/demo/reports/impact?from=${addDays(now, -29, TZ)}&to=${addDays(now, 1, TZ)}&format=json`);
-    const covered = last30.daily.filter((d) => d.kwh_total > 0).length;
-    expect(covered).toBeGreaterThan(0);
-    expect(covered).toBeLessThan(30);
-    expect(await text(page, 'impact-coverage')).toBe(`${covered} of 30 days ${covered === 1 ? 'has' : 'have'} data`);
-    expect(await text(page, 'impact-intensity-kwh')).toBe('intensity: not enough data');
-    expect(await text(page, 'impact-occupancy')).toBe('not enough data');
+    // The history covers a few of the 30 days: the page says how many, as the server counts
+    // them, annualises over the hours with data and counts occupancy over them (issue 22).
+    const { body: last30 } = await api<ImpactReport>('funder', `/api/sites/demo/reports/impact?from=${addDays(now, -29, TZ)}&to=${addDays(now, 1, TZ)}&format=json`);
+    expect(last30.coverage.days_with_data).toBeGreaterThan(0);
+    expect(last30.coverage.days_with_data).toBeLessThan(30);
+    expect(await text(page, 'impact-coverage')).toBe(last30.coverage.text);
+    expect(last30.intensity.kwh_per_m2_yr).not.toBeNull();
+    expect(await text(page, 'impact-intensity-kwh')).toBe(`${Math.round(last30.intensity.kwh_per_m2_yr!).toLocaleString('en-GB')} kWh/m²/yr`);
+    expect(await text(page, 'impact-intensity-basis')).toBe(`annualised from ${Math.round(last30.coverage.hours_with_data).toLocaleString('en-GB')} h with data`);
+    expect(last30.people.desk_occupancy).not.toBeNull();
+    expect(await text(page, 'impact-occupancy')).toMatch(/^\d+(\.\d)?\s?%$/);
     expect(await text(page, 'impact-intensity-kgco2e')).not.toMatch(/^0(\.0)? kg/);
     await screenshot(page, 'impact-partial-coverage.png');
     await page.getByRole('button', { name: 'Last month' }).click();

@@ -63,8 +63,8 @@ describe('a simulated week of the demo hub', () => {
     const r = report;
     expect(pdfText).toContain(`${f(r.energy.kwh, 1)} kWh`);
     expect(pdfText).toContain(`${f(r.energy.kgco2e, 1)} kgCO2e`);
-    expect(pdfText).toContain(`${f(r.intensity.kwh_per_m2_yr, 1)} kWh/m²`);
-    expect(pdfText).toContain(`${f(r.intensity.kgco2e_per_m2_yr, 2)} kgCO2e/m²`);
+    expect(pdfText).toContain(`${f(r.intensity.kwh_per_m2_yr!, 1)} kWh/m²`);
+    expect(pdfText).toContain(`${f(r.intensity.kgco2e_per_m2_yr!, 2)} kgCO2e/m²`);
     for (const c of r.energy.by_carrier) {
       const label = c.carrier === 'gas' ? 'Natural gas' : 'Electricity';
       expect(pdfText).toMatch(row(label, f(c.kwh, 1), f(c.kg_per_kwh, 4), f(c.kgco2e, 1), f(r.intensity.by_carrier[c.carrier]!, 1), p(r.data_quality.measured_share[c.carrier]!)));
@@ -72,7 +72,7 @@ describe('a simulated week of the demo hub', () => {
     expect(pdfText).toMatch(row('Total', f(r.energy.kwh, 1), f(r.energy.kgco2e, 1)));
     expect(pdfText).toContain(`${f(r.people.member_days, 0)} member-days`);
     expect(pdfText).toMatch(row('Members served (came at least once)', f(r.people.members_served, 0)));
-    expect(pdfText).toMatch(row('Desk occupancy', p(r.people.desk_occupancy)));
+    expect(pdfText).toMatch(row('Desk occupancy', p(r.people.desk_occupancy!)));
     const s = r.per_member_day;
     expect(pdfText).toMatch(row('Energy (kWh)', f(s.kwh.median, 2), `${f(s.kwh.q1, 2)} – ${f(s.kwh.q3, 2)}`));
     expect(pdfText).toMatch(row('Emissions (kgCO2e)', f(s.kgco2e.median, 3), `${f(s.kgco2e.q1, 3)} – ${f(s.kgco2e.q3, 3)}`));

@@ -143,3 +143,11 @@ export function formatDuration(ms: number, locale?: string): string {
   if (h < 48) return min % 60 ? `${n(h)} h ${n(min % 60)} min` : `${n(h)} h`;
   return `${n(Math.floor(h / 24))} d`;
 }
+
+/**
+ * What a figure is a reading of, beside the number (footprint/schema.ts FIGURE_BASES):
+ * "metered so far up to 12:41", "attributed up to 12:30".
+ */
+export function basisText(reading: { label: string; up_to: number }, timeZone: string | undefined, locale?: string): string {
+  return `${reading.label} up to ${formatClock(reading.up_to, timeZone, locale)}`;
+}

@@ -70,7 +70,7 @@ describe('Home Assistant discovery', () => {
   });
 
   it('sends a state message whose fields are exactly what the value templates read', () => {
-    const state = haStateMessage(snapshot({ kwh: 41.23456, kgco2e: 7.2981, by_carrier: { electricity: 20, gas: 21.23 } }));
+    const state = haStateMessage(snapshot({ basis: 'metered_so_far', label: 'metered so far', from: 0, up_to: 1, has_data: true, kwh: 41.23456, kgco2e: 7.2981, by_carrier: { electricity: 20, gas: 21.23 } }));
     expect(state.topic).toBe(haTopics.state('demo'));
     expect(state.retain).toBe(false);
     const values = JSON.parse(state.payload) as Record<string, unknown>;

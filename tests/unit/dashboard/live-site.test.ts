@@ -18,7 +18,7 @@ function snapshot(at: number, totalW: number, overrides: Partial<LiveSnapshot> =
     zones: [],
     desk_states: [],
     devices: { total: 78, online: 77, offline: 1, silent: 0 },
-    today: { kwh: 41.2, kgco2e: 7.6, by_carrier: { electricity: 30, gas: 11.2 } },
+    today: { basis: 'metered_so_far', label: 'metered so far', from: 0, up_to: 1, has_data: true, kwh: 41.2, kgco2e: 7.6, by_carrier: { electricity: 30, gas: 11.2 } },
     ...overrides,
   };
 }

@@ -6,10 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertsResponse } from '../../../devices/api-types.ts';
 import { ApiError } from '../../../dashboard/src/lib/api/client.ts';
-import type { SessionUser, SiteFootprintResponse } from '../../../dashboard/src/lib/api/types.ts';
+import type { SessionUser } from '../../../dashboard/src/lib/api/types.ts';
 import { Session } from '../../../dashboard/src/lib/managers/session.svelte.ts';
 import { SiteAlerts } from '../../../dashboard/src/lib/managers/site-alerts.svelte.ts';
-import { SiteEnergy } from '../../../dashboard/src/lib/managers/site-energy.svelte.ts';
 import { SiteImpact, presetRange } from '../../../dashboard/src/lib/managers/site-impact.svelte.ts';
 import { addDays, dayStart, monthStart, parseIsoDate } from '../../../dashboard/src/lib/time.ts';
 import { homePath, mayOpen, navFor, resolveRoute } from '../../../dashboard/src/routes/index.ts';
@@ -125,23 +124,6 @@ describe('local days at the site', () => {
     expect(monthStart(Date.UTC(2026, 6, 15, 12), TZ)).toBe(Date.UTC(2026, 5, 30, 23, 0));
     expect(parseIsoDate('2026-07-01', TZ)).toBe(Date.UTC(2026, 5, 30, 23, 0));
     expect(parseIsoDate('1 July', TZ)).toBeNull();
-  });
-
-  it('compares today so far with the same weekday last week up to the same clock time', async () => {
-    const now = Date.UTC(2026, 10, 17, 14, 30); // Tuesday 14:30 in London
-    const asked: [number, number][] = [];
-    const energy = new SiteEnergy('demo', TZ, {
-      siteFootprint: async (_site, r) => {
-        asked.push([r.from, r.to]);
-        return { site: 'demo', from: r.from, to: r.to, totals: { by_carrier: {}, kwh: r.from === Date.UTC(2026, 10, 17) ? 120 : 100, kgco2e: 20 }, data_quality: { measured_share: {}, sensor_confirmed_share: null, provisional: true } } as unknown as SiteFootprintResponse; // only what the view reads
-      },
-    }, () => now);
-    await energy.refresh();
-    expect(asked).toContainEqual([Date.UTC(2026, 10, 17), now]);
-    expect(asked).toContainEqual([Date.UTC(2026, 10, 10), Date.UTC(2026, 10, 10, 14, 30)]);
-    expect(asked).toContainEqual([Date.UTC(2026, 10, 10), Date.UTC(2026, 10, 11)]);
-    expect(energy.change('kwh')).toBeCloseTo(0.2, 12);
-    expect(energy.load.kind).toBe('ready');
   });
 
   it("asks for the funder's period in whole local days and refuses a reversed custom range", async () => {

@@ -8,8 +8,11 @@ import { buildImpactReport, reportPeriod, type ImpactReport } from '../../../api
 import { renderCsv } from '../../../api/reports/csv.ts';
 import { quantile, spread } from '../../../api/reports/stats.ts';
 import { M_DAY } from '../../../footprint/schema.ts';
-import type { SqliteStore } from '../../../store/sqlite.ts';
 import { MARCH, MEMBER_NAMES, T, smallSite as site, smallStore } from './small-site.ts';
+import { checkinToPoint, readingToPoint } from '../../../footprint/events.ts';
+import { recompute } from '../../../footprint/recompute.ts';
+import { SqliteStore } from '../../../store/sqlite.ts';
+import { checkin, constantPower } from '../footprint/helpers.ts';
 
 let store: SqliteStore;
 let march: ImpactReport;
@@ -51,8 +54,50 @@ describe('impact report model', () => {
     expect(march.energy.by_carrier[0]!.use.direct).toBeCloseTo(0.36, 9);
     expect(march.energy.by_carrier[0]!.use.shared).toBeCloseTo(1.6, 9);
     expect(march.energy.by_carrier[0]!.use.pooled).toBeCloseTo(8.04, 9);
-    expect(march.intensity.kwh_per_m2_yr).toBeCloseTo((10 / 100) * (365 / 31), 9);
-    expect(march.intensity.kgco2e_per_m2_yr).toBeCloseTo((1.77 / 100) * (365 / 31), 9);
+    // One day of 31 with ten hours of data: too little to annualise, and said so, rather
+    // than 30 days of zeros averaged in (issue 22).
+    expect(march.coverage).toMatchObject({ days: 31, days_with_data: 1, hours_with_data: 10, text: '1 of 31 days has data' });
+    expect(march.period.annualisation).toBeNull();
+    expect(march.intensity.kwh_per_m2_yr).toBeNull();
+    expect(march.intensity.kgco2e_per_m2_yr).toBeNull();
+    expect(march.intensity.by_carrier.electricity).toBeNull();
+    expect(march.intensity.basis).toContain('not enough data to annualise: 10 h with data (1 of 31 days has data)');
+  });
+
+  it('does not annualise a fully covered day with only ten hours of readings', async () => {
+    const tenth = await buildImpactReport({ store, site, from: T('2025-03-10T00:00'), to: T('2025-03-11T00:00'), generatedAt });
+    expect(tenth.coverage.text).toBe('1 of 1 day has data');
+    expect(tenth.intensity.kwh_per_m2_yr).toBeNull();
+  });
+
+  it('counts desk occupancy over the hours with data, not over a whole standard day', async () => {
+    // One hour of readings, the one member at one of three desks all that hour: the desks
+    // were a third in use, not 1/24 (1 desk-hour over 3 desks × 8 h).
+    const one = new SqliteStore({ file: ':memory:' });
+    await one.init();
+    const events = [
+      ...constantPower(site, 'main-el', 1000, T('2025-03-10T09:00'), T('2025-03-10T10:00')),
+      checkin(site, 'm1', 'check_in', T('2025-03-10T09:00'), 'd1'),
+      checkin(site, 'm1', 'check_out', T('2025-03-10T10:00')),
+    ];
+    await one.write(events.map((e) => (e.type === 'reading' ? readingToPoint(e.reading) : checkinToPoint(e.checkin))));
+    await recompute({ store: one, site, ...MARCH, now: T('2025-04-10T00:00') });
+    const r = await buildImpactReport({ store: one, site, ...MARCH, generatedAt });
+    await one.close();
+    expect(r.coverage).toMatchObject({ days_with_data: 1, hours_with_data: 1 });
+    expect(r.people.desk_hours).toBeCloseTo(1, 9);
+    expect(r.people.desk_occupancy).toBeCloseTo(1 / 3, 9);
+    expect(r.people.occupancy_basis).toContain('3 desks × 1 h');
+    // The CSV leaves the days without data empty, with their hours of data beside them.
+    const [header, ...rows] = renderCsv(r).trimEnd().split('\r\n').map((l) => l.split(','));
+    const col = (name: string) => header!.indexOf(name);
+    const ninth = rows.find((row) => row[0] === '2025-03-09')!;
+    const tenth = rows.find((row) => row[0] === '2025-03-10')!;
+    expect(ninth[col('kwh_electricity')]).toBe('');
+    expect(ninth[col('desk_hours')]).toBe('');
+    expect(ninth[col('hours_with_data')]).toBe('0');
+    expect(tenth[col('kwh_electricity')]).toBe('1');
+    expect(tenth[col('hours_with_data')]).toBe('1');
   });
 
   it('counts members, member-days and desk occupancy', () => {

@@ -7,8 +7,9 @@
  */
 export type { Scenario } from '../../../../footprint/emissions.ts';
 export type {
-  FactorSetInfo, FootprintFigures, MemberFootprintResponse, MethodBlock, ScenarioValues, SiteFootprintResponse,
+  EnergyReading, FactorSetInfo, FootprintFigures, MemberFootprintResponse, MethodBlock, ScenarioValues, SiteFootprintResponse, TodayResponse,
 } from '../../../../footprint/figures.ts';
+export type { FigureBasis } from '../../../../footprint/schema.ts';
 export type { ImpactReport } from '../../../../api/reports/model.ts';
 
 export type Role = 'manager' | 'member' | 'funder';

@@ -4,7 +4,7 @@
  */
 import type { AlertsResponse, DevicesResponse, MemberCheckinsResponse } from '../../../../devices/api-types.ts';
 import type { HttpClient } from './client.ts';
-import type { ImpactReport, LoginResponse, MeResponse, MemberFootprintResponse, SiteFootprintResponse, StoredReport } from './types.ts';
+import type { ImpactReport, LoginResponse, MeResponse, MemberFootprintResponse, SiteFootprintResponse, StoredReport, TodayResponse } from './types.ts';
 
 export type ReportFormat = 'json' | 'csv' | 'pdf';
 
@@ -15,6 +15,8 @@ export interface ViewsApi {
   alerts(site: string): Promise<AlertsResponse>;
   devices(site: string): Promise<DevicesResponse>;
   siteFootprint(site: string, range: { from: number; to: number }): Promise<SiteFootprintResponse>;
+  /** Today's energy as every view shows it, with each figure's basis (footprint/today.ts). */
+  today(site: string): Promise<TodayResponse>;
   memberFootprint(member: string, query: { from: number; to: number; every: 'day' | 'week' | 'month' }): Promise<MemberFootprintResponse>;
   memberCheckins(member: string, range: { from: number; to: number }): Promise<MemberCheckinsResponse>;
   impact(site: string, range: { from: number; to: number }): Promise<ImpactReport>;
@@ -39,6 +41,7 @@ export function viewsApi(client: HttpClient): ViewsApi {
     alerts: (site) => client.get(`/api/sites/${enc(site)}/alerts`),
     devices: (site) => client.get(`/api/sites/${enc(site)}/devices`),
     siteFootprint: (site, r) => client.get(`/api/sites/${enc(site)}/footprint?${range(r)}`),
+    today: (site) => client.get(`/api/sites/${enc(site)}/today`),
     memberFootprint: (member, q) => client.get(`/api/members/${enc(member)}/footprint?${new URLSearchParams({ from: String(q.from), to: String(q.to), every: q.every })}`),
     memberCheckins: (member, r) => client.get(`/api/members/${enc(member)}/checkins?${range(r)}`),
     impact: (site, r) => client.get(`/api/sites/${enc(site)}/reports/impact?${range(r)}&format=json`),

@@ -105,7 +105,7 @@ export class Dashboard {
     if (this.energy?.siteId === siteId) return this.energy;
     const views = this.#beginView();
     if (!views) return null;
-    const energy = new SiteEnergy(siteId, timeZone, views, this.#now);
+    const energy = new SiteEnergy(siteId, timeZone, views);
     this.energy = energy;
     this.#repeat(() => energy.refresh(), ENERGY_REFRESH_MS);
     return energy;

@@ -20,6 +20,11 @@ export class MemberFootprint {
   readonly member: string;
   readonly timeZone: string;
   today = $state.raw<FootprintFigures | null>(null);
+  /** Today's figures are attributed up to this instant (the last closed interval; `attributed_up_to`). */
+  todayUpTo = $state.raw<number | null>(null);
+  /** Whether the site has data today and on which days of the month (a member's zero on such a day is real). */
+  todayCoverage = $state.raw<MemberFootprintResponse['coverage'] | null>(null);
+  monthCoverage = $state.raw<MemberFootprintResponse['coverage'] | null>(null);
   month = $state.raw<FootprintFigures | null>(null);
   /** Daily buckets, oldest first. */
   trend = $state.raw<MemberFootprintResponse['buckets']>([]);
@@ -101,6 +106,9 @@ export class MemberFootprint {
     }
     this.monthError = null;
     this.today = today.value.totals;
+    this.todayUpTo = today.value.attributed_up_to;
+    this.todayCoverage = today.value.coverage;
+    this.monthCoverage = month.value.coverage;
     this.month = month.value.totals;
     this.trend = month.value.buckets;
     this.method = month.value.method;
