@@ -54,7 +54,7 @@ export interface BuildingOptions {
 
 /** Demo cadences, s: fast enough that a dashboard visibly moves. */
 const DEMO_CADENCE_S: Record<DeviceKind, number> = {
-  desk_occupancy: 15, desk_plug: 4, zone_heating: 5, zone_lighting: 5, meter: 3, people_counter: 30, badge_reader: 600, environment: 20, grid_feed: 60,
+  desk_occupancy: 15, desk_plug: 4, zone_heating: 5, zone_lighting: 5, meter: 3, people_counter: 30, badge_reader: 600, environment: 20, outdoor_sensor: 20, grid_feed: 60,
 };
 /**
  * Demo clock: started between these local times the demo follows the real clock (most
@@ -809,6 +809,10 @@ export class BuildingModel {
         this.send(d, t, { people_count: zone ? this.zoneOccupants(zone) : 0, ...battery });
         return;
       }
+      case 'outdoor_sensor':
+        // The same outdoor air the zones lose heat to, so heating follows degree days.
+        this.send(d, t, { temperature_c: round(this.outdoorTempC(t) + d.rng.normal(0, 0.2), 1), humidity_pct: round(80 + d.rng.normal(0, 4), 1), ...battery });
+        return;
       case 'grid_feed': {
         const hour = ((t / 3_600_000) % 24 + 24) % 24;
         // Evening peak on gas-fired generation, a midday dip from solar.

@@ -15,6 +15,8 @@ import type { LiveDays } from '../../footprint/read.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
 import { methodologyDocument, type MethodologyDocument } from './methodology.ts';
 import { readFootprintSeries } from '../../footprint/read.ts';
+import { readDegreeDays } from '../../footprint/degree-days.ts';
+import { normalisedIndicators, type NormalisedIndicators } from '../../footprint/indicators.ts';
 import { spread, type Spread } from './stats.ts';
 
 export const REPORT_FORMAT = 'deskprint-impact-report/1';
@@ -110,7 +112,7 @@ export interface ImpactReport {
     first_day: string;
     last_day: string;
     days: number;
-    /** 365 / days: multiplies a period figure into a yearly one. */
+    /** 365 / covered days (§10): multiplies a period figure into a yearly one. */
     annualisation: number;
     /** Every day of the period belongs to a closed month. */
     final: boolean;
@@ -135,6 +137,8 @@ export interface ImpactReport {
     by_carrier: Partial<Record<Carrier, number>>;
     basis: string;
   };
+  /** §10: per m² per year on covered time, per desk-hour, per member-day, heating per HDD. */
+  indicators: NormalisedIndicators;
   people: {
     members_served: number;
     member_days: number;
@@ -223,6 +227,8 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     store: o.store, site, from: period.from, to: period.to, monthsFrom: clock.monthStart(period.from),
     ...(o.engine ? { engine: o.engine } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
+
+  const indicators = normalisedIndicators(site, period.days, series, await readDegreeDays(o.store, site, period.days));
 
   const dayIndex = new Map(period.days.map((d, i) => [d.key, i] as const));
   const daily: DailyRow[] = period.days.map((d) => emptyDay(d, carriers));
@@ -332,7 +338,7 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   });
   const totalKwh = byCarrier.reduce((a, c) => a + c.kwh, 0);
   const totalKg = byCarrier.reduce((a, c) => a + c.kgco2e, 0);
-  const annualisation = 365 / period.days.length;
+  const annualisation = indicators.covered_days > 0 ? 365 / indicators.covered_days : 0;
   const hStd = site.baseline.h_std_h;
   const deskHours = presence.desk + presence.unidentified;
   const available = site.desks.length * hStd * openDays.size;
@@ -416,12 +422,14 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       kgco2e: totalKg,
       grid_kgco2e: gridSeen ? siteSums.get('electricity')?.grid_kgco2e ?? 0 : null,
     },
+    // Annualised on the covered time (§10), so days without data are not averaged in as zero.
     intensity: {
-      kwh_per_m2_yr: (totalKwh / site.area_m2) * annualisation,
-      kgco2e_per_m2_yr: (totalKg / site.area_m2) * annualisation,
-      by_carrier: Object.fromEntries(byCarrier.map((c) => [c.carrier, (c.kwh / site.area_m2) * annualisation])),
-      basis: `period total ÷ ${fmtArea(site.area_m2)} m² × 365 / ${period.days.length} days`,
+      kwh_per_m2_yr: indicators.per_m2_yr?.kwh ?? 0,
+      kgco2e_per_m2_yr: indicators.per_m2_yr?.kgco2e ?? 0,
+      by_carrier: Object.fromEntries(byCarrier.map((c) => [c.carrier, indicators.covered_days > 0 ? (c.kwh / site.area_m2) * (365 / indicators.covered_days) : 0])),
+      basis: indicators.annualisation_basis,
     },
+    indicators,
     people: {
       members_served: members.filter((m) => m.days_present > 0).length,
       member_days: memberDays.length,

@@ -12,6 +12,7 @@ import { SCENARIOS } from '../../footprint/emissions.ts';
 import { drawBaselineChart, drawDailyEnergyChart, type ChartFonts } from './charts.ts';
 import { CARRIER_LABEL, num, pct, periodLabel, utcStamp } from './format.ts';
 import type { ImpactReport } from './model.ts';
+import type { NormalisedIndicators } from '../../footprint/indicators.ts';
 
 const FONT_FILES = { regular: 'DejaVuSans.ttf', bold: 'DejaVuSans-Bold.ttf', mono: 'DejaVuSansMono.ttf' } as const;
 let fontData: Record<keyof typeof FONT_FILES, Buffer> | undefined;
@@ -74,6 +75,7 @@ export async function renderPdf(report: ImpactReport): Promise<Buffer> {
 
   coverPage(doc, report, period);
   peoplePage(doc, report);
+  indicatorsSection(doc, report);
   qualityPage(doc, report);
   dailyAppendix(doc, report);
   methodologyAppendix(doc, report);
@@ -195,9 +197,44 @@ function peoplePage(doc: Doc, r: ImpactReport): void {
   doc.y = chartY + 170;
 }
 
+/** §10: the normalised indicators, each with its basis, so two spaces or seasons compare fairly. */
+function indicatorsSection(doc: Doc, r: ImpactReport): void {
+  doc.addPage();
+  heading(doc, '4. Normalised indicators', true);
+  const x = r.indicators;
+  para(doc, `For comparing this space with others, and one season with another (methodology §10). Annualised on the covered time: ${num(x.covered_days, 1)} of the period's ${x.days} days (${pct(x.coverage)}); days without footprint data are left out, never counted as zero.`);
+  table(doc, INDICATOR_COLUMNS, indicatorRows(x));
+  const h = x.heating;
+  if (h) {
+    para(doc, `Heating degree days: ${h.hdd === null ? 'none' : num(h.hdd, 1)} over ${h.hdd_days} covered days, base ${num(h.base_c, 1)} °C, from ${h.source === 'sensor' ? `the outdoor sensor ${h.source_name}` : 'an imported CSV of daily degree days'}; ${h.method}. Weather-normalised: ${h.basis}.`, { color: MUTED, size: 7.5 });
+  } else {
+    para(doc, 'No heating degree days for this site (no outdoor temperature sensor or degree-day file), so heating is not weather-normalised.', { color: MUTED, size: 7.5 });
+  }
+}
+
+export const INDICATOR_COLUMNS: readonly Column[] = [
+  { header: 'Indicator', width: 215 },
+  { header: 'Energy', width: 100, align: 'right' },
+  { header: 'Emissions', width: CONTENT_W - 315, align: 'right' },
+];
+
+/** The §10 indicators as table rows: energy and emissions per unit, n/a without a denominator. */
+export function indicatorRows(x: NormalisedIndicators): string[][] {
+  const pair = (v: { kwh: number; kgco2e: number } | null | undefined, unit: string, dk: number, dc: number) =>
+    v ? [`${num(v.kwh, dk)} kWh${unit}`, `${num(v.kgco2e, dc)} kgCO2e${unit}`] : ['n/a', 'n/a'];
+  const h = x.heating;
+  return [
+    ['Per m² per year', ...pair(x.per_m2_yr, '/m²', 1, 2)],
+    ['Per m² per year, heating weather-normalised', ...pair(h?.weather_normalised_per_m2_yr, '/m²', 1, 2)],
+    [`Per occupied desk-hour (${num(x.desk_hours, 0)} desk-hours)`, ...pair(x.per_desk_hour, '', 3, 4)],
+    [`Per member-day (${num(x.member_days, 0)} member-days)`, ...pair(x.per_member_day, '', 2, 3)],
+    ['Heating per heating degree day', h?.kwh_per_hdd != null ? `${num(h.kwh_per_hdd, 2)} kWh/HDD` : 'n/a', h?.kgco2e_per_hdd != null ? `${num(h.kgco2e_per_hdd, 3)} kgCO2e/HDD` : 'n/a'],
+  ];
+}
+
 function qualityPage(doc: Doc, r: ImpactReport): void {
   doc.addPage();
-  heading(doc, '4. Data quality', true);
+  heading(doc, '5. Data quality', true);
   const q = r.data_quality;
   para(doc, `Sensor-confirmed share of desk-hours (sessions at desks with an occupancy sensor): ${pct(q.sensor_confirmed_share)}.`);
   if (q.sensor_unknown_hours > 0) para(doc, `Desk-hours with an occupancy sensor's state unknown (a missed heartbeat; counted neither occupied nor vacant): ${num(q.sensor_unknown_hours, 1)}.`);
@@ -400,7 +437,7 @@ function tiles(doc: Doc, items: { label: string; value: string; sub: string }[])
   doc.y = top + Math.ceil(items.length / cols) * (h + gap);
 }
 
-interface Column {
+export interface Column {
   header: string;
   width: number;
   align?: 'left' | 'right';

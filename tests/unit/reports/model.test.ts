@@ -51,8 +51,19 @@ describe('impact report model', () => {
     expect(march.energy.by_carrier[0]!.use.direct).toBeCloseTo(0.36, 9);
     expect(march.energy.by_carrier[0]!.use.shared).toBeCloseTo(1.6, 9);
     expect(march.energy.by_carrier[0]!.use.pooled).toBeCloseTo(8.04, 9);
-    expect(march.intensity.kwh_per_m2_yr).toBeCloseTo((10 / 100) * (365 / 31), 9);
-    expect(march.intensity.kgco2e_per_m2_yr).toBeCloseTo((1.77 / 100) * (365 / 31), 9);
+    // Annualised on the covered time (METHODOLOGY §10), not on 31 days: the meters report
+    // 08:00–18:00 on 10 March only. 08:00–17:00 is 18 intervals fully measured (9 h); in the
+    // 17:00 and 17:30 intervals the plug is silent after 17:00 (missing 45 W × 0.5 h =
+    // 0.0225 kWh) while main and lights measure 0.5 + 0.1 = 0.6 kWh, so each counts
+    // 0.6 / 0.6225 of its half hour; from 18:00 every meter is missing. Covered:
+    // 9 + 2 × 0.5 × 0.6/0.6225 = 9.96386 h = 0.415161 days.
+    // 10 kWh / 100 m² × 365 / 0.415161 = 87.9178 kWh/m²/yr; × 0.177 = 15.5614 kgCO2e/m²/yr.
+    const coveredDays = (9 + 0.6 / 0.6225) / 24;
+    expect(march.indicators.covered_days).toBeCloseTo(coveredDays, 9);
+    expect(march.intensity.kwh_per_m2_yr).toBeCloseTo(87.9178, 3);
+    expect(march.intensity.kwh_per_m2_yr).toBeCloseTo((10 / 100) * (365 / coveredDays), 9);
+    expect(march.intensity.kgco2e_per_m2_yr).toBeCloseTo((1.77 / 100) * (365 / coveredDays), 9);
+    expect(march.period.annualisation).toBeCloseTo(365 / coveredDays, 9);
   });
 
   it('counts members, member-days and desk occupancy', () => {
