@@ -36,6 +36,7 @@ import { DerivedFollower, publishDerived } from '../ingest/derived.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint.ts';
 import { SiteStates } from '../ingest/sites.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
+import { networkRoutes } from '../api/routes/network.ts';
 import { reportRoutes } from '../api/routes/reports.ts';
 import { startReportScheduler } from '../api/reports/index.ts';
 import { authenticateSocket, socketCanSee } from '../api/auth/index.ts';
@@ -304,6 +305,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
     const routers: Router[] = [
       footprintRoutes({ store, sites: sitesById, ...(runIngest ? { engine: footprint } : {}) }),
       reportRoutes({ store, registry, dataDir, ...(runIngest ? { engine: footprint } : {}), scheduleOf: (site) => reportConfig.schedules.get(site) ?? 'monthly' }),
+      networkRoutes({ store, registry, ...(runIngest ? { engine: footprint } : {}) }),
       alertRoutes({ registry, alerts: follower ?? alerts }),
       deviceRoutes({
         registry,

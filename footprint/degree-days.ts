@@ -10,6 +10,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
+import type { Carrier } from '../devices/kinds.ts';
 import type { DegreeDaysSettings, SiteFile } from '../devices/site.ts';
 import type { Point, TimeSeriesStore } from '../store/types.ts';
 import type { LocalDay } from './clock.ts';
@@ -36,18 +37,23 @@ export interface DegreeDays {
 }
 
 /** Settings with their defaults, or undefined when the site has no degree-day source. */
-export function degreeDaySettings(site: SiteFile): (DegreeDaysSettings & { heating_carriers: NonNullable<DegreeDaysSettings['heating_carriers']> }) | undefined {
+export function degreeDaySettings(site: SiteFile): (DegreeDaysSettings & { heating_carriers: Carrier[] }) | undefined {
   const dd = site.degree_days;
   const device = dd?.device ?? (dd?.csv === undefined ? site.devices.find((d) => d.kind === 'outdoor_sensor')?.id : undefined);
   if (device === undefined && dd?.csv === undefined) return undefined;
-  const carriers = [...new Set(site.devices.map((d) => d.carrier).filter((c) => c !== undefined && c !== 'electricity'))];
   return {
     base_c: dd?.base_c ?? 15.5,
     reference_hdd: dd?.reference_hdd ?? 2021,
     ...(device !== undefined ? { device } : {}),
     ...(dd?.csv !== undefined ? { csv: dd.csv } : {}),
-    heating_carriers: dd?.heating_carriers ?? (carriers as NonNullable<DegreeDaysSettings['heating_carriers']>),
+    heating_carriers: heatingCarriers(site),
   };
+}
+
+/** The carriers that heat the space (§10): the site file's `heating_carriers`, else every carrier its meters use but electricity. */
+export function heatingCarriers(site: SiteFile): Carrier[] {
+  if (site.degree_days?.heating_carriers) return [...site.degree_days.heating_carriers];
+  return [...new Set(site.devices.map((d) => d.carrier).filter((c): c is Carrier => c !== undefined && c !== 'electricity'))].sort();
 }
 
 /** The site's daily HDD over `days`, or undefined without a source. */

@@ -11,7 +11,7 @@ import type { Carrier } from '../devices/kinds.ts';
 import type { SiteFile } from '../devices/site.ts';
 import type { Point } from '../store/types.ts';
 import { clockOf, type LocalDay } from './clock.ts';
-import { degreeDaySettings, type DegreeDays } from './degree-days.ts';
+import { degreeDaySettings, heatingCarriers as heatingCarriersOf, type DegreeDays } from './degree-days.ts';
 import { M_DAY, M_PRESENCE, M_SITE, fieldsOf } from './schema.ts';
 import type { FootprintSeries } from './read.ts';
 
@@ -67,6 +67,13 @@ export interface NormalisedIndicators {
   member_days: number;
   per_member_day: PerUnit | null;
   heating: HeatingIndicators | null;
+  /**
+   * Per m² per year with heating weather-normalised: the degree-day figure; the plain figure
+   * for a site with no heating carrier (nothing to normalise); null when heating could not
+   * be normalised (no degree days, or too few).
+   */
+  weather_normalised_per_m2_yr: PerUnit | null;
+  weather_normalisation: 'degree_days' | 'no_heating_carrier' | 'unavailable';
   methodology: 'METHODOLOGY.md §10';
 }
 
@@ -175,6 +182,8 @@ export function normalisedIndicators(site: SiteFile, days: readonly LocalDay[], 
     };
   }
 
+  const noHeating = heatingCarriersOf(site).length === 0;
+  const normalised = noHeating ? perM2Yr : heating?.weather_normalised_per_m2_yr ?? null;
   return {
     site: site.id,
     area_m2: site.area_m2,
@@ -191,6 +200,8 @@ export function normalisedIndicators(site: SiteFile, days: readonly LocalDay[], 
     member_days: memberDays,
     per_member_day: per(memberDays),
     heating,
+    weather_normalised_per_m2_yr: normalised,
+    weather_normalisation: noHeating ? 'no_heating_carrier' : normalised ? 'degree_days' : 'unavailable',
     methodology: 'METHODOLOGY.md §10',
   };
 }

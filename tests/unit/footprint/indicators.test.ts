@@ -12,59 +12,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildImpactReport } from '../../../api/reports/model.ts';
 import { renderPdf } from '../../../api/reports/pdf.ts';
-import type { SiteFile } from '../../../devices/site.ts';
 import { hddFromTemperatures, parseHddCsv } from '../../../footprint/degree-days.ts';
 import { clockOf } from '../../../footprint/clock.ts';
-import { checkinToPoint, readingToPoint, type FootprintEvent } from '../../../footprint/events.ts';
-import { recompute } from '../../../footprint/recompute.ts';
-import { SqliteStore } from '../../../store/sqlite.ts';
-import { T, checkin, constantPower, makeSite, reading } from './helpers.ts';
-
-const HOUR = 3_600_000;
-const stores: SqliteStore[] = [];
-afterAll(async () => {
-  for (const s of stores) await s.close();
-});
-
-const devices = [
-  { id: 'main-el', kind: 'meter' as const, category: 'main' as const, carrier: 'electricity' as const },
-  { id: 'heat-z1', kind: 'zone_heating' as const, zone: 'z1', carrier: 'gas' as const },
-  { id: 'outdoor', kind: 'outdoor_sensor' as const },
-];
-const sensorSite = makeSite(devices, { degree_days: { device: 'outdoor' } });
-
-/** One day of the building: 1000 W of electricity, `gasKwh` of heating spread evenly, a steady outdoor temperature. */
-function day(site: SiteFile, date: string, gasKwh: number, outdoorC: number | null, counterStartWh: number): FootprintEvent[] {
-  const start = T(`${date}T00:00`);
-  const out: FootprintEvent[] = [...constantPower(site, 'main-el', 1000, start, start + 24 * HOUR)];
-  for (let h = 0; h <= 24; h++) out.push(reading(site, 'heat-z1', 'energy_wh', counterStartWh + (gasKwh * 1000 * h) / 24, start + h * HOUR));
-  if (outdoorC !== null && site.devices.some((d) => d.id === 'outdoor')) for (let m = 0; m < 24 * 60; m += 30) out.push(reading(site, 'outdoor', 'temperature_c', outdoorC, start + m * 60_000));
-  return out;
-}
-
-async function storeOf(site: SiteFile, events: FootprintEvent[], from: string, to: string, now: string): Promise<SqliteStore> {
-  const store = new SqliteStore({ file: ':memory:' });
-  await store.init();
-  stores.push(store);
-  await store.write(events.map((e) => (e.type === 'reading' ? readingToPoint(e.reading) : checkinToPoint(e.checkin))));
-  await recompute({ store, site, from: T(from), to: T(to), now: T(now) });
-  return store;
-}
-
-const winterEvents = (site: SiteFile) => [
-  // 13 Jan: 5.5 °C all day, 60 kWh of gas; 14 Jan: 10.5 °C, 36 kWh (counter continues).
-  ...day(site, '2025-01-13', 60, 5.5, 0),
-  ...day(site, '2025-01-14', 36, 10.5, 60_000),
-  checkin(site, 'm1', 'check_in', T('2025-01-13T09:00'), 'd1'),
-  checkin(site, 'm1', 'check_out', T('2025-01-13T17:00')),
-  checkin(site, 'm1', 'check_in', T('2025-01-14T09:00'), 'd1'),
-  checkin(site, 'm1', 'check_out', T('2025-01-14T13:00')),
-  checkin(site, 'm2', 'check_in', T('2025-01-14T09:00'), 'd2'),
-  checkin(site, 'm2', 'check_out', T('2025-01-14T17:00')),
-];
+import { T, makeSite } from './helpers.ts';
+import { HOUR, day, devices, sensorSite, storeOf, winterEvents } from './normalised-fixture.ts';
 
 describe('normalised indicators (METHODOLOGY §10) worked by hand', () => {
   it('gives kWh and kgCO2e per m² per year, per desk-hour and per member-day, and heating per degree day', async () => {
