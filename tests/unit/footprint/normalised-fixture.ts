@@ -8,6 +8,7 @@ import type { SiteFile } from '../../../devices/site.ts';
 import { checkinToPoint, readingToPoint, type FootprintEvent } from '../../../footprint/events.ts';
 import { recompute } from '../../../footprint/recompute.ts';
 import { SqliteStore } from '../../../store/sqlite.ts';
+import type { TimeSeriesStore } from '../../../store/types.ts';
 import { T, checkin, constantPower, makeSite, reading } from './helpers.ts';
 
 export const HOUR = 3_600_000;
@@ -41,17 +42,23 @@ export async function storeOf(site: SiteFile, events: FootprintEvent[], from: st
   return store;
 }
 
-export const winterEvents = (site: SiteFile) => [
-  // 13 Jan: 5.5 °C all day, 60 kWh of gas; 14 Jan: 10.5 °C, 36 kWh (counter continues).
-  ...day(site, '2025-01-13', 60, 5.5, 0),
-  ...day(site, '2025-01-14', 36, 10.5, 60_000),
-  checkin(site, 'm1', 'check_in', T('2025-01-13T09:00'), 'd1'),
-  checkin(site, 'm1', 'check_out', T('2025-01-13T17:00')),
-  checkin(site, 'm1', 'check_in', T('2025-01-14T09:00'), 'd1'),
-  checkin(site, 'm1', 'check_out', T('2025-01-14T13:00')),
-  checkin(site, 'm2', 'check_in', T('2025-01-14T09:00'), 'd2'),
-  checkin(site, 'm2', 'check_out', T('2025-01-14T17:00')),
-];
+/** Two winter days from `first` (YYYY-MM-DD, 13 January 2025 unless given). */
+export const winterEvents = (site: SiteFile, first = '2025-01-13') => {
+  const d0 = T(`${first}T00:00`);
+  const second = new Date(d0 + 24 * HOUR).toISOString().slice(0, 10);
+  const at = (dayOffset: number, h: number) => d0 + (dayOffset * 24 + h) * HOUR;
+  return [
+    // First day: 5.5 °C all day, 60 kWh of gas; second: 10.5 °C, 36 kWh (counter continues).
+    ...day(site, first, 60, 5.5, 0),
+    ...day(site, second, 36, 10.5, 60_000),
+    checkin(site, 'm1', 'check_in', at(0, 9), 'd1'),
+    checkin(site, 'm1', 'check_out', at(0, 17)),
+    checkin(site, 'm1', 'check_in', at(1, 9), 'd1'),
+    checkin(site, 'm1', 'check_out', at(1, 13)),
+    checkin(site, 'm2', 'check_in', at(1, 9), 'd2'),
+    checkin(site, 'm2', 'check_out', at(1, 17)),
+  ];
+};
 
 
 // ------------------------------------------------------------------ a network of three sites (§11)
@@ -73,22 +80,32 @@ export const siteC = makeSite([{ id: 'main-el', kind: 'meter', category: 'main',
   id: 'carlisle', name: 'Carlisle Works', members: [{ id: 'm1', name: NETWORK_MEMBER_NAMES[3] }],
 });
 
+/** Raw events of the three sites over two days from `first` (YYYY-MM-DD). */
+export function networkEvents(first = '2025-01-13'): FootprintEvent[] {
+  const d0 = T(`${first}T00:00`);
+  const at = (h: number) => d0 + h * HOUR;
+  return [
+    ...winterEvents(siteA, first),
+    ...constantPower(siteB, 'main-el', 500, d0, d0 + 48 * HOUR),
+    checkin(siteB, 'm1', 'check_in', at(10), 'd1'),
+    checkin(siteB, 'm1', 'check_out', at(14)),
+    ...constantPower(siteC, 'main-el', 2000, d0, d0 + 48 * HOUR),
+    checkin(siteC, 'm1', 'check_in', at(10), 'd1'),
+    checkin(siteC, 'm1', 'check_out', at(12)),
+  ];
+}
+
+/** Writes the network's raw events into `store` and recomputes each site's footprint over [from, now). */
+export async function writeNetwork(store: TimeSeriesStore, first: string, from: number, now: number): Promise<void> {
+  await store.write(networkEvents(first).map((e) => (e.type === 'reading' ? readingToPoint(e.reading) : checkinToPoint(e.checkin))));
+  for (const site of [siteA, siteB, siteC]) await recompute({ store, site, from, to: now, now });
+}
+
 /** One store with 13–14 January 2025 of all three sites, January recomputed. */
 export async function networkStore(): Promise<SqliteStore> {
-  const jan13 = T('2025-01-13T00:00');
-  const events = [
-    ...winterEvents(siteA),
-    ...constantPower(siteB, 'main-el', 500, jan13, jan13 + 48 * HOUR),
-    checkin(siteB, 'm1', 'check_in', T('2025-01-13T10:00'), 'd1'),
-    checkin(siteB, 'm1', 'check_out', T('2025-01-13T14:00')),
-    ...constantPower(siteC, 'main-el', 2000, jan13, jan13 + 48 * HOUR),
-    checkin(siteC, 'm1', 'check_in', T('2025-01-13T10:00'), 'd1'),
-    checkin(siteC, 'm1', 'check_out', T('2025-01-13T12:00')),
-  ];
   const store = new SqliteStore({ file: ':memory:' });
   await store.init();
   stores.push(store);
-  await store.write(events.map((e) => (e.type === 'reading' ? readingToPoint(e.reading) : checkinToPoint(e.checkin))));
-  for (const site of [siteA, siteB, siteC]) await recompute({ store, site, from: T('2025-01-01T00:00'), to: T('2025-02-01T00:00'), now: T('2025-01-20T00:00') });
+  await writeNetwork(store, '2025-01-13', T('2025-01-01T00:00'), T('2025-01-20T00:00'));
   return store;
 }

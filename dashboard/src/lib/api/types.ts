@@ -10,6 +10,8 @@ export type {
   FactorSetInfo, FootprintFigures, MemberFootprintResponse, MethodBlock, ScenarioValues, SiteFootprintResponse,
 } from '../../../../footprint/figures.ts';
 export type { ImpactReport } from '../../../../api/reports/model.ts';
+export type { NetworkReport, NetworkSite, NetworkTotal } from '../../../../api/reports/network.ts';
+export type { NormalisedIndicators, PerUnit } from '../../../../footprint/indicators.ts';
 
 export type Role = 'manager' | 'member' | 'funder';
 

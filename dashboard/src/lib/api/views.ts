@@ -4,7 +4,7 @@
  */
 import type { AlertsResponse, DevicesResponse, MemberCheckinsResponse } from '../../../../devices/api-types.ts';
 import type { HttpClient } from './client.ts';
-import type { ImpactReport, LoginResponse, MeResponse, MemberFootprintResponse, SiteFootprintResponse, StoredReport } from './types.ts';
+import type { ImpactReport, LoginResponse, MeResponse, MemberFootprintResponse, NetworkReport, SiteFootprintResponse, StoredReport } from './types.ts';
 
 export type ReportFormat = 'json' | 'csv' | 'pdf';
 
@@ -19,6 +19,8 @@ export interface ViewsApi {
   memberCheckins(member: string, range: { from: number; to: number }): Promise<MemberCheckinsResponse>;
   impact(site: string, range: { from: number; to: number }): Promise<ImpactReport>;
   reports(site: string): Promise<StoredReport[]>;
+  /** The reader's sites side by side (METHODOLOGY §11). */
+  network(range: { from: number; to: number }): Promise<NetworkReport>;
 }
 
 const enc = encodeURIComponent;
@@ -26,6 +28,11 @@ const enc = encodeURIComponent;
 /** Where a report file downloads from (a plain link: the browser sends the session cookie). */
 export function reportUrl(site: string, range: { from: number; to: number }, format: ReportFormat): string {
   return `/api/sites/${enc(site)}/reports/impact?${new URLSearchParams({ from: String(range.from), to: String(range.to), format })}`;
+}
+
+/** Where the network impact report downloads from. */
+export function networkReportUrl(range: { from: number; to: number }, format: ReportFormat): string {
+  return `/api/network/report?${new URLSearchParams({ from: String(range.from), to: String(range.to), format })}`;
 }
 
 export function viewsApi(client: HttpClient): ViewsApi {
@@ -43,5 +50,6 @@ export function viewsApi(client: HttpClient): ViewsApi {
     memberCheckins: (member, r) => client.get(`/api/members/${enc(member)}/checkins?${range(r)}`),
     impact: (site, r) => client.get(`/api/sites/${enc(site)}/reports/impact?${range(r)}&format=json`),
     reports: async (site) => (await client.get<{ reports: StoredReport[] }>(`/api/sites/${enc(site)}/reports`)).reports,
+    network: (r) => client.get(`/api/network?${range(r)}`),
   };
 }
