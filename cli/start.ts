@@ -380,13 +380,15 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
 
     if (config.demo && config.simulate && config.role === 'all') {
       const { startSimulator } = await import('../simulators/demo.ts');
-      const site = registry.site('demo') ?? registry.sites()[0]!;
-      // Continue the demo's meters from their last stored readings: a counter that came back
-      // lower after a restart would count as a reset and invent energy.
-      const initialCounters = await lastCounters(store, site, Date.now());
-      const sim = await startSimulator({ site, mqttUrl, webhookUrl: httpUrl, demo: true, seed: 1, initialCounters, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
-      cleanups.push(() => sim.stop()); // runs first: devices stop before ingest and broker
-      log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
+      // Every loaded site is simulated (`npm start` loads a second one for the network view).
+      for (const [k, site] of registry.sites().entries()) {
+        // Continue the demo's meters from their last stored readings: a counter that came back
+        // lower after a restart would count as a reset and invent energy.
+        const initialCounters = await lastCounters(store, site, Date.now());
+        const sim = await startSimulator({ site, mqttUrl, webhookUrl: httpUrl, demo: true, seed: 1 + k, initialCounters, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
+        cleanups.push(() => sim.stop()); // runs first: devices stop before ingest and broker
+        log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
+      }
     }
 
     return { config, app, httpUrl, httpPort, mqttPort, mqttUrl, mqttsPort, accounts, brokerAuth, demoUsers, registry, store, ingest, live: liveState, footprint, alerts, writer, health, close: closeAll };
