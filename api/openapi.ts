@@ -126,6 +126,12 @@ export const ROUTES: readonly RouteDoc[] = [
     ok: { status: 200, description: 'Report', contentTypes: ['application/json', 'text/csv', 'application/pdf'] }, errors: ['ERR_SITE_NOT_FOUND', ...RANGE_ERRORS, 'ERR_STORE_UNAVAILABLE'],
   },
   {
+    method: 'post', path: '/sites/{site}/grid-forecast', summary: 'A grid carbon-intensity forecast in the GB Carbon Intensity API’s shape ({ data: [{ from, to, intensity: { forecast } }] }), stored per slot (METHODOLOGY §3)', access: MANAGER,
+    params: [site], body: { description: 'The body of the Carbon Intensity API’s /intensity/fw24h, or the same shape', schema: z.object({ data: z.array(z.object({ from: z.string(), to: z.string(), intensity: z.object({ forecast: z.number(), index: z.string().optional() }) })) }) },
+    ok: { status: 200, description: 'Stored slots' }, errors: ['ERR_SITE_NOT_FOUND', 'ERR_BODY_INVALID', 'ERR_STORE_UNAVAILABLE'],
+  },
+  { method: 'get', path: '/sites/{site}/greener-hours', summary: 'The coming low-carbon hours from the site’s grid forecast, beside the annual factor (METHODOLOGY §3)', access: ANY_ROLE, params: [site], ok: { status: 200, description: 'Greener hours' }, errors: ['ERR_SITE_NOT_FOUND', 'ERR_STORE_UNAVAILABLE'] },
+  {
     method: 'get', path: '/network', summary: 'The caller’s sites side by side on the normalised indicators (METHODOLOGY §10–11), their monthly trend and the network total', access: ['manager', 'funder'],
     accessNote: 'only the caller’s own sites; asking for another is refused; no member is named',
     params: [from, to, { name: 'sites', in: 'query', description: 'Comma-separated site ids (default: all of the caller’s sites)' }],

@@ -36,6 +36,7 @@ import { DerivedFollower, publishDerived } from '../ingest/derived.ts';
 import { createFootprintProcessor, type FootprintProcessor } from '../ingest/footprint.ts';
 import { SiteStates } from '../ingest/sites.ts';
 import { footprintRoutes } from '../api/routes/footprint.ts';
+import { gridForecastRoutes } from '../api/routes/grid-forecast.ts';
 import { networkRoutes } from '../api/routes/network.ts';
 import { reportRoutes } from '../api/routes/reports.ts';
 import { startReportScheduler } from '../api/reports/index.ts';
@@ -306,6 +307,7 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
       footprintRoutes({ store, sites: sitesById, ...(runIngest ? { engine: footprint } : {}) }),
       reportRoutes({ store, registry, dataDir, ...(runIngest ? { engine: footprint } : {}), scheduleOf: (site) => reportConfig.schedules.get(site) ?? 'monthly' }),
       networkRoutes({ store, registry, ...(runIngest ? { engine: footprint } : {}) }),
+      gridForecastRoutes({ store, registry }),
       alertRoutes({ registry, alerts: follower ?? alerts }),
       deviceRoutes({
         registry,
@@ -388,6 +390,20 @@ export async function startDeskprint(input: ConfigInput | Config, extras: StartE
         const sim = await startSimulator({ site, mqttUrl, webhookUrl: httpUrl, demo: true, seed: 1 + k, initialCounters, log: (m: string) => log.child({ module: 'simulator' }).debug(m) });
         cleanups.push(() => sim.stop()); // runs first: devices stop before ingest and broker
         log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
+      }
+      // The demo's grid forecast (METHODOLOGY §3 "Greener hours"), for sites with a grid feed,
+      // issued every half hour as the Carbon Intensity API's is.
+      const feedSites = registry.sites().filter((s) => s.devices.some((d) => d.kind === 'grid_feed'));
+      if (feedSites.length > 0) {
+        const { simulatedForecast } = await import('../simulators/grid-forecast.ts');
+        const { forecastPoints } = await import('../footprint/greener-hours.ts');
+        const issue = () => {
+          for (const s of feedSites) void store.write(forecastPoints(s.id, simulatedForecast(Date.now()), Date.now())).catch(() => {});
+        };
+        issue();
+        const timer = setInterval(issue, 30 * 60_000);
+        timer.unref();
+        cleanups.push(() => clearInterval(timer));
       }
     }
 

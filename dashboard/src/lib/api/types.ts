@@ -12,6 +12,7 @@ export type {
 export type { ImpactReport } from '../../../../api/reports/model.ts';
 export type { NetworkReport, NetworkSite, NetworkTotal } from '../../../../api/reports/network.ts';
 export type { NormalisedIndicators, PerUnit } from '../../../../footprint/indicators.ts';
+export type { GreenerHours, GreenerWindow } from '../../../../footprint/greener-hours.ts';
 
 export type Role = 'manager' | 'member' | 'funder';
 

@@ -4,7 +4,7 @@
  */
 import type { AlertsResponse, DevicesResponse, MemberCheckinsResponse } from '../../../../devices/api-types.ts';
 import type { HttpClient } from './client.ts';
-import type { ImpactReport, LoginResponse, MeResponse, MemberFootprintResponse, NetworkReport, SiteFootprintResponse, StoredReport } from './types.ts';
+import type { GreenerHours, ImpactReport, LoginResponse, MeResponse, MemberFootprintResponse, NetworkReport, SiteFootprintResponse, StoredReport } from './types.ts';
 
 export type ReportFormat = 'json' | 'csv' | 'pdf';
 
@@ -21,6 +21,8 @@ export interface ViewsApi {
   reports(site: string): Promise<StoredReport[]>;
   /** The reader's sites side by side (METHODOLOGY §11). */
   network(range: { from: number; to: number }): Promise<NetworkReport>;
+  /** The coming low-carbon hours from the site's grid forecast (METHODOLOGY §3). */
+  greenerHours(site: string): Promise<GreenerHours>;
 }
 
 const enc = encodeURIComponent;
@@ -51,5 +53,6 @@ export function viewsApi(client: HttpClient): ViewsApi {
     impact: (site, r) => client.get(`/api/sites/${enc(site)}/reports/impact?${range(r)}&format=json`),
     reports: async (site) => (await client.get<{ reports: StoredReport[] }>(`/api/sites/${enc(site)}/reports`)).reports,
     network: (r) => client.get(`/api/network?${range(r)}`),
+    greenerHours: (site) => client.get(`/api/sites/${enc(site)}/greener-hours`),
   };
 }
