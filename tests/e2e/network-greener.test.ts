@@ -1,10 +1,16 @@
 /**
- * The network view in Chromium against the whole process (METHODOLOGY §11): a funder of
+ * The network view and the member view's greener hours in Chromium.
+ *
+ * Network: the view in Chromium against the whole process (METHODOLOGY §11): a funder of
  * sites A and B signs in, finds "Network" in the navigation, and sees A and B side by side
  * with the network total, worked by hand in tests/unit/reports/network.test.ts; site C, which
  * the same server holds, appears nowhere, nor does any member's name. The PDF the view links
  * to is the network report. The three sites' last two days are written to the store and
  * recomputed first. Saves a screenshot under test-results/.
+ *
+ * Greener hours: a manager's script sends the simulated Carbon Intensity API forecast
+ * (POST /api/sites/ancoats/grid-forecast); the member signs in and sees the coming greener
+ * windows the API gives, beside the annual factor (METHODOLOGY §3).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../cli/log.ts';
 import { ROOT, ensureDashboardBuilt, startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
 import { NETWORK_MEMBER_NAMES, siteA, siteB, siteC, writeNetwork } from '../unit/footprint/normalised-fixture.ts';
+import type { GreenerHours } from '../../footprint/greener-hours.ts';
+import { simulatedForecast } from '../../simulators/grid-forecast.ts';
+import { apiToken, bearer } from '../support/auth.ts';
 import { launchBrowser } from '../support/browser.ts';
 
 const DAY = 86_400_000;
@@ -34,6 +43,7 @@ beforeAll(async () => {
   });
   dp = await startDeskprint({ sites: files, httpPort: 0, mqttPort: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', buildDashboard: false });
   await dp.accounts.addUser({ name: 'funder-ab', role: 'funder', sites: ['ancoats', 'bedminster'], password: PASSWORD });
+  await dp.accounts.addUser({ name: 'member-a', role: 'member', sites: ['ancoats'], member: 'm1', password: PASSWORD });
   // The two whole UTC days before today: inside the view's default "last 30 days".
   const today = Math.floor(Date.now() / DAY) * DAY;
   const first = new Date(today - 2 * DAY).toISOString().slice(0, 10);
@@ -95,6 +105,43 @@ describe('network view', () => {
     expect(text).toMatch(/Ancoats Hub\s+Bedminster Loft/);
     expect(text).toContain('102.2 kWh/m²');
     expect(text).not.toMatch(/Carlisle/);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+});
+
+describe('greener hours on the member view', () => {
+  it('shows the member the coming low-carbon hours of the forecast, beside the annual factor', async () => {
+    const manager = await apiToken(dp, { role: 'manager' });
+    const sent = await fetch(`${dp.httpUrl}/api/sites/ancoats/grid-forecast`, {
+      method: 'POST', headers: { ...bearer(manager).headers, 'content-type': 'application/json' }, body: JSON.stringify(simulatedForecast(Date.now())),
+    });
+    expect(sent.status).toBe(200);
+    const context = await browser!.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 1000 }, timezoneId: 'UTC' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${dp.httpUrl}/#/login`);
+    await page.getByLabel('Username').fill('member-a');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const card = page.getByTestId('greener-hours');
+    await card.waitFor({ timeout: 30_000 });
+    // What the card lists is what the API gives this member.
+    const api = (await page.evaluate(async () => (await fetch('/api/sites/ancoats/greener-hours')).json())) as GreenerHours;
+    expect(api.windows.length).toBeGreaterThan(0);
+    const shown = await card.getByTestId('greener-window').allInnerTexts();
+    expect(shown).toHaveLength(Math.min(4, api.windows.length));
+    shown.forEach((text, k) => {
+      const w = api.windows[k]!;
+      const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
+      expect(text).toContain(`${hhmm(w.from)}–${hhmm(w.to)}`);
+      expect(text).toContain(`${Math.round(w.mean_g_per_kwh)} g CO₂/kWh`);
+    });
+    // The annual factor of the footprint stays beside the forecast, and the supplementary figure has its own line.
+    expect(await card.innerText()).toContain('annual factor of 177 g CO₂e/kWh');
+    expect(await card.getByTestId('greener-grid').innerText()).toBe('no grid readings');
+    await page.screenshot({ path: path.join(ROOT, 'test-results', 'member-greener-hours.png'), fullPage: true });
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);
