@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../cli/log.ts';
 import { ROOT, ensureDashboardBuilt, startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
@@ -57,16 +57,22 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** A signed-in page of `name` (UTC, en-GB), and the page errors it raises. */
+async function signIn(name: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser!.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 1000 }, timezoneId: 'UTC', acceptDownloads: true });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${dp.httpUrl}/#/login`);
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return { page, errors };
+}
+
 describe('network view', () => {
   it('shows a funder their sites side by side with the network total, and nothing of site C', async () => {
-    const context = await browser!.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 1000 }, timezoneId: 'UTC', acceptDownloads: true });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${dp.httpUrl}/#/login`);
-    await page.getByLabel('Username').fill('funder-ab');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const { page, errors } = await signIn('funder-ab');
     await page.getByRole('link', { name: 'Network' }).click();
     await page.getByTestId('network-sites').waitFor({ timeout: 30_000 });
 
@@ -106,7 +112,7 @@ describe('network view', () => {
     expect(text).toContain('102.2 kWh/m²');
     expect(text).not.toMatch(/Carlisle/);
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   }, 120_000);
 });
 
@@ -117,14 +123,7 @@ describe('greener hours on the member view', () => {
       method: 'POST', headers: { ...bearer(manager).headers, 'content-type': 'application/json' }, body: JSON.stringify(simulatedForecast(Date.now())),
     });
     expect(sent.status).toBe(200);
-    const context = await browser!.newContext({ locale: 'en-GB', viewport: { width: 1366, height: 1000 }, timezoneId: 'UTC' });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(`${dp.httpUrl}/#/login`);
-    await page.getByLabel('Username').fill('member-a');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const { page, errors } = await signIn('member-a');
     const card = page.getByTestId('greener-hours');
     await card.waitFor({ timeout: 30_000 });
     // What the card lists is what the API gives this member.
@@ -143,6 +142,6 @@ describe('greener hours on the member view', () => {
     expect(await card.getByTestId('greener-grid').innerText()).toBe('no grid readings');
     await page.screenshot({ path: path.join(ROOT, 'test-results', 'member-greener-hours.png'), fullPage: true });
     expect(errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   }, 120_000);
 });
