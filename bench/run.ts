@@ -4,7 +4,7 @@
  *
  *   npm run bench                      everything, medians of 3 (throughput) or 2 runs (about 10 minutes)
  *   npm run bench -- --quick           one run each, smaller loads (about 3 minutes)
- *   npm run bench -- --only throughput,latency,sustained,scale,query [--sustain-s 60]
+ *   npm run bench -- --only throughput,latency,sustained,scale,query,cluster [--sustain-s 60]
  *   npm run bench -- --runs 5 --json results.json
  *
  * Every figure comes from fresh processes: the system under test (bench/sut.ts) and the
@@ -26,6 +26,7 @@ import { latencyRun, scaleRun, throughputRun, READINGS_PER_MESSAGE, type BrokerK
 import { benchSite, writeBenchSites } from './site.ts';
 import { median } from './stats.ts';
 import { DEFAULT_PER_WRITE } from './loadgen.ts';
+import { clusterFailover, clusterThroughput, floorThroughput, type ClusterThroughput } from './cluster.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,7 +38,7 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick!;
-const sections = new Set((args.only ?? 'throughput,latency,sustained,scale,query').split(','));
+const sections = new Set((args.only ?? 'throughput,latency,sustained,scale,query,cluster').split(','));
 const RUNS = Number(args.runs ?? (quick ? 1 : 3));
 
 /** Throughput site: 1,000 desks; the load speaks for 999 plugs over 100 connections (gateways). */
@@ -313,6 +314,39 @@ async function querySection(): Promise<void> {
   say();
 }
 
+async function clusterSection(): Promise<void> {
+  const messages = quick ? 20_000 : 60_000;
+  say('## Past one machine: 1, 2 and 3 ingest processes (issue 20)');
+  say();
+  say(
+    `20 sites of 25 desk plugs in 16 buckets; Mosquitto, InfluxDB 1.6.7 and PostgreSQL (the leases) shared; each \`deskprint ingest\` a process of its own. ${fmt(messages)} QoS 1 messages (2 readings each) from 50 connections as fast as Mosquitto takes them; rate = messages stored / time from the first publish to the last store acknowledgement (InfluxDB). floor: one process with the same 16 bucket sessions that only parses each message into a point and writes it through ingest's StoreWriter to InfluxDB (bench/sut.ts \`mqtt-store\`). CPU: cores used by the ingest processes together (or the floor). Median of ${RUNS} run(s). The machine has 2 cores for everything: ingest processes, Mosquitto, InfluxDB, PostgreSQL and the load generator.`,
+  );
+  say();
+  say('| ingest processes | msg/s | readings/s | of the floor | ingest CPU | lost |');
+  say('|---|---:|---:|---:|---:|---:|');
+  const rows: ClusterThroughput[] = [];
+  const runs = async (run: () => Promise<ClusterThroughput>): Promise<ClusterThroughput> => {
+    const all: ClusterThroughput[] = [];
+    for (let i = 0; i < RUNS; i++) all.push(await run());
+    const m = median(all.map((r) => r.rate));
+    return { ...all.find((r) => r.rate === m)!, lost: Math.max(...all.map((r) => r.lost)) };
+  };
+  log('cluster: floor');
+  const floor = await runs(() => floorThroughput(messages));
+  rows.push(floor);
+  for (const n of [1, 2, 3]) {
+    log(`cluster: ${n} ingest process(es)`);
+    rows.push(await runs(() => clusterThroughput(n, messages)));
+  }
+  for (const r of rows) say(`| ${r.processes} | ${fmt(r.rate)} | ${fmt(r.rate * 2)} | ${fmt(r.rate / floor.rate, 2)} | ${fmt(r.ingestCpu, 2)} | ${r.lost} |`);
+  say();
+  log('cluster: failover');
+  const f = await clusterFailover(1_000);
+  say(`Failover: three ingest processes at 1,000 msg/s (QoS 1, paced), lease time 4 s; \`kill -9\` of the owner of ${f.moved} buckets: its leases were taken over after ${fmt(f.leasesMs)} ms and every bucket was warm and consuming again after ${fmt(f.consumingMs)} ms; ${fmt(f.acked)} messages acknowledged by Mosquitto, ${f.lost} missing from InfluxDB.`);
+  say();
+  json.cluster = { rows, failover: f };
+}
+
 try {
   const started = Date.now();
   say(`# deskprint bench${quick ? ' (--quick)' : ''}`);
@@ -326,6 +360,7 @@ try {
   if (sections.has('sustained')) await sustainedSection();
   if (sections.has('scale')) await scaleSection();
   if (sections.has('query')) await querySection();
+  if (sections.has('cluster')) await clusterSection();
   say(`Finished in ${fmt((Date.now() - started) / 60_000, 1)} min; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
   if (args.json) writeFileSync(args.json, JSON.stringify({ conditions: atStart, ...json }, null, 1));
 } finally {

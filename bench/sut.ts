@@ -28,6 +28,8 @@ import { startDeskprint, type DeskprintHandle } from '../cli/start.ts';
 import { MEASUREMENT_READINGS } from '../ingest/types.ts';
 import { StoreWriter } from '../ingest/writer.ts';
 import { SqliteStore } from '../store/sqlite.ts';
+import { createStore } from '../store/index.ts';
+import { sitesOfBucket } from '../ingest/buckets.ts';
 import pino from 'pino';
 import type { Point } from '../store/types.ts';
 import { summarise } from './stats.ts';
@@ -46,6 +48,12 @@ export interface SutConfig {
   influxDatabase?: string;
   /** Per-client message limit of the embedded broker (default 0, off: bench gateways carry many devices). */
   mqttRateLimit?: number;
+  /**
+   * `mqtt-store` only: one persistent session per bucket over these sites' topics, as
+   * `deskprint ingest` holds them past one machine (ingest/bucket-sessions.ts), instead of
+   * one session for everything.
+   */
+  buckets?: { count: number; sites: string[] };
 }
 
 export interface SutReady {
@@ -117,12 +125,19 @@ async function main(): Promise<void> {
     closeAll = () => source.stop();
     ready = { mqttUrl: config.mqttUrl!, httpUrl: null, token: null };
   } else if (config.mode === 'mqtt-store') {
-    const store = new SqliteStore({ file: path.join(dataDir, 'timeseries.db') });
+    const store =
+      config.store === 'influx'
+        ? createStore({ kind: 'influx', url: config.influxUrl!, database: config.influxDatabase!, dataDir, influx: { flushIntervalMs: 10 } }) // as deskprint's (cli/commands/common.ts)
+        : new SqliteStore({ file: path.join(dataDir, 'timeseries.db') });
     await store.init();
     const writer = new StoreWriter({ store, log: pino({ level: 'silent' }), onStored: () => (lastStoredAt = Date.now()) });
     floor = writer;
-    const source = new MqttSource({ url: config.mqttUrl!, clientId: `bench-store-${process.pid}` });
-    await source.start(filters, (msg) => {
+    const b = config.buckets;
+    const sessions = b
+      ? Array.from({ length: b.count }, (_, i) => ({ source: new MqttSource({ url: config.mqttUrl!, clientId: `bench-floor-b${i}` }), filters: sitesOfBucket(b.sites, i, b.count).map((site) => `deskprint/${site}/#`) })).filter((x) => x.filters.length)
+      : [{ source: new MqttSource({ url: config.mqttUrl!, clientId: `bench-store-${process.pid}` }), filters }];
+    const source = { stop: () => Promise.all(sessions.map((x) => x.source.stop())) };
+    for (const x of sessions) await x.source.start(x.filters, (msg) => {
       count();
       // deskprint/<site>/<device>/telemetry, {"ts":…,"power_w":…,"energy_wh":…}
       const [, site, device] = msg.topic.split('/');

@@ -53,7 +53,21 @@ export const configSchema = z
      * session's QoS 1 messages while ingest is away and delivers them when a process with this
      * id connects again. One ingest process per id.
      */
-    mqttClientId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('deskprint-ingest'),
+    mqttClientId: z.string().min(1).max(59).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('deskprint-ingest'),
+    /**
+     * Past one machine (`deskprint ingest` on an external broker): sites map to this many
+     * buckets, each owned by one ingest process at a time with a persistent session of its
+     * own (`<mqttClientId>-b<bucket>`). Fixed at the first start: changing it needs every
+     * ingest process stopped (docs/production.md).
+     */
+    buckets: z.coerce.number().int().min(1).max(1024).default(16),
+    /**
+     * Where the bucket leases live: a `postgres://` URL when ingest processes span hosts;
+     * empty means the SQLite registry file in the data directory (processes on one machine).
+     */
+    registryUrl: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional()),
+    /** A bucket's lease: an owner that stops renewing loses its buckets to others after this long. */
+    leaseTtlMs: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
     mqttUsername: optionalString,
     mqttPassword: optionalString,
     sites: z.array(z.string().min(1)).min(1).default(['sites/demo.yaml']),

@@ -87,8 +87,8 @@ async function start(command: 'start' | 'ingest' | 'api' | 'broker', args: strin
     const { startBrokerProcess } = await import('./broker.ts');
     handle = await startBrokerProcess(input);
   } else {
-    const { startDeskprint } = await import('./start.ts');
-    handle = await startDeskprint(role === 'all' ? input : { ...input, role });
+    const { startDeskprint, startApiProcess } = await import('./start.ts');
+    handle = role === 'api' ? await startApiProcess(input) : await startDeskprint(role === 'all' ? input : { ...input, role });
   }
   let stopping = false;
   const stop = async (signal: string) => {

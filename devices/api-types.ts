@@ -88,6 +88,7 @@ export const healthSchema = z.object({
   status: z.enum(['ok', 'degraded', 'down']),
   version: z.string(),
   uptime_s: z.number(),
+  /** Null in a `deskprint api` process, which runs no ingest. */
   ingest: z.object({
     received: z.number().int(),
     stored: z.number().int(),
@@ -106,7 +107,7 @@ export const healthSchema = z.object({
     dropped_metrics: z.record(z.string(), z.number().int()),
     /** Topics whose traffic deskprint does not read, with a hint (`unsupported`). */
     unsupported: z.array(unsupportedTrafficSchema),
-  }),
+  }).nullable(),
   store: z.object({
     kind: z.string(),
     state: z.enum(['ok', 'degraded', 'down']),
@@ -116,6 +117,22 @@ export const healthSchema = z.object({
     dropped: z.record(z.string(), z.number()),
     last_error: z.object({ at: z.number(), message: z.string() }).nullable(),
   }),
+  /** Past one machine: the buckets this ingest process owns (docs/production.md); null otherwise. */
+  cluster: z
+    .object({
+      member: z.string(),
+      buckets: z.number().int(),
+      /** Buckets whose lease this process holds. */
+      owned: z.array(z.number().int()),
+      /** Owned buckets warm and taking messages (their session open). */
+      consuming: z.array(z.number().int()),
+      members: z.array(z.string()),
+      acquired: z.number().int(),
+      released: z.number().int(),
+      lost: z.number().int(),
+      lease_errors: z.number().int(),
+    })
+    .nullable(),
   broker: z
     .object({
       embedded: z.boolean(),
@@ -128,6 +145,8 @@ export const healthSchema = z.object({
     .nullable(),
 });
 export type Health = z.infer<typeof healthSchema>;
+/** The health of a process that runs ingest (`deskprint start`, `deskprint ingest`). */
+export type IngestHealth = Health & { ingest: NonNullable<Health['ingest']> };
 
 export const seriesResponseSchema = z.object({
   metric: z.string(),

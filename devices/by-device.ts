@@ -24,6 +24,11 @@ export class BySiteDevice<V> {
     return true;
   }
 
+  /** Forgets every value of one site. */
+  deleteSite(site: string): void {
+    this.#sites.delete(site);
+  }
+
   /** The values of one site. */
   values(site: string): IterableIterator<V> {
     return (this.#sites.get(site) ?? new Map<string, V>()).values();

@@ -11,6 +11,8 @@ export const DERIVED_PREFIX = `${TOPIC_ROOT}/_derived`;
 export type NativeChannel = 'telemetry' | 'status';
 
 export const topics = {
+  /** Everything of one site lives under this root: native devices, and gateways bridged under the site. */
+  siteRoot: (site: string) => `${TOPIC_ROOT}/${site}`,
   telemetry: (site: string, device: string) => `${TOPIC_ROOT}/${site}/${device}/telemetry`,
   status: (site: string, device: string) => `${TOPIC_ROOT}/${site}/${device}/status`,
   /** Every native device topic, for subscriptions. */

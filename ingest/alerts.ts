@@ -201,7 +201,8 @@ export class AlertsProcessor extends EventEmitter implements Processor {
   tick(now: number): [] {
     this.#startedAt ??= now;
     this.#lastTick = now;
-    for (const site of this.#opts.registry.sites()) this.#evaluate(site.id, now);
+    // The sites this process owns: past one machine, another process raises the rest's alerts.
+    for (const site of this.#opts.sites ? this.#opts.sites.sites() : this.#opts.registry.sites()) this.#evaluate(site.id, now);
     return [];
   }
 

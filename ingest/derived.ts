@@ -51,6 +51,8 @@ export interface DerivedPublisherOptions {
   activity: (site: string, device: string) => DeviceActivity | undefined;
   /** How often device activity goes out (default 5 s). */
   devicesEveryMs?: number;
+  /** Whether this process speaks for a site (past one machine, the sites of its buckets); default all. */
+  owns?: (site: string) => boolean;
 }
 
 /** Publishes the derived topics until the returned function is called. */
@@ -72,6 +74,7 @@ export function publishDerived(o: DerivedPublisherOptions): { stop(): void; unpu
   o.alerts.on('alerts', onAlerts);
   const timer = setInterval(() => {
     for (const site of o.registry.sites()) {
+      if (o.owns && !o.owns(site.id)) continue;
       const body: DevicesSnapshot = {};
       for (const d of o.registry.devices(site.id)) {
         const act = o.activity(site.id, d.device);

@@ -48,6 +48,15 @@ export interface FootprintProcessor extends Processor {
    * month, so the new device counts from its first reading without a restart.
    */
   siteChanged(site: SiteFile): void;
+  /**
+   * Takes a site on (past one machine, its bucket was acquired): its engine is built and
+   * warmed up from the store's raw data of the open month, the warm start that the previous
+   * owner's figures continue from. Resolves once it is warm; the bucket's messages should
+   * flow only then.
+   */
+  adopt(site: SiteFile): Promise<void>;
+  /** Lets a site go (its bucket moved): what its engine held is rebuilt by the next owner's warm start. */
+  drop(siteId: string): void;
 }
 
 export function createFootprintProcessor(opts: FootprintProcessorOptions): FootprintProcessor {
@@ -206,6 +215,27 @@ export function createFootprintProcessor(opts: FootprintProcessorOptions): Footp
         if (rebuilding.get(site.id) === done) rebuilding.delete(site.id);
       });
       rebuilding.set(site.id, done);
+    },
+    adopt(site) {
+      const fresh = new SiteFootprintStream(site, opts);
+      streams.set(site.id, fresh);
+      todayCache.delete(site.id);
+      if (!opts.store || opts.warmStart === false) return Promise.resolve();
+      const done = (async () => {
+        if (warm !== true) await warmUp(clock());
+        await warmStream(fresh, clock());
+      })().finally(() => {
+        if (rebuilding.get(site.id) === done) rebuilding.delete(site.id);
+      });
+      rebuilding.set(site.id, done);
+      return done;
+    },
+    drop(siteId) {
+      streams.delete(siteId);
+      rebuilding.delete(siteId);
+      todayCache.delete(siteId);
+      lastArrival.delete(siteId);
+      for (const key of [...dirtySince.keys()]) if (key.startsWith(`${siteId}@`)) dirtySince.delete(key);
     },
     async close() {
       while (recomputing) await recomputing;

@@ -193,7 +193,8 @@ export class LiveState extends EventEmitter implements Processor {
 
   /** Takes a snapshot of every site and emits `live` for each. Called at 1 Hz by ingest. */
   tick(): [] {
-    for (const site of this.#opts.registry.sites()) {
+    // The sites this process owns: past one machine, another process speaks for the rest.
+    for (const site of this.#opts.sites ? this.#opts.sites.sites() : this.#opts.registry.sites()) {
       const s = this.snapshot(site.id);
       if (s) this.emit('live', s);
     }

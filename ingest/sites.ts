@@ -130,8 +130,11 @@ export class SiteState {
 }
 
 /**
- * Every registered site's state, as a processor placed before the ones that read it (it
- * only records; live state and alerts evaluate on their ticks).
+ * The state of every site this process owns, as a processor placed before the ones that read
+ * it (it only records; live state and alerts evaluate on their ticks). On one machine it owns
+ * every registered site; past one machine (`ownAll: false`) a site is adopted when its bucket
+ * is (ingest/ownership.ts) and dropped when the bucket moves: live state, alerts and derived
+ * topics then go quiet for it here, and its new owner speaks for it.
  */
 export class SiteStates implements Processor {
   readonly name = 'sites';
@@ -140,10 +143,13 @@ export class SiteStates implements Processor {
   readonly #states = new Map<string, SiteState>();
   readonly #listeners = new Set<(state: SiteState) => void>();
   readonly #unsubscribe: () => void;
+  readonly #registry: Registry;
 
-  constructor(registry: Registry) {
-    for (const site of registry.sites()) this.#states.set(site.id, new SiteState(site, this.activity));
+  constructor(registry: Registry, opts: { ownAll?: boolean } = {}) {
+    this.#registry = registry;
+    if (opts.ownAll !== false) for (const site of registry.sites()) this.#states.set(site.id, new SiteState(site, this.activity));
     this.#unsubscribe = registry.onSiteChange((site) => {
+      if (opts.ownAll === false && !this.#states.has(site.id)) return;
       const state = new SiteState(site, this.activity, this.#states.get(site.id));
       this.#states.set(site.id, state);
       for (const fn of this.#listeners) fn(state);
@@ -154,8 +160,33 @@ export class SiteStates implements Processor {
     return this.#states.get(site);
   }
 
+  /** The owned sites' states. */
   all(): IterableIterator<SiteState> {
     return this.#states.values();
+  }
+
+  owns(site: string): boolean {
+    return this.#states.has(site);
+  }
+
+  /** The owned sites' files. */
+  sites(): SiteFile[] {
+    return [...this.#states.values()].map((s) => s.site);
+  }
+
+  /** Takes a site on (its bucket was acquired); its state starts from the readings that follow. */
+  adopt(siteId: string): SiteState | undefined {
+    const site = this.#registry.site(siteId);
+    if (!site) return undefined;
+    let state = this.#states.get(siteId);
+    if (!state) this.#states.set(siteId, (state = new SiteState(site, this.activity)));
+    return state;
+  }
+
+  /** Lets a site go (its bucket moved to another process). */
+  drop(siteId: string): void {
+    this.#states.delete(siteId);
+    this.activity.deleteSite(siteId);
   }
 
   /** Calls `fn` with a site's new state each time the registry changes the site. */

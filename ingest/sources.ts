@@ -128,6 +128,13 @@ export interface MqttSourceOptions {
    */
   clientId?: string;
   qos?: 0 | 1;
+  /**
+   * Whether this process may still hold the session (past one machine: its bucket's lease is
+   * still ours, ingest/ownership.ts). Checked on every (re)connection and before every
+   * acknowledgement: a process that lost its lease neither takes the session back from the
+   * new owner nor acknowledges what it did not store.
+   */
+  fence?: () => boolean;
 }
 
 /** QoS 0 messages on their way to the store beyond which MqttSource reads nothing further. */
@@ -150,7 +157,9 @@ export class MqttSource implements MessageSource {
       // A persistent session keeps QoS 1 messages queued at the broker across reconnects and
       // restarts; it is only worth keeping under an id the next start uses again.
       clean: this.#opts.clientId === undefined,
-      reconnectPeriod: 1000,
+      // A fenced session reconnects only while its lease holds (below): MQTT.js's own timer
+      // would take the session back from its new owner.
+      reconnectPeriod: this.#opts.fence ? 0 : 1000,
       // MQTT.js logs every packet through `debug`, which costs even when off (4 % of ingest's
       // CPU at 100,000 messages/s, bench/RESULTS.md); DEBUG=mqttjs* still turns it on.
       ...(/mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => {} }),
@@ -178,11 +187,27 @@ export class MqttSource implements MessageSource {
         hold = unsettled > QOS0_HIGH_WATER ? durable : undefined;
       }
     });
+    const fence = this.#opts.fence;
     client.handleMessage = (_packet, done) => {
       const h = hold;
       hold = undefined;
-      afterDelivery(h, slice, () => done());
+      afterDelivery(h, slice, () => {
+        if (fence && !fence()) {
+          // Unacknowledged: the broker hands it to the session's next owner.
+          void client.endAsync(true);
+          return;
+        }
+        done();
+      });
     };
+    if (fence) {
+      client.on('close', () => {
+        const retry = setTimeout(() => {
+          if (this.#client === client && fence() && !client.connected && !client.disconnecting) client.reconnect();
+        }, 1000);
+        retry.unref();
+      });
+    }
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error) => {
         client.off('connect', ok);
@@ -196,7 +221,7 @@ export class MqttSource implements MessageSource {
       client.once('connect', ok);
       client.once('error', fail);
     });
-    await client.subscribeAsync(filters as string[], { qos: this.#opts.qos ?? 1 });
+    if (filters.length) await client.subscribeAsync(filters as string[], { qos: this.#opts.qos ?? 1 });
   }
 
   async publish(topic: string, payload: string | Buffer, opts: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<void> {
@@ -204,8 +229,13 @@ export class MqttSource implements MessageSource {
     await this.#client.publishAsync(topic, payload, { qos: opts.qos ?? 0, retain: opts.retain ?? false });
   }
 
-  async stop(): Promise<void> {
-    await this.#client?.endAsync();
+  /**
+   * Disconnects, keeping a persistent session at the broker (it queues what arrives until
+   * the session's next owner connects). `abrupt`: at once, without waiting for what is in
+   * flight (a lost lease).
+   */
+  async stop(abrupt = false): Promise<void> {
+    await this.#client?.endAsync(abrupt);
     this.#client = undefined;
   }
 }

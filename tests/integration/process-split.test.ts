@@ -11,8 +11,8 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerProcess, type BrokerProcess } from '../../cli/broker.ts';
-import { startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
-import type { Health, LiveSnapshot } from '../../devices/api-types.ts';
+import { startApiProcess, startDeskprint, type DeskprintHandle, type ProcessHandle } from '../../cli/start.ts';
+import type { Health, IngestHealth, LiveSnapshot } from '../../devices/api-types.ts';
 import { Accounts } from '../../accounts/accounts.ts';
 import { apiToken, bearer } from '../support/auth.ts';
 import { getJson, waitFor } from '../support/wait.ts';
@@ -20,7 +20,9 @@ import { getJson, waitFor } from '../support/wait.ts';
 let dataDir: string;
 let broker: BrokerProcess;
 let ingest: DeskprintHandle;
-let api: DeskprintHandle;
+let api: ProcessHandle;
+/** A second API process: any number of them serve the same figures. */
+let api2: ProcessHandle;
 let deviceSecret: string;
 
 beforeAll(async () => {
@@ -29,6 +31,7 @@ beforeAll(async () => {
   const accounts = new Accounts({ file: path.join(dataDir, 'accounts.db') });
   const svc = await accounts.addCredential({ username: 'svc-ingest', type: 'service', site: null });
   const svcApi = await accounts.addCredential({ username: 'svc-api', type: 'service', site: null });
+  const svcApi2 = await accounts.addCredential({ username: 'svc-api-2', type: 'service', site: null });
   deviceSecret = (await accounts.addCredential({ username: 'plug-n01', type: 'device', site: 'demo' })).secret;
   accounts.close();
 
@@ -36,10 +39,12 @@ beforeAll(async () => {
   broker = await startBrokerProcess({ ...common, mqttPort: 0 });
   const mqttUrl = `mqtt://127.0.0.1:${broker.mqttPort}`;
   ingest = await startDeskprint({ ...common, role: 'ingest', mqttUrl, mqttUsername: 'svc-ingest', mqttPassword: svc.secret });
-  api = await startDeskprint({ ...common, role: 'api', mqttUrl, mqttUsername: 'svc-api', mqttPassword: svcApi.secret });
+  api = await startApiProcess({ ...common, mqttUrl, mqttUsername: 'svc-api', mqttPassword: svcApi.secret });
+  api2 = await startApiProcess({ ...common, mqttUrl, mqttUsername: 'svc-api-2', mqttPassword: svcApi2.secret });
 });
 
 afterAll(async () => {
+  await api2?.close();
   await api?.close();
   await ingest?.close();
   await broker?.close();
@@ -64,10 +69,17 @@ describe('broker, ingest and api as separate processes', () => {
         return body?.desk_states?.find((d) => d.id === 'n01')?.power_w === 57.5 ? body : null;
       });
       expect(live.power_w.by_category.desk).toBeGreaterThanOrEqual(57.5);
-      // The API process runs no ingest of its own: its counters stay at zero.
+      // The second API process holds nothing of its own either: it shows the same desk, and
+      // the sign-in made through the first (the shared accounts database) is valid there.
+      await waitFor('the desk power in the second API process', async () => {
+        await publish();
+        const { body } = await getJson<LiveSnapshot>(`${api2.httpUrl}/api/sites/demo/live`, auth);
+        return body?.desk_states?.find((d) => d.id === 'n01')?.power_w === 57.5;
+      });
       const apiHealth = (await getJson<Health>(`${api.httpUrl}/api/health`)).body;
-      expect(apiHealth.ingest.received).toBe(0);
-      const ingestHealth = (await getJson<Health>(`${ingest.httpUrl}/api/health`)).body;
+      // An API process runs no ingest: it says so rather than showing zero counters.
+      expect(apiHealth.ingest).toBeNull();
+      const ingestHealth = (await getJson<IngestHealth>(`${ingest.httpUrl}/api/health`)).body;
       expect(ingestHealth.ingest.received).toBeGreaterThanOrEqual(1);
       // Stored series are read by the API process from the shared store.
       await waitFor('the stored series read by the API process', async () => {

@@ -11,7 +11,7 @@ import mqtt from 'mqtt';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
-import type { ClientToServerEvents, Health, LiveSnapshot, ServerToClientEvents } from '../../devices/api-types.ts';
+import type { ClientToServerEvents, IngestHealth, LiveSnapshot, ServerToClientEvents } from '../../devices/api-types.ts';
 import { getJson, waitFor } from '../support/wait.ts';
 import { apiToken, bearer } from '../support/auth.ts';
 
@@ -31,7 +31,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const health = async () => (await getJson<Health>(`${dp.httpUrl}/api/health`)).body;
+const health = async () => (await getJson<IngestHealth>(`${dp.httpUrl}/api/health`)).body;
 
 function countStoredPoints(): number {
   const db = new Database(path.join(dataDir, 'timeseries.db'), { readonly: true, fileMustExist: true });

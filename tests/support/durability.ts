@@ -115,7 +115,7 @@ export class AckCountingLoad {
   /** Connects every device and publishes `perDeviceHz` readings a second from each. */
   async start(perDeviceHz: number): Promise<void> {
     for (const device of this.devices) {
-      const client = mqtt.connect(this.mqttUrl, { clientId: `load-${device}`, clean: false, reconnectPeriod: 250, connectTimeout: 2_000, log: () => {} });
+      const client = mqtt.connect(this.mqttUrl, { clientId: `load-${this.site}-${device}`, clean: false, reconnectPeriod: 250, connectTimeout: 2_000, log: () => {} });
       client.on('error', () => {});
       // Counted once per lost connection, not per failed reconnect attempt.
       let up = false;
