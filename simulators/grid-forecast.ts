@@ -4,7 +4,10 @@
  * tests: deskprint never calls the internet, so the forecast is an input the simulator can
  * publish (METHODOLOGY §3 "Greener hours").
  */
-import type { GridForecastBody } from '../footprint/greener-hours.ts';
+/** The Carbon Intensity API's forecast body (footprint/greener-hours.ts parses it with zod). */
+export interface CarbonIntensityForecast {
+  data: { from: string; to: string; intensity: { forecast: number; actual: null; index: string } }[];
+}
 
 const HALF_HOUR_MS = 1_800_000;
 
@@ -21,7 +24,7 @@ export function gridIntensityCurve(t: number): number {
 const INDEX_BANDS: [number, string][] = [[40, 'very low'], [120, 'low'], [200, 'moderate'], [290, 'high'], [Infinity, 'very high']];
 
 /** The forecast issued at `now`: `slots` half-hours from the current one (48 = the API's fw24h). */
-export function simulatedForecast(now: number, slots = 48): GridForecastBody {
+export function simulatedForecast(now: number, slots = 48): CarbonIntensityForecast {
   const first = Math.floor(now / HALF_HOUR_MS) * HALF_HOUR_MS;
   return {
     data: Array.from({ length: slots }, (_, k) => {
