@@ -130,6 +130,24 @@ export const ROUTES: readonly RouteDoc[] = [
     params: [site, { ...from, description: 'Start: a local date (YYYY-MM-DD), epoch ms or ISO 8601' }, { ...to, description: 'End (exclusive), as from' }, { name: 'format', in: 'query', description: 'Default json', enum: ['json', 'csv', 'pdf'] }, { name: 'table', in: 'query', description: 'CSV table (default daily)', enum: ['daily', 'members'] }],
     ok: { status: 200, description: 'Report', contentTypes: ['application/json', 'text/csv', 'application/pdf'] }, errors: ['ERR_SITE_NOT_FOUND', ...RANGE_ERRORS, 'ERR_STORE_UNAVAILABLE'],
   },
+  {
+    method: 'post', path: '/sites/{site}/grid-forecast', summary: 'A grid carbon-intensity forecast in the GB Carbon Intensity API’s shape ({ data: [{ from, to, intensity: { forecast } }] }), stored per slot (METHODOLOGY §3)', access: MANAGER,
+    params: [site], body: { description: 'The body of the Carbon Intensity API’s /intensity/fw24h, or the same shape', schema: z.object({ data: z.array(z.object({ from: z.string(), to: z.string(), intensity: z.object({ forecast: z.number(), index: z.string().optional() }) })) }) },
+    ok: { status: 200, description: 'Stored slots' }, errors: ['ERR_SITE_NOT_FOUND', 'ERR_BODY_INVALID', 'ERR_STORE_UNAVAILABLE'],
+  },
+  { method: 'get', path: '/sites/{site}/greener-hours', summary: 'The coming low-carbon hours from the site’s grid forecast, beside the annual factor (METHODOLOGY §3)', access: ANY_ROLE, params: [site], ok: { status: 200, description: 'Greener hours' }, errors: ['ERR_SITE_NOT_FOUND', 'ERR_STORE_UNAVAILABLE'] },
+  {
+    method: 'get', path: '/network', summary: 'The caller’s sites side by side on the normalised indicators (METHODOLOGY §10–11), their monthly trend and the network total', access: ['manager', 'funder'],
+    accessNote: 'only the caller’s own sites; asking for another is refused; no member is named',
+    params: [from, to, { name: 'sites', in: 'query', description: 'Comma-separated site ids (default: all of the caller’s sites)' }],
+    ok: { status: 200, description: 'Network figures' }, errors: ['ERR_FORBIDDEN', ...RANGE_ERRORS, 'ERR_STORE_UNAVAILABLE'],
+  },
+  {
+    method: 'get', path: '/network/report', summary: 'The network impact report (sites aggregated, no member named)', access: ['manager', 'funder'],
+    accessNote: 'only the caller’s own sites',
+    params: [from, to, { name: 'sites', in: 'query', description: 'Comma-separated site ids' }, { name: 'format', in: 'query', description: 'Default json', enum: ['json', 'csv', 'pdf'] }, { name: 'table', in: 'query', description: 'CSV table (default sites)', enum: ['sites', 'trend'] }],
+    ok: { status: 200, description: 'Report', contentTypes: ['application/json', 'text/csv', 'application/pdf'] }, errors: ['ERR_FORBIDDEN', ...RANGE_ERRORS, 'ERR_STORE_UNAVAILABLE'],
+  },
   { method: 'get', path: '/sites/{site}/reports', summary: 'Stored reports of closed periods, with download links', access: ANY_ROLE, params: [site], ok: { status: 200, description: 'Report list' }, errors: ['ERR_SITE_NOT_FOUND'] },
   {
     method: 'get', path: '/sites/{site}/reports/{id}', summary: 'A stored report file', access: ANY_ROLE,

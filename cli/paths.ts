@@ -12,5 +12,11 @@ export const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'),
 
 /** Parses site files named relative to the installation; throws SiteFileError listing every problem. */
 export function loadSiteFiles(files: readonly string[]): SiteFile[] {
-  return files.map((f) => parseSiteYaml(readFileSync(path.resolve(ROOT, f), 'utf8'), f));
+  return files.map((f) => {
+    const file = path.resolve(ROOT, f);
+    const site = parseSiteYaml(readFileSync(file, 'utf8'), f);
+    // A degree-day CSV is named relative to its site file.
+    if (site.degree_days?.csv !== undefined) site.degree_days.csv = path.resolve(path.dirname(file), site.degree_days.csv);
+    return site;
+  });
 }

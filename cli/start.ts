@@ -148,16 +148,33 @@ export function startApiProcess(input: ConfigInput | Config, extras: StartExtras
   });
 }
 
-/** With --demo: the demo building's devices publish over real MQTT (and webhooks). */
+/**
+ * With --demo: the demo buildings' devices publish over real MQTT (and webhooks), every
+ * loaded site (`npm start` loads a second one for the network view), and sites with a grid
+ * feed get a simulated half-hourly forecast (METHODOLOGY §3 "Greener hours").
+ */
 async function startDemoSimulator(f: Foundation, mqttUrl: string, webhookUrl: string, life: Lifecycle): Promise<void> {
   const { startSimulator } = await import('../simulators/demo.ts');
-  const site = f.registry.site('demo') ?? f.registry.sites()[0]!;
-  // Continue the demo's meters from their last stored readings: a counter that came back
-  // lower after a restart would count as a reset and invent energy.
-  const initialCounters = await lastCounters(f.store, site, Date.now());
-  const sim = await startSimulator({ site, mqttUrl, webhookUrl, demo: true, seed: 1, initialCounters, log: (m: string) => f.log.child({ module: 'simulator' }).debug(m) });
-  life.defer(() => sim.stop()); // runs first: devices stop before ingest and broker
-  f.log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
+  for (const [k, site] of f.registry.sites().entries()) {
+    // Continue the demo's meters from their last stored readings: a counter that came back
+    // lower after a restart would count as a reset and invent energy.
+    const initialCounters = await lastCounters(f.store, site, Date.now());
+    const sim = await startSimulator({ site, mqttUrl, webhookUrl, demo: true, seed: 1 + k, initialCounters, log: (m: string) => f.log.child({ module: 'simulator' }).debug(m) });
+    life.defer(() => sim.stop()); // runs first: devices stop before ingest and broker
+    f.log.info(`demo simulator publishing ${site.devices.length} devices of site "${site.id}"`);
+  }
+  const feedSites = f.registry.sites().filter((s) => s.devices.some((d) => d.kind === 'grid_feed'));
+  if (feedSites.length === 0) return;
+  const { simulatedForecast } = await import('../simulators/grid-forecast.ts');
+  const { forecastPoints } = await import('../footprint/greener-hours.ts');
+  // Issued every half hour, as the Carbon Intensity API's forecast is.
+  const issue = () => {
+    for (const s of feedSites) void f.store.write(forecastPoints(s.id, simulatedForecast(Date.now()), Date.now())).catch(() => {});
+  };
+  issue();
+  const timer = setInterval(issue, 30 * 60_000);
+  timer.unref();
+  life.defer(() => clearInterval(timer));
 }
 
 /**

@@ -60,6 +60,12 @@ const kinds = {
     kind: 'environment', label: 'Environment sensor', metrics: ['temperature_c', 'humidity_pct', 'co2_ppm', 'illuminance_lx', 'battery_pct'],
     checkins: false, scope: 'zone', category: null, cadenceS: 300,
   },
+  outdoor_sensor: {
+    // Outdoor air temperature for heating degree days (METHODOLOGY §10): a weather station or
+    // an outdoor probe on a north wall, one per site.
+    kind: 'outdoor_sensor', label: 'Outdoor temperature sensor', metrics: ['temperature_c', 'humidity_pct', 'battery_pct'],
+    checkins: false, scope: 'site', category: null, cadenceS: 600,
+  },
   grid_feed: {
     kind: 'grid_feed', label: 'Grid carbon intensity feed', metrics: ['grid_intensity_g_per_kwh'],
     checkins: false, scope: 'site', category: null, cadenceS: 1800,

@@ -203,6 +203,22 @@ const marketCarrierSchema = z.strictObject({
   residual_mix: z.array(residualMixSchema).default([]),
 });
 const marketBasedSchema = z.strictObject({ electricity: marketCarrierSchema.optional(), heat: marketCarrierSchema.optional() });
+ * Heating degree days (METHODOLOGY §10): where they come from, their base temperature, the
+ * standard year a weather-normalised figure is scaled to, and which carriers heat the space.
+ */
+const degreeDaysSchema = z.strictObject({
+  /** Base temperature, °C: 15.5 °C is the UK convention (CIBSE TM41, Met Office). */
+  base_c: z.number().min(-10).max(30).default(15.5),
+  /** Heating degree days of the standard year the normalised figure is scaled to (§10). */
+  reference_hdd: z.number().positive().default(2021),
+  /** An outdoor_sensor device whose temperature readings give the daily HDD (integration method). */
+  device: idSchema.optional(),
+  /** A CSV of daily HDD (`date,hdd`, one local day a row), relative to the site file. */
+  csv: z.string().min(1).optional(),
+  /** Carriers whose energy heats the space and is weather-normalised; default every carrier but electricity. */
+  heating_carriers: z.array(z.enum(CARRIERS)).optional(),
+});
+export type DegreeDaysSettings = z.infer<typeof degreeDaysSchema>;
 
 const memberSchema = z.object({
   id: idSchema,
@@ -240,6 +256,8 @@ export const siteFileSchema = z
     tariffs: tariffsSchema.default({}),
     /** Vendor-cloud webhooks by ecosystem (`disruptive`, `butlr`). */
     webhooks: z.record(z.string(), webhookSchema).default({}),
+    /** Heating degree days for the normalised indicators (METHODOLOGY §10). */
+    degree_days: degreeDaysSchema.optional(),
   })
   .superRefine((site, ctx) => {
     const zoneIds = new Set<string>();
@@ -318,6 +336,13 @@ export const siteFileSchema = z
         });
       });
     }
+    const dd = site.degree_days;
+    if (dd?.device !== undefined) {
+      const d = site.devices.find((x) => x.id === dd.device);
+      if (!d) ctx.addIssue({ code: 'custom', path: ['degree_days', 'device'], message: `unknown device "${dd.device}"` });
+      else if (d.kind !== 'outdoor_sensor') ctx.addIssue({ code: 'custom', path: ['degree_days', 'device'], message: `device "${dd.device}" is a ${d.kind}, not an outdoor_sensor` });
+    }
+    if (dd?.device !== undefined && dd.csv !== undefined) ctx.addIssue({ code: 'custom', path: ['degree_days'], message: 'degree days come from one source: a device or a csv, not both' });
     const memberIds = new Set<string>();
     site.members.forEach((m, i) => {
       if (memberIds.has(m.id)) ctx.addIssue({ code: 'custom', path: ['members', i, 'id'], message: `duplicate member "${m.id}"` });

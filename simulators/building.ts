@@ -8,6 +8,7 @@
  * events and device reports keep their exact times. Energy is integrated exactly between
  * power changes, so a counter always equals the integral of the powers reported before it.
  */
+import { gridIntensityCurve } from './grid-forecast.ts';
 import { DEVICE_KINDS, type DeviceKind } from '../devices/kinds.ts';
 import { deviceCategory, type SiteDevice } from '../devices/site.ts';
 import { topics } from '../devices/topics.ts';
@@ -54,7 +55,7 @@ export interface BuildingOptions {
 
 /** Demo cadences, s: fast enough that a dashboard visibly moves. */
 const DEMO_CADENCE_S: Record<DeviceKind, number> = {
-  desk_occupancy: 15, desk_plug: 4, zone_heating: 5, zone_lighting: 5, meter: 3, people_counter: 30, badge_reader: 600, environment: 20, grid_feed: 60,
+  desk_occupancy: 15, desk_plug: 4, zone_heating: 5, zone_lighting: 5, meter: 3, people_counter: 30, badge_reader: 600, environment: 20, outdoor_sensor: 20, grid_feed: 60,
 };
 /**
  * Demo clock: started between these local times the demo follows the real clock (most
@@ -809,12 +810,14 @@ export class BuildingModel {
         this.send(d, t, { people_count: zone ? this.zoneOccupants(zone) : 0, ...battery });
         return;
       }
-      case 'grid_feed': {
-        const hour = ((t / 3_600_000) % 24 + 24) % 24;
-        // Evening peak on gas-fired generation, a midday dip from solar.
-        this.send(d, t, { grid_intensity_g_per_kwh: Math.round(170 + 50 * Math.cos((2 * Math.PI * (hour - 18)) / 24) + d.rng.normal(0, 10)) });
+      case 'outdoor_sensor':
+        // The same outdoor air the zones lose heat to, so heating follows degree days.
+        this.send(d, t, { temperature_c: round(this.outdoorTempC(t) + d.rng.normal(0, 0.2), 1), humidity_pct: round(80 + d.rng.normal(0, 4), 1), ...battery });
         return;
-      }
+      case 'grid_feed':
+        // The curve the simulated forecast follows (simulators/grid-forecast.ts), plus noise.
+        this.send(d, t, { grid_intensity_g_per_kwh: Math.round(gridIntensityCurve(t) + d.rng.normal(0, 10)) });
+        return;
     }
   }
 

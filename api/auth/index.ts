@@ -31,6 +31,10 @@ export function protectApi(api: Router, opts: ApiAuthOptions): void {
   api.use('/members/:member', requireMemberSelf(opts.registry, 'member'));
   // The footprint input export lists presence sessions by member: managers only.
   api.get('/sites/:site/export', requireRole('manager'));
+  // Networks of sites are for the people who manage or fund them (METHODOLOGY §11); the route keeps each to their own sites.
+  api.use('/network', requireRole('manager', 'funder'));
+  // A grid forecast is site configuration, sent by the site's manager (or their script's token).
+  api.post('/sites/:site/grid-forecast', requireRole('manager'));
   // The site footprint's per-member allocation is individual data: only managers see it;
   // funders and members get the site's aggregates (totals, operator, unallocated, conservation).
   api.get('/sites/:site/footprint', (req, res, next) => {

@@ -11,7 +11,7 @@ import { deviceCategory, deviceScope, type FactorSet, type SiteFile } from '../.
 import { clockOf, type LocalDay } from '../../footprint/clock.ts';
 import { SCENARIOS, factorSetFor, type Scenario } from '../../footprint/emissions.ts';
 import { ACCOUNT_UNALLOCATED, ENGINE_VERSION, FIELD, M_DAY, M_MONTH, M_PRESENCE, M_SITE, addPresenceHours, fieldsOf, newPresenceHours, type DayFields } from '../../footprint/schema.ts';
-import { annualisation, annualisationBasis, coverageOf, localDays, type Coverage } from '../../footprint/coverage.ts';
+import { coverageOf, localDays, type Coverage } from '../../footprint/coverage.ts';
 import { attributedReading, siteSums } from '../../footprint/figures.ts';
 import type { LiveDays } from '../../footprint/read.ts';
 import type { Point, TimeSeriesStore } from '../../store/types.ts';
@@ -19,6 +19,8 @@ import { methodologyDocument, type MethodologyDocument } from './methodology.ts'
 import { readFootprintSeries } from '../../footprint/read.ts';
 import { billReconciliation, figures, type BillReconciliation } from '../../footprint/figures.ts';
 import { scope2Summary, type Scope2Summary } from '../../footprint/scope2.ts';
+import { readDegreeDays } from '../../footprint/degree-days.ts';
+import { normalisedIndicators, type NormalisedIndicators } from '../../footprint/indicators.ts';
 import { spread, type Spread } from './stats.ts';
 
 export const REPORT_FORMAT = 'deskprint-impact-report/1';
@@ -123,7 +125,7 @@ export interface ImpactReport {
     first_day: string;
     last_day: string;
     days: number;
-    /** 8760 h ÷ hours with data: multiplies a period figure into a yearly one; null with less than a day of data. */
+    /** 365 ÷ covered days (§10; `indicators.annualisation`): multiplies a period figure into a yearly one; null with less than a day of covered time. */
     annualisation: number | null;
     /** Every day of the period belongs to a closed month. */
     final: boolean;
@@ -157,6 +159,8 @@ export interface ImpactReport {
     by_carrier: Partial<Record<Carrier, number | null>>;
     basis: string;
   };
+  /** §10: per m² per year on covered time, per desk-hour, per member-day, heating per HDD. */
+  indicators: NormalisedIndicators;
   people: {
     members_served: number;
     member_days: number;
@@ -250,6 +254,8 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
     store: o.store, site, from: period.from, to: period.to, monthsFrom: clock.periodStart(period.from),
     ...(o.engine ? { engine: o.engine } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
+
+  const indicators = normalisedIndicators(site, period.days, series, await readDegreeDays(o.store, site, period.days));
 
   const dayIndex = new Map(period.days.map((d, i) => [d.key, i] as const));
   const daily: DailyRow[] = period.days.map((d) => emptyDay(d, carriers));
@@ -376,7 +382,8 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
   const totalKwh = byCarrier.reduce((a, c) => a + c.kwh, 0);
   const totalKg = byCarrier.reduce((a, c) => a + c.kgco2e, 0);
   const coverage = coverageOf(series.site, period.days, clock.intervalMs, o.generatedAt);
-  const yearly = annualisation(coverage);
+  // One annualisation for every yearly figure: the indicators' covered time (§10).
+  const yearly = indicators.annualisation;
   const perM2Yr = (v: number) => (yearly === null ? null : (v / site.area_m2) * yearly);
   const hStd = site.baseline.h_std_h;
   const deskHours = presence.desk + presence.unidentified;
@@ -470,12 +477,14 @@ export async function buildImpactReport(o: BuildReportOptions): Promise<ImpactRe
       grid_kgco2e: gridSeen ? sums.get('electricity')?.grid_kgco2e ?? 0 : null,
     },
     coverage,
+    // Annualised on the covered time (§10), so days without data are not averaged in as zero.
     intensity: {
-      kwh_per_m2_yr: perM2Yr(totalKwh),
-      kgco2e_per_m2_yr: perM2Yr(totalKg),
+      kwh_per_m2_yr: indicators.per_m2_yr?.kwh ?? null,
+      kgco2e_per_m2_yr: indicators.per_m2_yr?.kgco2e ?? null,
       by_carrier: Object.fromEntries(byCarrier.map((c) => [c.carrier, perM2Yr(c.kwh)])),
-      basis: `÷ ${fmtArea(site.area_m2)} m²; ${annualisationBasis(coverage)}`,
+      basis: `÷ ${fmtArea(site.area_m2)} m²; ${indicators.annualisation_basis} (${coverage.text})`,
     },
+    indicators,
     people: {
       members_served: members.filter((m) => m.days_present > 0).length,
       member_days: memberDays.length,

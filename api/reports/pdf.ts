@@ -13,6 +13,7 @@ import { SCENARIOS } from '../../footprint/emissions.ts';
 import { drawBaselineChart, drawDailyEnergyChart, type ChartFonts } from './charts.ts';
 import { CARRIER_LABEL, NO_DATA, num, pct, periodLabel, utcStamp } from './format.ts';
 import type { ImpactReport } from './model.ts';
+import type { NormalisedIndicators } from '../../footprint/indicators.ts';
 
 const FONT_FILES = { regular: 'DejaVuSans.ttf', bold: 'DejaVuSans-Bold.ttf', mono: 'DejaVuSansMono.ttf' } as const;
 let fontData: Record<keyof typeof FONT_FILES, Buffer> | undefined;
@@ -31,36 +32,49 @@ function fonts(): Record<keyof typeof FONT_FILES, Buffer> {
 }
 
 const A4 = { w: 595.28, h: 841.89 };
-const MARGIN = 50;
-const CONTENT_W = A4.w - 2 * MARGIN;
+export const MARGIN = 50;
+export const CONTENT_W = A4.w - 2 * MARGIN;
 const BOTTOM = A4.h - 62;
 const INK = '#1b1f24';
-const MUTED = '#5f6b7a';
+export const MUTED = '#5f6b7a';
 const RULE = '#d9dee4';
 const ACCENT = '#1d4e89';
-const F: ChartFonts & { mono: string } = { regular: 'Sans', bold: 'Sans-Bold', mono: 'Mono' };
+export const F: ChartFonts & { mono: string } = { regular: 'Sans', bold: 'Sans-Bold', mono: 'Mono' };
 
-type Doc = PDFKit.PDFDocument;
+export type Doc = PDFKit.PDFDocument;
 
 export async function renderPdf(report: ImpactReport): Promise<Buffer> {
-  const when = new Date(report.generated_at);
   const period = periodLabel(report.period.first_day, report.period.last_day);
+  const { doc, finish } = openDocument(report.generated_at, {
+    Title: `Impact report: ${report.site.name}, ${period}`,
+    Subject: 'Energy and carbon footprint of a shared workspace, with estimated avoided emissions',
+    Keywords: `deskprint; impact report; ${report.site.id}; ${report.period.first_day}/${report.period.last_day}`,
+    Creator: report.generator,
+  });
+  coverPage(doc, report, period);
+  peoplePage(doc, report);
+  costSection(doc, report);
+  indicatorsSection(doc, report);
+  qualityPage(doc, report);
+  dailyAppendix(doc, report);
+  methodologyAppendix(doc, report);
+  footers(doc, `${report.site.name} · impact report · ${period}`);
+  return finish();
+}
+
+/**
+ * An A4 document with the fonts registered, dated `generatedAt` (so the same report renders
+ * to the same bytes); `finish` ends it and resolves to its bytes.
+ */
+export function openDocument(generatedAt: string, info: { Title: string; Subject: string; Keywords: string; Creator: string }): { doc: Doc; finish: () => Promise<Buffer> } {
+  const when = new Date(generatedAt);
   const doc = new PDFDocument({
     size: 'A4',
     margins: { top: MARGIN, bottom: A4.h - BOTTOM, left: MARGIN, right: MARGIN },
     bufferPages: true,
     lang: 'en-GB',
     displayTitle: true,
-    info: {
-      Title: `Impact report: ${report.site.name}, ${period}`,
-      Author: 'deskprint',
-      Subject: 'Energy and carbon footprint of a shared workspace, with estimated avoided emissions',
-      Keywords: `deskprint; impact report; ${report.site.id}; ${report.period.first_day}/${report.period.last_day}`,
-      Creator: report.generator,
-      Producer: 'deskprint (pdfkit)',
-      CreationDate: when,
-      ModDate: when,
-    },
+    info: { ...info, Author: 'deskprint', Producer: 'deskprint (pdfkit)', CreationDate: when, ModDate: when },
   });
   const f = fonts();
   doc.registerFont(F.regular, f.regular);
@@ -72,18 +86,14 @@ export async function renderPdf(report: ImpactReport): Promise<Buffer> {
     doc.on('end', () => resolve());
     doc.on('error', reject);
   });
-
-  coverPage(doc, report, period);
-  peoplePage(doc, report);
-  costSection(doc, report);
-  qualityPage(doc, report);
-  dailyAppendix(doc, report);
-  methodologyAppendix(doc, report);
-  footers(doc, report, period);
-
-  doc.end();
-  await done;
-  return Buffer.concat(chunks);
+  return {
+    doc,
+    finish: async () => {
+      doc.end();
+      await done;
+      return Buffer.concat(chunks);
+    },
+  };
 }
 
 // ------------------------------------------------------------------ pages
@@ -262,9 +272,44 @@ function costSection(doc: Doc, r: ImpactReport): void {
   }
 }
 
+/** §10: the normalised indicators, each with its basis, so two spaces or seasons compare fairly. */
+function indicatorsSection(doc: Doc, r: ImpactReport): void {
+  doc.addPage();
+  heading(doc, '5. Normalised indicators', true);
+  const x = r.indicators;
+  para(doc, `For comparing this space with others, and one season with another (methodology §10). Annualised on the covered time: ${num(x.covered_days, 1)} of the period's ${x.days} days (${pct(x.coverage)}); days without footprint data are left out, never counted as zero.`);
+  table(doc, INDICATOR_COLUMNS, indicatorRows(x));
+  const h = x.heating;
+  if (h) {
+    para(doc, `Heating degree days: ${h.hdd === null ? 'none' : num(h.hdd, 1)} over ${h.hdd_days} covered days, base ${num(h.base_c, 1)} °C, from ${h.source === 'sensor' ? `the outdoor sensor ${h.source_name}` : 'an imported CSV of daily degree days'}; ${h.method}. Weather-normalised: ${h.basis}.`, { color: MUTED, size: 7.5 });
+  } else {
+    para(doc, 'No heating degree days for this site (no outdoor temperature sensor or degree-day file), so heating is not weather-normalised.', { color: MUTED, size: 7.5 });
+  }
+}
+
+export const INDICATOR_COLUMNS: readonly Column[] = [
+  { header: 'Indicator', width: 215 },
+  { header: 'Energy', width: 100, align: 'right' },
+  { header: 'Emissions', width: CONTENT_W - 315, align: 'right' },
+];
+
+/** The §10 indicators as table rows: energy and emissions per unit, n/a without a denominator. */
+export function indicatorRows(x: NormalisedIndicators, counts = true): string[][] {
+  const pair = (v: { kwh: number; kgco2e: number } | null | undefined, unit: string, dk: number, dc: number) =>
+    v ? [`${num(v.kwh, dk)} kWh${unit}`, `${num(v.kgco2e, dc)} kgCO2e${unit}`] : ['n/a', 'n/a'];
+  const h = x.heating;
+  return [
+    ['Per m² per year', ...pair(x.per_m2_yr, '/m²', 1, 2)],
+    ['Per m² per year, heating weather-normalised', ...pair(x.weather_normalised_per_m2_yr, '/m²', 1, 2)],
+    [`Per occupied desk-hour${counts ? ` (${num(x.desk_hours, 0)} desk-hours)` : ''}`, ...pair(x.per_desk_hour, '', 3, 4)],
+    [`Per member-day${counts ? ` (${num(x.member_days, 0)} member-days)` : ''}`, ...pair(x.per_member_day, '', 2, 3)],
+    ['Heating per heating degree day', h?.kwh_per_hdd != null ? `${num(h.kwh_per_hdd, 2)} kWh/HDD` : 'n/a', h?.kgco2e_per_hdd != null ? `${num(h.kgco2e_per_hdd, 3)} kgCO2e/HDD` : 'n/a'],
+  ];
+}
+
 function qualityPage(doc: Doc, r: ImpactReport): void {
   doc.addPage();
-  heading(doc, '5. Data quality', true);
+  heading(doc, '6. Data quality', true);
   const q = r.data_quality;
   para(doc, `Sensor-confirmed share of desk-hours (sessions at desks with an occupancy sensor): ${pct(q.sensor_confirmed_share)}.`);
   if (q.sensor_unknown_hours > 0) para(doc, `Desk-hours with an occupancy sensor's state unknown (a missed heartbeat; counted neither occupied nor vacant): ${num(q.sensor_unknown_hours, 1)}.`);
@@ -394,7 +439,8 @@ function methodologyAppendix(doc: Doc, r: ImpactReport): void {
   }
 }
 
-function footers(doc: Doc, r: ImpactReport, period: string): void {
+/** Page footers: `label` and "Page n of N" on every page. */
+export function footers(doc: Doc, label: string): void {
   const range = doc.bufferedPageRange();
   for (let i = range.start; i < range.start + range.count; i++) {
     doc.switchToPage(i);
@@ -404,7 +450,7 @@ function footers(doc: Doc, r: ImpactReport, period: string): void {
     const y = A4.h - 40;
     doc.moveTo(MARGIN, y - 6).lineTo(A4.w - MARGIN, y - 6).lineWidth(0.5).strokeColor(RULE).stroke();
     doc.font(F.regular).fontSize(7.5).fillColor(MUTED);
-    doc.text(`${r.site.name} · impact report · ${period}`, MARGIN, y, { width: CONTENT_W - 80, lineBreak: false });
+    doc.text(label, MARGIN, y, { width: CONTENT_W - 80, lineBreak: false });
     doc.text(`Page ${i - range.start + 1} of ${range.count}`, A4.w - MARGIN - 80, y, { width: 80, align: 'right', lineBreak: false });
     doc.page.margins.bottom = bottom;
   }
@@ -419,7 +465,7 @@ function ensure(doc: Doc, height: number): void {
   }
 }
 
-function heading(doc: Doc, text: string, top = false): void {
+export function heading(doc: Doc, text: string, top = false): void {
   doc.font(F.bold).fontSize(13);
   if (!top) ensure(doc, 60);
   const y = top ? MARGIN : doc.y + 10;
@@ -428,14 +474,14 @@ function heading(doc: Doc, text: string, top = false): void {
   doc.y += 6;
 }
 
-function subheading(doc: Doc, text: string): void {
+export function subheading(doc: Doc, text: string): void {
   doc.font(F.bold).fontSize(10);
   ensure(doc, 40);
   doc.fillColor(INK).text(text, MARGIN, doc.y + 6, { width: CONTENT_W });
   doc.y += 3;
 }
 
-function para(doc: Doc, text: string, o: { color?: string; size?: number } = {}): void {
+export function para(doc: Doc, text: string, o: { color?: string; size?: number } = {}): void {
   doc.font(F.regular).fontSize(o.size ?? 9);
   const h = doc.heightOfString(text, { width: CONTENT_W, lineGap: 1.5 });
   ensure(doc, Math.min(h, 60));
@@ -443,7 +489,7 @@ function para(doc: Doc, text: string, o: { color?: string; size?: number } = {})
   doc.y += 5;
 }
 
-function callout(doc: Doc, text: string): void {
+export function callout(doc: Doc, text: string): void {
   doc.font(F.regular).fontSize(8.5);
   const h = doc.heightOfString(text, { width: CONTENT_W - 16 }) + 12;
   const y = doc.y;
@@ -453,7 +499,7 @@ function callout(doc: Doc, text: string): void {
   doc.y = y + h + 6;
 }
 
-function tiles(doc: Doc, items: { label: string; value: string; sub: string }[]): void {
+export function tiles(doc: Doc, items: { label: string; value: string; sub: string }[]): void {
   const cols = 3;
   const gap = 8;
   const w = (CONTENT_W - gap * (cols - 1)) / cols;
@@ -471,14 +517,14 @@ function tiles(doc: Doc, items: { label: string; value: string; sub: string }[])
   doc.y = top + Math.ceil(items.length / cols) * (h + gap);
 }
 
-interface Column {
+export interface Column {
   header: string;
   width: number;
   align?: 'left' | 'right';
 }
 
 /** A table that breaks across pages, repeating its header. */
-function table(doc: Doc, columns: readonly Column[], rows: readonly (readonly string[])[], o: { size?: number; boldLast?: boolean } = {}): void {
+export function table(doc: Doc, columns: readonly Column[], rows: readonly (readonly string[])[], o: { size?: number; boldLast?: boolean } = {}): void {
   const size = o.size ?? 8.5;
   const pad = 3;
   const rowHeight = (cells: readonly string[], font: string) => {

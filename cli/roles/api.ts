@@ -24,6 +24,8 @@ import { checkinRoutes } from '../../api/routes/checkins.ts';
 import { deviceRoutes, type DeviceActivityView } from '../../api/routes/devices.ts';
 import { footprintRoutes } from '../../api/routes/footprint.ts';
 import { reportRoutes } from '../../api/routes/reports.ts';
+import { gridForecastRoutes } from '../../api/routes/grid-forecast.ts';
+import { networkRoutes } from '../../api/routes/network.ts';
 import { authenticateSocket, socketCanSee } from '../../api/auth/index.ts';
 import { readTls } from '../broker.ts';
 import { ROOT, VERSION } from '../paths.ts';
@@ -65,6 +67,8 @@ export async function startApiRole(f: Foundation, sources: LiveSources, health: 
   const routers: Router[] = [
     footprintRoutes({ store, sites: sources.sites, ...engine }),
     reportRoutes({ store, registry, dataDir: f.dataDir, ...engine, scheduleOf: (site) => f.reports.schedules.get(site) ?? 'monthly' }),
+    networkRoutes({ store, registry, ...engine }),
+    gridForecastRoutes({ store, registry }),
     alertRoutes({ registry, alerts: sources.alerts }),
     deviceRoutes({ registry, activity: sources.activity, battery: sources.battery, unsupported: sources.unsupported }),
     checkinRoutes({ registry, store }),

@@ -92,6 +92,17 @@ export const ROUTES: readonly RouteDefinition[] = [
       if (timeZone) dashboard.openImpact(params.site!, timeZone);
     },
   },
+  {
+    pattern: '/sites/:site/network',
+    load: () => import('./NetworkView.svelte'),
+    roles: ['manager', 'funder'],
+    // For people who manage or fund several spaces (METHODOLOGY §11).
+    nav: { label: 'Network', path: (site, user) => ((user?.sites.length ?? 0) > 1 ? sitePath(site, 'network') : null) },
+    enter: (dashboard, params, { timeZone }) => {
+      dashboard.open(params.site!);
+      if (timeZone) dashboard.openNetwork(params.site!, timeZone);
+    },
+  },
 ];
 
 export function memberPath(siteId: string, member: string): string {

@@ -69,7 +69,7 @@ describe('energy cost in the impact report', () => {
     expect(text).toContain('Bill (GBP)');
     expect(text).toContain('median GBP 17.37');
     expect(text).toContain('Estimate: not the site\'s own contract prices.');
-    expect(text).toContain('5. Data quality');
+    expect(text).toContain('6. Data quality');
   });
 
   it('puts the cost in both CSV tables with its currency', () => {

@@ -61,7 +61,15 @@ describe('impact report model', () => {
     expect(march.intensity.kwh_per_m2_yr).toBeNull();
     expect(march.intensity.kgco2e_per_m2_yr).toBeNull();
     expect(march.intensity.by_carrier.electricity).toBeNull();
-    expect(march.intensity.basis).toContain('not enough data to annualise: 10 h with data (1 of 31 days has data)');
+    // Covered time (METHODOLOGY §10): the meters report 08:00–18:00 on 10 March only.
+    // 08:00–17:00 is 18 intervals fully measured (9 h); in the 17:00 and 17:30 intervals the
+    // plug is silent after 17:00 (missing 45 W × 0.5 h = 0.0225 kWh) while main and lights
+    // measure 0.5 + 0.1 = 0.6 kWh, so each counts 0.6 / 0.6225 of its half hour:
+    // 9 + 2 × 0.5 × 0.6/0.6225 = 9.96386 h, under the 24 h needed to annualise.
+    expect(march.indicators.covered_days).toBeCloseTo((9 + 0.6 / 0.6225) / 24, 9);
+    expect(march.indicators.per_m2_yr).toBeNull();
+    expect(march.intensity.basis).toContain('not enough data to annualise: 10 h of covered time');
+    expect(march.intensity.basis).toContain('1 of 31 days has data');
   });
 
   it('does not annualise a fully covered day with only ten hours of readings', async () => {

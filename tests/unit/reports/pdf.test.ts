@@ -51,9 +51,11 @@ describe('PDF impact report', () => {
     const perPage = text.split('\f').filter((p) => p.trim() !== '');
     expect(perPage).toHaveLength(pages);
     perPage.forEach((p, i) => expect(p).toContain(`Page ${i + 1} of ${pages}`));
-    // The appendix runs to the methodology's last section.
-    const lastSection = [...report.methodology.text.matchAll(/^## (.+)$/gm)].at(-1)![1]!;
-    expect(perPage.slice(-2).join('\n')).toContain(lastSection);
+    // The methodology's last section ends the document, down to its last word.
+    const last = [...report.methodology.text.matchAll(/^## (.+)$/gm)].at(-1)![1]!.replace(/\*\*|`/g, '');
+    expect(text.indexOf(last)).toBeGreaterThan(text.indexOf('Appendix B. Methodology'));
+    expect(perPage.at(-1)!.trim().split(/\s+/).filter((w) => !/^(Page|\d+|of)$/.test(w))).toContain(report.methodology.text.trim().split(/\s+/).at(-1));
+    expect(text).toMatch(/7\. Later \(not in the first version\)/);
     expect(text).toContain('Appendix B. Methodology');
     expect(text).toContain('Estimated avoided emissions, outside the inventory');
     for (const name of MEMBER_NAMES) expect(text).not.toContain(name.split(' ')[0]);

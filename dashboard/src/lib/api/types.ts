@@ -11,6 +11,9 @@ export type {
 } from '../../../../footprint/figures.ts';
 export type { FigureBasis } from '../../../../footprint/schema.ts';
 export type { ImpactReport } from '../../../../api/reports/model.ts';
+export type { NetworkReport, NetworkSite, NetworkTotal } from '../../../../api/reports/network.ts';
+export type { NormalisedIndicators, PerUnit } from '../../../../footprint/indicators.ts';
+export type { GreenerHours, GreenerWindow } from '../../../../footprint/greener-hours.ts';
 
 export type Role = 'manager' | 'member' | 'funder';
 

@@ -15,6 +15,7 @@ import { DEVICES_REFRESH_MS, SiteDevices } from './site-devices.svelte.ts';
 import { SiteDirectory } from './site-directory.svelte.ts';
 import { ENERGY_REFRESH_MS, SiteEnergy } from './site-energy.svelte.ts';
 import { SiteImpact } from './site-impact.svelte.ts';
+import { SiteNetwork } from './site-network.svelte.ts';
 
 /** History windows for the seed: 60 points over ten minutes, fine next to 1 s live samples. */
 export const HISTORY_EVERY_MS = 10_000;
@@ -30,6 +31,7 @@ export class Dashboard {
   energy = $state.raw<SiteEnergy | null>(null);
   member = $state.raw<MemberFootprint | null>(null);
   impact = $state.raw<SiteImpact | null>(null);
+  network = $state.raw<SiteNetwork | null>(null);
 
   readonly #api: DashboardApi;
   readonly #views: ViewsApi | undefined;
@@ -132,6 +134,17 @@ export class Dashboard {
     return impact;
   }
 
+  /** A manager's or funder's sites side by side (METHODOLOGY §11), in the local days of `siteId`. */
+  openNetwork(siteId: string, timeZone: string): SiteNetwork | null {
+    if (this.network?.siteId === siteId) return this.network;
+    const views = this.#beginView();
+    if (!views) return null;
+    const network = new SiteNetwork(siteId, timeZone, views, this.#now);
+    this.network = network;
+    void network.refresh();
+    return network;
+  }
+
   /** Stops the view-specific manager on screen (its refresh timer) and forgets it. */
   closeView(): void {
     this.#stopView?.();
@@ -140,6 +153,7 @@ export class Dashboard {
     this.energy = null;
     this.member = null;
     this.impact = null;
+    this.network = null;
   }
 
   #beginView(): ViewsApi | undefined {

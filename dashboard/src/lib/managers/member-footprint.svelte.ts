@@ -7,13 +7,16 @@
  */
 import type { MemberCheckinsResponse } from '../../../../devices/api-types.ts';
 import { errorMessage } from '../api/client.ts';
-import type { FootprintFigures, MemberFootprintResponse, SiteFootprintResponse } from '../api/types.ts';
+import type { FootprintFigures, GreenerHours, MemberFootprintResponse, SiteFootprintResponse } from '../api/types.ts';
 import type { ViewsApi } from '../api/views.ts';
 import { dayStart } from '../time.ts';
 import { LOADING, READY, failed, type Load } from './load.ts';
 import { MonthPeriod } from './month-period.svelte.ts';
 
 export const MEMBER_REFRESH_MS = 60_000;
+
+/** The calls the page makes; greener hours only where the server offers them. */
+export type MemberFootprintApi = Pick<ViewsApi, 'memberFootprint' | 'memberCheckins' | 'siteFootprint'> & Partial<Pick<ViewsApi, 'greenerHours'>>;
 
 export class MemberFootprint {
   readonly siteId: string;
@@ -36,6 +39,8 @@ export class MemberFootprint {
   checkinsError = $state<string | null>(null);
   /** The site's data-quality block, when the member may read it. */
   quality = $state.raw<SiteFootprintResponse['data_quality'] | null>(null);
+  /** The coming low-carbon hours from the site's grid forecast (METHODOLOGY §3), when it has one. */
+  greener = $state.raw<GreenerHours | null>(null);
   load = $state.raw<Load>(LOADING);
   /** A newly chosen month is loading; the figures on screen are still the previous month's. */
   switching = $state(false);
@@ -46,11 +51,11 @@ export class MemberFootprint {
   /** Ranges of the figures on screen, for labels (`month` and `trend` are the chosen month). */
   ranges = $state.raw<{ today: [number, number]; month: [number, number]; trend: [number, number] } | null>(null);
 
-  readonly #api: Pick<ViewsApi, 'memberFootprint' | 'memberCheckins' | 'siteFootprint'>;
+  readonly #api: MemberFootprintApi;
   readonly #now: () => number;
   #request = 0;
 
-  constructor(siteId: string, member: string, timeZone: string, api: Pick<ViewsApi, 'memberFootprint' | 'memberCheckins' | 'siteFootprint'>, now: () => number = Date.now) {
+  constructor(siteId: string, member: string, timeZone: string, api: MemberFootprintApi, now: () => number = Date.now) {
     this.siteId = siteId;
     this.member = member;
     this.timeZone = timeZone;
@@ -88,12 +93,13 @@ export class MemberFootprint {
     const to = Math.max(now, dayStart(now, tz) + 1_000);
     const chosen = this.period.range();
     const ranges = { today: [dayStart(now, tz), to] as [number, number], month: chosen, trend: chosen };
-    const [today, month, checkins, site] = await Promise.allSettled([
+    const [today, month, checkins, site, greener] = await Promise.allSettled([
       this.#api.memberFootprint(this.member, { from: ranges.today[0], to: ranges.today[1], every: 'day' }),
       // Daily buckets: the month's totals and its trend chart in one answer.
       this.#api.memberFootprint(this.member, { from: ranges.month[0], to: ranges.month[1], every: 'day' }),
       this.#api.memberCheckins(this.member, { from: ranges.month[0], to: ranges.month[1] }),
       this.#api.siteFootprint(this.siteId, { from: ranges.month[0], to: ranges.month[1] }),
+      this.#api.greenerHours ? this.#api.greenerHours(this.siteId) : Promise.resolve(null),
     ]);
     // A later month was asked for meanwhile: its answer, not this one, goes on screen.
     if (request !== this.#request) return;
@@ -119,6 +125,7 @@ export class MemberFootprint {
       this.checkinsError = null;
     } else this.checkinsError = errorMessage(checkins.reason);
     this.quality = site.status === 'fulfilled' ? site.value.data_quality : null;
+    this.greener = greener.status === 'fulfilled' ? greener.value : null;
     this.load = READY;
   }
 }
