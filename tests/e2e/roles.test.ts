@@ -46,7 +46,7 @@ beforeAll(async () => {
   tokens.funder = await apiToken(dp, { role: 'funder' });
   await publishHistory(Date.now());
   browser = await launchBrowser();
-}, 240_000);
+}, 480_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -90,8 +90,8 @@ describe('a simulated week of the demo hub', () => {
 
   it('renders a page 1 that is not blank', () => {
     const out = path.join(tmp, 'page');
-    execFileSync('pdftoppm', ['-gray', '-r', '40', '-f', '1', '-l', '1', pdfFile, out]);
-    const pgm = readFileSync(`${out}-1.pgm`);
+    execFileSync('pdftoppm', ['-gray', '-r', '40', '-f', '1', '-l', '1', '-singlefile', pdfFile, out]);
+    const pgm = readFileSync(`${out}.pgm`);
     // Binary PGM: "P5", width, height, maxval, then one byte per pixel.
     const header = /^P5\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(pgm.subarray(0, 32).toString('latin1'))!;
     const [w, h] = [Number(header[1]), Number(header[2])];
