@@ -203,6 +203,8 @@ const marketCarrierSchema = z.strictObject({
   residual_mix: z.array(residualMixSchema).default([]),
 });
 const marketBasedSchema = z.strictObject({ electricity: marketCarrierSchema.optional(), heat: marketCarrierSchema.optional() });
+
+/**
  * Heating degree days (METHODOLOGY §10): where they come from, their base temperature, the
  * standard year a weather-normalised figure is scaled to, and which carriers heat the space.
  */
