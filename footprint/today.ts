@@ -6,7 +6,7 @@
  * last closed interval).
  */
 import type { SiteFile } from '../devices/site.ts';
-import type { TimeSeriesStore } from '../store/types.ts';
+import type { Point, TimeSeriesStore } from '../store/types.ts';
 import { clockOf } from './clock.ts';
 import { UNITS, attributedReading, carriersOf, type EnergyReading, type TodayResponse } from './figures.ts';
 import { readPoints, type LiveDays } from './read.ts';
@@ -59,11 +59,11 @@ export function meteredReading(site: SiteFile, now: number, value: { kwh: number
  * How far the attributed figures of [from, to) go when the range runs into today: the end
  * of the last closed interval stored (null when the range ends before today).
  */
-export async function attributedUpTo(store: TimeSeriesStore, site: SiteFile, from: number, to: number, now: number): Promise<number | null> {
+export function attributedUpTo(sitePoints: readonly Point[], site: SiteFile, from: number, to: number, now: number): number | null {
   const clock = clockOf(site);
   const start = Math.max(from, clock.day(now).start);
   const end = Math.min(to, now);
   if (to <= clock.day(now).start || end <= start) return null;
-  const points = await readPoints(store, M_SITE, { site: site.id }, start, end);
+  const points = sitePoints.filter((p) => p.ts >= start && p.ts < end);
   return attributedReading(points, carriersOf([site]), start, end, clock.intervalMs).up_to;
 }

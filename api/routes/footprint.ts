@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { Carrier } from '../../devices/kinds.ts';
 import type { SiteFile } from '../../devices/site.ts';
 import { clockOf } from '../../footprint/clock.ts';
-import { coverageOf, localDays, type Coverage } from '../../footprint/coverage.ts';
+import { coverageOf, localDays } from '../../footprint/coverage.ts';
 import {
   UNITS, billReconciliation, carriersOf, currencyOf, figures, methodBlock, siteSums,
   type CarrierConservation, type FootprintFigures, type MemberFootprintResponse, type SiteFootprintResponse,
@@ -77,6 +77,8 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       }
     }
     const carriers = carriersOf(sites);
+    // One read of the site series gives both the coverage and how far today is attributed.
+    const sitePoints = await readPoints(deps.store, M_SITE, { site: sites[0]!.id }, from, to);
     const body: MemberFootprintResponse = {
       member,
       sites: sites.map((s) => s.id),
@@ -87,8 +89,8 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
       currency: currencyOf(sites),
       buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([start, b]) => ({ start, ...figures(b.days, carriers) })),
       totals: figures(all, carriers),
-      attributed_up_to: await attributedUpTo(deps.store, sites[0]!, from, to, now()),
-      coverage: await siteCoverage(deps.store, sites[0]!, from, to, now()),
+      attributed_up_to: attributedUpTo(sitePoints, sites[0]!, from, to, now()),
+      coverage: coverageOf(sitePoints, localDays(clockOf(sites[0]!), from, to), clockOf(sites[0]!).intervalMs, now()),
       method: methodBlock(sites, from, to),
     };
     // Costs in different currencies are never added up (§8): without one currency, no cost.
@@ -215,12 +217,6 @@ export function footprintRoutes(deps: FootprintRouteDeps): Router {
 }
 
 // ------------------------------------------------------------------ helpers
-
-/** A site's coverage of [from, to), read from its `footprint_site` series. */
-async function siteCoverage(store: TimeSeriesStore, site: SiteFile, from: number, to: number, now: number): Promise<Coverage> {
-  const clock = clockOf(site);
-  return coverageOf(await readPoints(store, M_SITE, { site: site.id }, from, to), localDays(clock, from, to), clock.intervalMs, now);
-}
 
 function requireSite(deps: FootprintRouteDeps, id: string): SiteFile {
   const site = deps.sites.get(id);
