@@ -116,6 +116,37 @@ describe('network view', () => {
   }, 120_000);
 });
 
+/** A number as the page rounds it (en-GB). */
+function en(v: number, digits: number): string {
+  return v.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+describe('normalised indicators on the impact view', () => {
+  it("shows one site's indicators, worked by hand, as its impact report computes them", async () => {
+    const { page, errors } = await signIn('funder-ab');
+    await page.goto(`${dp.httpUrl}/#/sites/ancoats/impact`);
+    const card = page.getByTestId('impact-indicators');
+    await card.waitFor({ timeout: 30_000 });
+    const row = async (testId: string) => (await card.getByTestId(testId).locator('td').allInnerTexts()).map((c) => c.trim());
+    // Site A worked by hand (tests/unit/reports/network.test.ts, METHODOLOGY §10): the same
+    // figures as its column of the network view, here with their units.
+    expect(await row('indicator-per-m2-yr')).toEqual([expect.stringMatching(/^262\.8 kWh\/m²$/), expect.stringMatching(/ kg CO₂e\/m²$/)]);
+    expect((await row('indicator-weather-normalised'))[0]).toBe('216.9 kWh/m²');
+    expect((await row('indicator-per-desk-hour'))[0]).toBe('7.200 kWh');
+    expect((await row('indicator-per-member-day'))[0]).toBe('48.00 kWh');
+    expect((await row('indicator-per-hdd'))[0]).toBe('6.40 kWh/HDD');
+    // And they are the report's: the emissions cells too.
+    const from = await page.evaluate(() => Date.now() - 29 * 86_400_000);
+    const report = (await page.evaluate(async (f) => (await fetch(`/api/sites/ancoats/reports/impact?from=${f}&format=json`)).json(), from)) as { indicators: { per_m2_yr: { kgco2e: number }; per_member_day: { kgco2e: number } } };
+    expect((await row('indicator-per-m2-yr'))[1]).toBe(`${en(report.indicators.per_m2_yr.kgco2e, 2)} kg CO₂e/m²`);
+    expect((await row('indicator-per-member-day'))[1]).toBe(`${en(report.indicators.per_member_day.kgco2e, 3)} kg CO₂e`);
+    expect(await card.getByTestId('indicator-basis').innerText()).toMatch(/covered days \(of \d+\); days without footprint data are left out, not counted as zero\. Heating: gas as space heating/);
+    await page.screenshot({ path: path.join(ROOT, 'test-results', 'impact-indicators.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});
+
 describe('greener hours on the member view', () => {
   it('shows the member the coming low-carbon hours of the forecast, beside the annual factor', async () => {
     const manager = await apiToken(dp, { role: 'manager' });
