@@ -17,16 +17,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../cli/log.ts';
 import { ROOT, ensureDashboardBuilt, startDeskprint, type DeskprintHandle } from '../../cli/start.ts';
-import { DEVICE_KIND_KEYS } from '../../devices/kinds.ts';
 import type { MemberFootprintResponse, SiteFootprintResponse, TodayResponse } from '../../footprint/figures.ts';
 import type { ImpactReport } from '../../api/reports/model.ts';
 import { recompute } from '../../footprint/recompute.ts';
 import { readToday } from '../../footprint/today.ts';
 import { DeviceFleet } from '../../simulators/fleet.ts';
 import { runScenario } from '../../simulators/run.ts';
-import { loadScenario, type Scenario } from '../../simulators/scenario.ts';
 import { dayStart, isoDate } from '../../dashboard/src/lib/time.ts';
 import { apiToken, bearer } from '../support/auth.ts';
+import { demoScenario } from '../support/demo-scenario.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { getJson, waitFor } from '../support/wait.ts';
 
@@ -50,16 +49,6 @@ afterAll(async () => {
   await dp?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
-
-function demoScenario(coarse: boolean): Scenario {
-  const scenario = loadScenario(path.join(ROOT, 'sites', 'scenarios', 'demo.yaml'));
-  if (!coarse) return scenario;
-  // A month inside the test budget: a 15-minute step and half-hourly readings (the figures
-  // are compared with each other here, not with the scenario's truth).
-  scenario.step_s = 900;
-  for (const k of DEVICE_KIND_KEYS) scenario.devices.cadence_s[k] = Math.max(scenario.devices.cadence_s[k], 1800);
-  return scenario;
-}
 
 /**
  * The demo building over [from, to), published with its past timestamps (a gateway
